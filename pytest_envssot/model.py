@@ -1,0 +1,196 @@
+"""The immutable model every reader produces and every rule consumes.
+
+Nothing here does I/O. Paths are repository-relative POSIX strings so that
+node ids, messages and JSON are stable across machines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """A place in a layer file. ``line`` is 1-based; 0 means the file as a whole."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderError:
+    """Why a layer file could not be read; becomes a failing ``layer-parses`` item."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class Layer(str, Enum):
+    TEMPLATE = "template"
+    SETTINGS = "settings"
+    EXAMPLE = "example"
+    DOCKERFILE = "dockerfile"
+    REPO = "repo"
+
+
+# --------------------------------------------------------------------------- layer 1
+
+
+@dataclass(frozen=True, slots=True)
+class SecretBlock:
+    """One ``{{ with secret (...) }}`` block of a template."""
+
+    location: Location
+    path_expr: str  # the argument of `secret` exactly as written, e.g. printf "secret/data/x/%s/app" (env "ENV")
+    path_format: str | None  # the printf format string when the path is built by printf, else the literal path
+    path_env: tuple[str, ...]  # names read with `env "X"` inside the path expression
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateVar:
+    """One ``KEY=value`` line a template renders."""
+
+    name: str
+    location: Location
+    block: SecretBlock | None  # the innermost enclosing secret block, None outside any
+    vault_keys: tuple[str, ...]  # keys read as .Data.data.KEY or (index .Data.data "KEY"), in order
+    quoted: bool  # every Vault value on the line goes through printf "%q"
+    fallback: str | None  # the literal text of the `{{ else }}` branch, as written (e.g. '""'), None without else
+    env_refs: tuple[str, ...] = ()  # names read with `env "X"` in the value
+    exported: bool = False  # `export KEY=...`
+    conditional: bool = False  # inside an `if` or `range` action
+    value_source: str = ""  # the template source after `=`, for messages
+
+    @property
+    def composed(self) -> bool:
+        """The value is built from several Vault keys (e.g. a DSN from USER and PASSWORD)."""
+        return len(set(self.vault_keys)) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFile:
+    path: str
+    blocks: tuple[SecretBlock, ...] = ()
+    vars: tuple[TemplateVar, ...] = ()
+    error: ReaderError | None = None
+
+
+# --------------------------------------------------------------------------- layer 2
+
+
+@dataclass(frozen=True, slots=True)
+class AliasSpec:
+    """A validation alias: ``alias="X"`` / ``validation_alias="X"`` is one path of one element;
+    ``AliasChoices`` is several choices; ``AliasPath("X", 0)`` is one path of several elements."""
+
+    choices: tuple[tuple[str | int, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsField:
+    name: str  # the Python attribute name
+    location: Location
+    annotation: str  # the annotation source exactly as written
+    default: str | None = None  # source of the default expression (positional, `= x`, or Field(default=...))
+    default_factory: str | None = None
+    alias: str | None = None  # Field(alias=...)
+    validation_alias: AliasSpec | None = None  # Field(validation_alias=...) (or alias when only alias is set)
+    constraints: tuple[tuple[str, str], ...] = ()  # other Field(...) keyword arguments, source text
+    description: str | None = None
+    nested_model: str | None = None  # qualified name of a BaseModel/BaseSettings the annotation names
+
+    @property
+    def required(self) -> bool:
+        return self.default is None and self.default_factory is None
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsClass:
+    name: str
+    qualname: str  # module-ish dotted name used for cross-file inheritance
+    location: Location
+    bases: tuple[str, ...]  # qualified names of the bases as resolved
+    is_settings: bool  # a BaseSettings subclass (directly or through local classes)
+    config: tuple[tuple[str, object], ...] = ()  # model_config entries evaluated to literals
+    fields: tuple[SettingsField, ...] = ()  # own fields only; inheritance is resolved by the engine
+
+    def config_value(self, key: str, default: object = None) -> object:
+        for k, v in self.config:
+            if k == key:
+                return v
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsFile:
+    path: str
+    classes: tuple[SettingsClass, ...] = ()
+    error: ReaderError | None = None
+
+
+# --------------------------------------------------------------------------- layer 3
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleEntry:
+    key: str
+    location: Location
+    value: str | None  # parsed value; None for `KEY` without `=`, or for commented-out lines
+    raw: str  # the line as written (never printed without redaction)
+    comment: str = ""  # the comment block directly above plus the inline comment, without '#'
+    vault: bool = False  # `[VAULT]` marker in the comment
+    commented_out: bool = False  # `# KEY=value`: documented but unset
+    exported: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleFile:
+    path: str
+    entries: tuple[ExampleEntry, ...] = ()
+    error: ReaderError | None = None
+
+
+# --------------------------------------------------------------------------- Dockerfiles
+
+
+@dataclass(frozen=True, slots=True)
+class DockerInstruction:
+    kind: str  # ARG | ENV | RUN | FROM | ...
+    location: Location
+    names: tuple[str, ...] = ()  # variables an ARG/ENV declares
+    text: str = ""  # the instruction's arguments (RUN command), joined over continuation lines
+
+
+@dataclass(frozen=True, slots=True)
+class DockerFile:
+    path: str
+    instructions: tuple[DockerInstruction, ...] = ()
+    error: ReaderError | None = None
+
+    @property
+    def args(self) -> frozenset[str]:
+        return frozenset(n for i in self.instructions if i.kind == "ARG" for n in i.names)
+
+
+# --------------------------------------------------------------------------- the whole repo
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """All layers of one repository, as read."""
+
+    root: str
+    project: str
+    templates: tuple[TemplateFile, ...] = ()
+    settings: tuple[SettingsFile, ...] = ()
+    examples: tuple[ExampleFile, ...] = ()
+    dockerfiles: tuple[DockerFile, ...] = ()
+    external: frozenset[str] = field(default_factory=frozenset)
+    infra: tuple[str, ...] = ()
