@@ -1,0 +1,226 @@
+"""Layer 3 reader: ``.env.example`` -> ExampleFile.
+
+Bindings come from python-dotenv's own parser, so a key or value means here exactly what it
+means to the application that loads the file. This module adds only what dotenv throws away:
+line numbers of the statement itself, comments, the ``[VAULT]`` marker, ``export`` and
+commented-out bindings. Values are never logged or put into messages.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_envssot.model import ExampleEntry, ExampleFile, Location, ReaderError
+from pytest_envssot.readers._io import read_text
+
+if TYPE_CHECKING:
+    from dotenv.parser import Binding
+
+VAULT_MARKER = "[VAULT]"
+
+# The newline spellings python-dotenv counts when it numbers lines.
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+_LEADING_SPACE = re.compile(r"\s*")
+_EXPORT = re.compile(r"export[^\S\r\n]+")
+# dotenv's key grammar (quoted or bare key) plus the blanks around it; used only to find where
+# the value starts, the value itself always comes from dotenv.
+_KEY_PREFIX = re.compile(r"[^\S\r\n]*(?:export[^\S\r\n]+)?(?:'[^']+'|[^=#\s]+)[^\S\r\n]*")
+_EQUALS = re.compile(r"=[^\S\r\n]*")
+# dotenv ends an unquoted value at the first blank followed by '#'.
+_UNQUOTED_COMMENT = re.compile(r"\s+#(.*)")
+# A commented-out binding must look like an env name right after '#': `# KEY=...`.
+_COMMENTED_BINDING = re.compile(r"#[^\S\r\n]*((?:export[^\S\r\n]+)?[A-Z_][A-Z0-9_]*=.*)", re.S)
+
+
+def read_example(path: Path, rel: str) -> ExampleFile:
+    """Read and parse ``path``; never raises."""
+    text = read_text(path, rel)
+    if isinstance(text, ReaderError):
+        return ExampleFile(path=rel, error=text)
+    return parse_example(text, rel)
+
+
+def parse_example(text: str, rel: str) -> ExampleFile:
+    """Parse ``.env.example`` text; never raises, problems become ``ExampleFile.error``."""
+    try:
+        return _parse(text.removeprefix("\ufeff"), rel)
+    except Exception as exc:  # a reader bug must not take the whole test session down
+        # The exception text may quote a value, so only its type is reported.
+        message = f"internal error in the .env.example reader ({type(exc).__name__})"
+        return ExampleFile(path=rel, error=ReaderError(Location(rel, 0), message))
+
+
+@dataclass
+class _State:
+    """What the walk over dotenv's bindings has seen so far."""
+
+    rel: str
+    entries: list[ExampleEntry] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # comment block directly above
+    broken: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+
+
+def _parse(text: str, rel: str) -> ExampleFile:
+    from dotenv.parser import parse_stream
+
+    state = _State(rel)
+    for binding in parse_stream(io.StringIO(text)):
+        _visit(state, binding)
+    return ExampleFile(path=rel, entries=tuple(state.entries), error=_error(state))
+
+
+def _visit(state: _State, binding: Binding) -> None:
+    blank_lines, stmt = _split_leading(binding.original.string)
+    line = binding.original.line + blank_lines
+    if blank_lines:  # a blank line detaches the comment block above it
+        state.pending.clear()
+    if binding.error:
+        state.broken.append((line, _diagnose(stmt)))
+        state.pending.clear()
+    elif binding.key is not None:
+        _add_entry(state, binding.key, binding.value, stmt, line)
+    elif stmt.lstrip().startswith("#"):
+        _visit_comment(state, stmt, line)
+    elif stmt.strip():  # e.g. `export # x`: dotenv binds nothing; not part of a comment block
+        state.pending.clear()
+
+
+def _visit_comment(state: _State, stmt: str, line: int) -> None:
+    found = _commented_out(stmt)
+    if found is None:
+        state.pending.append(_comment_text(stmt))
+    else:
+        key, body = found
+        _add_entry(state, key, None, stmt, line, body=body, commented_out=True)
+
+
+def _add_entry(
+    state: _State,
+    key: str,
+    value: str | None,
+    stmt: str,
+    line: int,
+    *,
+    body: str | None = None,
+    commented_out: bool = False,
+) -> None:
+    """Record one binding; ``body`` is the statement without its leading '#', if commented out."""
+    body = stmt if body is None else body
+    comment = "\n".join(c for c in [*state.pending, _inline_comment(body)] if c).strip()
+    state.entries.append(
+        ExampleEntry(
+            key=key,
+            location=Location(state.rel, line),
+            value=value,
+            raw=stmt,
+            comment=comment,
+            vault=VAULT_MARKER in comment,
+            commented_out=commented_out,
+            exported=_EXPORT.match(body.lstrip()) is not None,
+        )
+    )
+    state.pending.clear()
+
+
+def _split_leading(original: str) -> tuple[int, str]:
+    """dotenv folds preceding blank lines into a binding; return their count and the statement."""
+    space = _LEADING_SPACE.match(original)
+    assert space is not None  # `\s*` always matches
+    newlines = list(_NEWLINE.finditer(space.group()))
+    start = newlines[-1].end() if newlines else 0
+    return len(newlines), original[start:].rstrip("\r\n")
+
+
+def _comment_text(stmt: str) -> str:
+    return stmt.strip().lstrip("#").strip()
+
+
+def _commented_out(stmt: str) -> tuple[str, str] | None:
+    """(key, statement without '#') of `# KEY=value`, or None for prose; conservative on purpose."""
+    from dotenv.parser import parse_stream
+
+    match = _COMMENTED_BINDING.match(stmt.lstrip())
+    if match is None:
+        return None
+    body = match.group(1)
+    bindings = [b for b in parse_stream(io.StringIO(body)) if b.key or b.error]
+    if len(bindings) != 1 or bindings[0].error:
+        return None
+    key, value = bindings[0].key, bindings[0].value
+    if key is None or value is None:
+        return None
+    # `# X=Y is fine`-style prose: an unquoted value with blanks reads as a sentence.
+    quoted = _value_part(body)[:1] in ("'", '"')
+    if not quoted and re.search(r"\s", value):
+        return None
+    return key, body
+
+
+def _value_part(stmt: str) -> str:
+    """The text after `KEY=` (and the blanks dotenv skips), or '' without `=`."""
+    prefix = _KEY_PREFIX.match(stmt)
+    rest = stmt[prefix.end() :] if prefix else stmt
+    equals = _EQUALS.match(rest)
+    return rest[equals.end() :] if equals else ""
+
+
+def _inline_comment(stmt: str) -> str:
+    """The `# ...` dotenv drops after a value (or after a bare `KEY`)."""
+    prefix = _KEY_PREFIX.match(stmt)
+    rest = stmt[prefix.end() :] if prefix else stmt
+    equals = _EQUALS.match(rest)
+    if equals is None:
+        tail = rest
+    else:
+        value = rest[equals.end() :]
+        if value[:1] in ("'", '"'):
+            tail = _after_quoted(value)
+        else:
+            found = _UNQUOTED_COMMENT.search(value)
+            return found.group(1).strip() if found else ""
+    tail = tail.strip()
+    return tail[1:].strip() if tail.startswith("#") else ""
+
+
+def _after_quoted(value: str) -> str:
+    """What follows a quoted value, located with dotenv's own value parser."""
+    from dotenv.parser import Error, Reader, parse_value
+
+    reader = Reader(io.StringIO(value))
+    try:
+        parse_value(reader)
+    except Error:
+        return ""
+    return value[reader.position.chars :]
+
+
+def _diagnose(stmt: str) -> str:
+    """Why dotenv rejected a statement, without quoting any of it."""
+    base = "python-dotenv cannot parse this line and would skip it"
+    first = _NEWLINE.split(stmt, maxsplit=1)[0]
+    prefix = _KEY_PREFIX.match(first)
+    if prefix is None or first.lstrip().startswith("="):
+        return f"{base}: missing variable name before '='"
+    if not first[prefix.end() :].startswith("="):
+        return f"{base}: expected KEY=value (a name cannot contain blanks)"
+    value = _value_part(first)
+    quote = value[:1]
+    if quote in ("'", '"') and value.count(quote) < 2:
+        return f"{base}: the quoted value is not closed on this line"
+    if quote in ("'", '"'):
+        return f"{base}: text after the closing quote (start a comment with ' #')"
+    return base
+
+
+def _error(state: _State) -> ReaderError | None:
+    if not state.broken:
+        return None
+    line, message = state.broken[0]
+    others = [str(n) for n, _ in state.broken[1:]]
+    if others:
+        message += f" (also lines {', '.join(others)})"
+    return ReaderError(Location(state.rel, line), message)
