@@ -1,0 +1,182 @@
+"""Link settings classes across files and merge what pydantic merges.
+
+The reader records each class's *own* fields and config, and its bases as qualified names
+(``pkg.common.Base`` for ``from pkg.common import Base``). Here those names are resolved against
+every configured file: first exactly, then by module-path suffix (``src.config.Base`` matches the
+class ``apps.backend.src.config.Base``, because a repository-relative path carries more leading
+parts than the import does), then by bare class name.
+
+Fields follow pydantic's order: walk the MRO from the most basic class, a subclass redefining a
+field replaces its definition but keeps the parent's position. Config follows
+``ConfigWrapper.for_model``: each direct base's (already merged) config in order, then the
+class's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from pytest_envssot.model import SettingsClass, SettingsField, SettingsFile
+
+# Bases that are pydantic's own classes: never looked up among the user's classes.
+_PYDANTIC_ROOTS = ("pydantic.", "pydantic_settings.")
+
+
+@dataclass(frozen=True)
+class ResolvedSettings:
+    """One class with everything it inherits."""
+
+    cls: SettingsClass
+    fields: tuple[SettingsField, ...]  # inherited first, in pydantic's order
+    config: tuple[tuple[str, object], ...]  # merged model_config, parents then child
+    mro: tuple[SettingsClass, ...] = ()  # the class first, then its known ancestors
+
+    def config_value(self, key: str, default: object = None) -> object:
+        for k, v in self.config:
+            if k == key:
+                return v
+        return default
+
+    def field(self, name: str) -> SettingsField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class ModelIndex(Mapping[str, SettingsClass]):
+    """Every class of every readable settings file, by qualified name.
+
+    Lookups by key are forgiving: an exact qualname first, then :meth:`find`'s suffix and bare
+    name matching, so ``index.get(field.nested_model)`` works for imported names too.
+    """
+
+    def __init__(self, files: Iterable[SettingsFile]) -> None:
+        self._by_qual: dict[str, SettingsClass] = {}
+        self._by_name: dict[str, list[SettingsClass]] = {}
+        for file in files:
+            for cls in file.classes:
+                self._by_qual.setdefault(cls.qualname, cls)
+                self._by_name.setdefault(cls.name, []).append(cls)
+        self._resolved: dict[str, ResolvedSettings] = {}
+        self._config: dict[str, dict[str, object]] = {}
+
+    # Mapping protocol ----------------------------------------------------------------
+    def __getitem__(self, key: str) -> SettingsClass:
+        found = self.find(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_qual)
+
+    def __len__(self) -> int:
+        return len(self._by_qual)
+
+    # lookups ---------------------------------------------------------------------------
+    def find(self, ref: str, exclude: SettingsClass | None = None) -> SettingsClass | None:
+        """The class a qualified name refers to; ``exclude`` stops ``class S(other.S)`` from
+        resolving to itself."""
+        exact = self._by_qual.get(ref)
+        if exact is not None and exact is not exclude:
+            return exact
+        if ref.startswith(_PYDANTIC_ROOTS):
+            return None
+        suffix = "." + ref
+        for qual, cls in self._by_qual.items():
+            if qual.endswith(suffix) and cls is not exclude:
+                return cls
+        name = ref.rsplit(".", 1)[-1]
+        return next((c for c in self._by_name.get(name, ()) if c is not exclude), None)
+
+    def bases(self, cls: SettingsClass) -> tuple[SettingsClass, ...]:
+        found = (self.find(base, exclude=cls) for base in cls.bases)
+        return tuple(b for b in found if b is not None)
+
+    def is_settings(self, cls: SettingsClass) -> bool:
+        """A BaseSettings subclass, possibly through classes of other files."""
+        return any(c.is_settings for c in self.mro(cls))
+
+    def mro(self, cls: SettingsClass) -> tuple[SettingsClass, ...]:
+        return tuple(self._mro(cls, ()))
+
+    def resolved(self, cls: SettingsClass) -> ResolvedSettings:
+        cached = self._resolved.get(cls.qualname)
+        if cached is not None:
+            return cached
+        mro = self.mro(cls)
+        merged: dict[str, SettingsField] = {}
+        for ancestor in reversed(mro):
+            for f in ancestor.fields:
+                merged[f.name] = f  # an existing key keeps its position, as in pydantic
+        if not cls.is_settings and any(c.is_settings for c in mro):
+            cls = replace(cls, is_settings=True)
+        result = ResolvedSettings(
+            cls=cls,
+            fields=tuple(merged.values()),
+            config=tuple(self._merged_config(mro[0], ()).items()),
+            mro=(cls, *mro[1:]),
+        )
+        self._resolved[cls.qualname] = result
+        return result
+
+    # internals -------------------------------------------------------------------------
+    def _mro(self, cls: SettingsClass, stack: tuple[str, ...]) -> list[SettingsClass]:
+        """C3 linearisation over the classes we know; a cycle between files is cut."""
+        stack = (*stack, cls.qualname)
+        bases = [b for b in self.bases(cls) if b.qualname not in stack]
+        seqs = [self._mro(b, stack) for b in bases] + [bases]
+        return [cls, *_c3_merge(seqs)]
+
+    def _merged_config(self, cls: SettingsClass, stack: tuple[str, ...]) -> dict[str, object]:
+        cached = self._config.get(cls.qualname)
+        if cached is not None:
+            return cached
+        stack = (*stack, cls.qualname)
+        merged: dict[str, object] = {}
+        for base in self.bases(cls):
+            if base.qualname not in stack:
+                merged.update(self._merged_config(base, stack))
+        merged.update(cls.config)
+        self._config[cls.qualname] = merged
+        return merged
+
+
+def _c3_merge(seqs: list[list[SettingsClass]]) -> list[SettingsClass]:
+    """Python's MRO merge; on an inconsistent hierarchy fall back to depth-first order
+    (Python would refuse the class, so any order is only a best effort)."""
+    pending = [list(s) for s in seqs if s]
+    out: list[SettingsClass] = []
+    while pending:
+        head = next((s[0] for s in pending if not any(s[0] in t[1:] for t in pending)), None)
+        if head is None:
+            return out + _dedupe(c for s in pending for c in s if c not in out)
+        out.append(head)
+        pending = [[c for c in s if c is not head] for s in pending]
+        pending = [s for s in pending if s]
+    return out
+
+
+def _dedupe(items: Iterable[SettingsClass]) -> list[SettingsClass]:
+    out: list[SettingsClass] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def models(files: Sequence[SettingsFile]) -> ModelIndex:
+    """All classes (settings and plain models) of ``files``, for nested-model lookups."""
+    return ModelIndex(files)
+
+
+def resolve(
+    files: Sequence[SettingsFile], index: ModelIndex | None = None
+) -> tuple[ResolvedSettings, ...]:
+    """One entry per BaseSettings subclass of ``files`` (plain BaseModels are left out)."""
+    index = index if index is not None else ModelIndex(files)
+    return tuple(
+        index.resolved(cls)
+        for file in files
+        for cls in file.classes
+        if index.find(cls.qualname) is cls and index.is_settings(cls)
+    )
