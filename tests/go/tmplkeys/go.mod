@@ -1,0 +1,3 @@
+module tmplkeys
+
+go 1.19
