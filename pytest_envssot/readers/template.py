@@ -48,6 +48,7 @@ __all__ = [
     "Operand",
     "Pipeline",
     "Range",
+    "Span",
     "String",
     "TemplateCall",
     "TemplateSyntaxError",
@@ -732,7 +733,7 @@ class _Parser:
         while True:
             tok = self._ts.next()
             if tok.kind == "eof":
-                return self._finish(tok)
+                return self._finish()
             if tok.kind == "text":
                 self._append(Text(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
             elif tok.kind == "comment":
@@ -740,7 +741,7 @@ class _Parser:
             else:  # ldelim: the lexer emits nothing else outside actions
                 self._action(tok)
 
-    def _finish(self, eof: _Tok) -> list[Node]:
+    def _finish(self) -> list[Node]:
         if len(self._stack) > 1:
             open_ = next(o for o in reversed(self._stack) if not o.implicit)
             raise self._err(
