@@ -19,6 +19,8 @@ def read_text(path: Path, rel: str) -> str | ReaderError:
             return ReaderError(Location(rel, 0), f"file is {size} bytes, larger than {MAX_BYTES}")
         data = path.read_bytes()
     except FileNotFoundError:
+        if any(ch in rel for ch in "*?["):
+            return ReaderError(Location(rel, 0), "configured pattern matches no file")
         return ReaderError(Location(rel, 0), "file does not exist")
     except OSError as exc:
         return ReaderError(Location(rel, 0), f"cannot read file: {exc.strerror or exc}")

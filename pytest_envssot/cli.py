@@ -1,0 +1,95 @@
+"""``envssot``: the same engine as the plugin, without pytest.
+
+Exit codes: 0 every check passed, 1 a rule failed, 2 usage or configuration error,
+3 an internal error (reported without a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_envssot import __version__
+
+if TYPE_CHECKING:
+    from pytest_envssot.engine import Report
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="envssot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"envssot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="run every contract rule over a repository")
+    check.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument("--diff", action="store_true", help="print the .env.example lines to add")
+    check.add_argument("--rules", default="", help="comma-separated rule names to run")
+    check.add_argument("--disable", default="", help="comma-separated rule names to switch off")
+    check.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+
+    inv = sub.add_parser("vars", help="list every variable and the layers that hold it")
+    inv.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    inv.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from pytest_envssot.discovery import ConfigError
+    from pytest_envssot.engine import check
+
+    root = Path(args.path)
+    if not root.is_dir():
+        print(f"envssot: error: {args.path}: not a directory", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "vars":
+            report = check(root, only=("layer-parses",))
+        else:
+            report = check(root, only=_split(args.rules), disable=_split(args.disable))
+    except ConfigError as exc:
+        print(f"envssot: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug of ours: no traceback, whose locals could hold values
+        print(f"envssot: internal error: {type(exc).__name__}; please report it", file=sys.stderr)
+        return 3
+    if args.command == "vars":
+        return _vars(report, args.format)
+    return _check(report, args.format, args.diff, args.verbose)
+
+
+def _vars(report: Report, fmt: str) -> int:
+    from pytest_envssot import inventory
+
+    rows = inventory.inventory(report.index)
+    render = inventory.render_json if fmt == "json" else inventory.render_text
+    sys.stdout.write(render(rows))
+    for finding in report.failed:
+        print(report.redactor.scrub(finding.render()), file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
+    from pytest_envssot import report as renderers
+
+    if diff:
+        sys.stdout.write(renderers.render_diff(report))
+    elif fmt == "json":
+        sys.stdout.write(renderers.render_json(report))
+    elif fmt == "sarif":
+        sys.stdout.write(renderers.render_sarif(report))
+    else:
+        sys.stdout.write(renderers.render_text(report, verbose))
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

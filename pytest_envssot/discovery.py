@@ -1,0 +1,287 @@
+"""``[tool.envssot]`` plus defaults -> which files are which layer.
+
+One walk of the tree finds every candidate; explicit configuration replaces a
+layer's default. A configured file or pattern that matches nothing is kept as a
+missing file, so it becomes a failing ``layer-parses`` item, never an empty layer.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_INFRA = (
+    "VAULT_ROOT_TOKEN",
+    "VAULT_ADDR",
+    "VAULT_APP_TOKEN",
+    "DOKPLOY_*",
+    "VPS_HOST",
+)
+# Folders no layer file lives in: VCS, virtualenvs, caches, builds, dependencies, tests.
+PRUNED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", ".tox", ".nox", "node_modules",
+        "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "build",
+        "dist", "site-packages", ".next", ".eggs", "tests", "test",
+    }
+)  # fmt: skip
+MAX_SCAN_BYTES = 2 * 1024 * 1024  # settings discovery only peeks at plausible source files
+_CLASS_RE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
+_KNOWN_KEYS = frozenset(
+    {
+        "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
+        "disable", "rules", "secret_names", "consumer", "components",
+    }
+)  # fmt: skip
+
+
+class ConfigError(Exception):
+    """The configuration itself is wrong: a usage error with ``path:line`` where known."""
+
+
+@dataclass(frozen=True)
+class Component:
+    """A named slice of the repo: its templates are covered only by its own settings."""
+
+    name: str
+    settings: tuple[str, ...]
+    templates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    project: str
+    env_example: str = ".env.example"
+    settings: tuple[str, ...] | None = None  # None = discover
+    templates: tuple[str, ...] | None = None
+    dockerfiles: tuple[str, ...] | None = None
+    external: tuple[str, ...] = ()
+    infra: tuple[str, ...] = DEFAULT_INFRA
+    disable: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()  # when non-empty, only these rules run
+    components: tuple[Component, ...] = ()
+    source: str | None = None  # the pyproject.toml the settings came from
+
+
+@dataclass(frozen=True)
+class LayerFiles:
+    """Repository-relative POSIX paths per layer.
+
+    A configured path or pattern that matches nothing stays in its list, so reading it
+    fails with ``layer-parses`` instead of the layer silently being empty.
+    """
+
+    settings: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()
+    dockerfiles: tuple[str, ...] = ()
+    env_example: str = ".env.example"
+
+
+def load_config(root: Path, overrides: dict[str, object] | None = None) -> Config:
+    """Read ``[tool.envssot]`` from ``root/pyproject.toml``; ``overrides`` win (CLI/ini)."""
+    root = root.resolve()
+    pyproject = root / "pyproject.toml"
+    table: dict[str, object] = {}
+    project_name: str | None = None
+    source: str | None = None
+    if pyproject.is_file():
+        source = "pyproject.toml"
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(_toml_message(exc)) from None
+        tool = data.get("tool", {})
+        raw = tool.get("envssot", {}) if isinstance(tool, dict) else {}
+        if not isinstance(raw, dict):
+            raise ConfigError("pyproject.toml: [tool.envssot] must be a table")
+        table = dict(raw)
+        proj = data.get("project", {})
+        if isinstance(proj, dict) and isinstance(proj.get("name"), str):
+            project_name = proj["name"]
+    table.update(overrides or {})
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"pyproject.toml: unknown key(s) in [tool.envssot]: {', '.join(unknown)}")
+    return Config(
+        root=root,
+        project=_str(table, "project") or project_name or root.name,
+        env_example=_str(table, "env_example") or ".env.example",
+        settings=_opt_list(table, "settings"),
+        templates=_opt_list(table, "templates"),
+        dockerfiles=_opt_list(table, "dockerfiles"),
+        external=_opt_list(table, "external") or (),
+        infra=_opt_list(table, "infra") or DEFAULT_INFRA,
+        disable=_opt_list(table, "disable") or (),
+        rules=_opt_list(table, "rules") or (),
+        components=_components(table.get("components")),
+        source=source,
+    )
+
+
+def _toml_message(exc: Exception) -> str:
+    """``pyproject.toml:LINE: invalid TOML: ...`` from tomllib's ``(at line L, column C)``."""
+    text = str(exc)
+    found = re.search(r"\s*\(at line (\d+), column \d+\)", text)
+    if found:
+        return f"pyproject.toml:{found[1]}: invalid TOML: {text[: found.start()]}"
+    return f"pyproject.toml: invalid TOML: {text}"
+
+
+def _str(table: dict[str, object], key: str) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"pyproject.toml: [tool.envssot] {key} must be a non-empty string")
+    return value
+
+
+def _opt_list(table: dict[str, object], key: str) -> tuple[str, ...] | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"pyproject.toml: [tool.envssot] {key} must be a list of strings")
+    return tuple(value)
+
+
+def _components(value: object) -> tuple[Component, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError("pyproject.toml: [tool.envssot.components] must be a table of tables")
+    out = []
+    for name, spec in value.items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"pyproject.toml: [tool.envssot.components.{name}] must be a table")
+        settings = _opt_list(spec, "settings") or ()
+        templates = _opt_list(spec, "templates") or ()
+        out.append(Component(str(name), settings, templates))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def walk_files(root: Path) -> Iterator[str]:
+    """Every file under ``root`` outside pruned folders, as sorted relative POSIX paths."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS and not d.endswith(".egg-info"))
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in sorted(filenames):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            yield rel.replace(os.sep, "/")
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def match_paths(pattern: str, files: Iterable[str]) -> list[str]:
+    """``**`` matches any number of folders (including none), ``*`` stays inside one."""
+    regex = _glob_regex(pattern)
+    return [f for f in files if regex.fullmatch(f)]
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for i, chunk in enumerate(pattern.split("/")):
+        if chunk == "**":
+            parts.append("(?:.*/)?")
+            continue
+        translated = fnmatch.translate(chunk)[4:-3]  # strip (?s: ... )\Z
+        translated = translated.replace(".*", "[^/]*")
+        parts.append(translated + ("" if i == len(pattern.split("/")) - 1 else "/"))
+    return re.compile("".join(parts))
+
+
+def _select(
+    configured: tuple[str, ...] | None,
+    default: list[str],
+    files: list[str],
+) -> tuple[str, ...]:
+    if configured is None:
+        return tuple(default)
+    chosen: list[str] = []
+    for pattern in configured:
+        pattern = pattern.strip("/").removeprefix("./")
+        found = match_paths(pattern, files) if _is_glob(pattern) else []
+        chosen.extend(found or [pattern])
+    return tuple(dict.fromkeys(chosen))
+
+
+def discover(config: Config) -> LayerFiles:
+    """Which files are which layer, in one walk of the tree."""
+    root = config.root
+    needs_walk = config.settings is None or config.templates is None or config.dockerfiles is None
+    needs_walk = needs_walk or any(_is_glob(p) for p in _configured_patterns(config))
+    files = list(walk_files(root)) if needs_walk else []
+    templates = _select(config.templates, [f for f in files if f.endswith(".ctmpl")], files)
+    dockerfiles = _select(
+        config.dockerfiles,
+        [f for f in files if f.rsplit("/", 1)[-1].startswith("Dockerfile")],
+        files,
+    )
+    settings_default = _discover_settings(root, files) if config.settings is None else []
+    settings = _select(config.settings, settings_default, files)
+    for component in config.components:
+        for pattern in component.settings:
+            settings += tuple(f for f in _select((pattern,), [], files) if f not in settings)
+        for pattern in component.templates:
+            templates += tuple(f for f in _select((pattern,), [], files) if f not in templates)
+    return LayerFiles(
+        settings=settings,
+        templates=templates,
+        dockerfiles=dockerfiles,
+        env_example=config.env_example,
+    )
+
+
+def _configured_patterns(config: Config) -> Iterator[str]:
+    for patterns in (config.settings, config.templates, config.dockerfiles):
+        yield from patterns or ()
+    for component in config.components:
+        yield from component.settings
+        yield from component.templates
+
+
+def _discover_settings(root: Path, files: list[str]) -> list[str]:
+    """Python files that define a BaseSettings subclass, directly or via a local base class.
+
+    A cheap text test picks candidates; the settings reader decides exactly. Files whose
+    classes derive from a class defined in a first-round file are added in a second round,
+    so inheritance across files is found without configuration.
+    """
+    texts: dict[str, str] = {}
+    for rel in files:
+        if not rel.endswith(".py"):
+            continue
+        path = root / rel
+        try:
+            if path.stat().st_size > MAX_SCAN_BYTES:
+                continue
+            texts[rel] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    first = [rel for rel, text in texts.items() if "BaseSettings" in text]
+    names = {name for rel in first for name in _CLASS_RE.findall(texts[rel])}
+    if not names:
+        return first
+    base_re = re.compile(
+        r"^class\s+\w+\s*\([^)]*\b(" + "|".join(map(re.escape, sorted(names))) + r")\b", re.MULTILINE
+    )
+    second = [rel for rel, text in texts.items() if rel not in first and base_re.search(text)]
+    return sorted(first + second)

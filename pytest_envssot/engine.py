@@ -1,0 +1,89 @@
+"""The one engine behind both faces: config -> files -> readers -> index -> findings.
+
+The plugin and the CLI call :func:`check`; nothing here knows pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_envssot.discovery import Config, ConfigError, LayerFiles, discover, load_config
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import Index
+from pytest_envssot.model import Contract
+from pytest_envssot.readers.dockerfile import read_dockerfile
+from pytest_envssot.readers.example import read_example
+from pytest_envssot.readers.settings import read_settings
+from pytest_envssot.readers.template import read_template
+from pytest_envssot.redact import Redactor
+from pytest_envssot.rules import ALL_RULES, RULES_BY_NAME, Rule
+
+
+@dataclass(frozen=True)
+class Report:
+    config: Config
+    layers: LayerFiles
+    index: Index
+    findings: tuple[Finding, ...]
+    redactor: Redactor
+
+    @property
+    def failed(self) -> list[Finding]:
+        return [f for f in self.findings if f.outcome is Outcome.FAILED]
+
+    def summary(self) -> dict[str, int]:
+        counts = {o.value: 0 for o in Outcome}
+        for finding in self.findings:
+            counts[finding.outcome.value] += 1
+        counts["total"] = len(self.findings)
+        return counts
+
+
+def read_contract(config: Config, layers: LayerFiles) -> Contract:
+    """Read every layer file exactly once."""
+    root = config.root
+    return Contract(
+        root=str(root),
+        project=config.project,
+        templates=tuple(read_template(root / p, p) for p in layers.templates),
+        settings=tuple(read_settings(root / p, p) for p in layers.settings),
+        examples=(read_example(root / layers.env_example, layers.env_example),),
+        dockerfiles=tuple(read_dockerfile(root / p, p) for p in layers.dockerfiles),
+        external=frozenset(config.external),
+        infra=config.infra,
+    )
+
+
+def select_rules(
+    config: Config, only: Iterable[str] = (), disable: Iterable[str] = ()
+) -> tuple[Rule, ...]:
+    """``only`` (CLI/ini) or ``[tool.envssot] rules`` narrows; ``disable`` (both places) removes."""
+    wanted = tuple(only) or config.rules
+    off = {*config.disable, *disable}
+    unknown = sorted((set(wanted) | off) - set(RULES_BY_NAME))
+    if unknown:
+        known = ", ".join(RULES_BY_NAME)
+        raise ConfigError(f"unknown rule name(s): {', '.join(unknown)} (known: {known})")
+    chosen = [r for r in ALL_RULES if not wanted or r.name in wanted]
+    return tuple(r for r in chosen if r.name not in off)
+
+
+def run_rules(index: Index, rules: Sequence[Rule]) -> tuple[Finding, ...]:
+    return tuple(finding for rule in rules for finding in rule.check(index))
+
+
+def check(
+    root: Path,
+    overrides: dict[str, object] | None = None,
+    only: Iterable[str] = (),
+    disable: Iterable[str] = (),
+) -> Report:
+    """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config."""
+    config = load_config(root, overrides)
+    rules = select_rules(config, only, disable)
+    layers = discover(config)
+    index = Index.build(read_contract(config, layers), config)
+    findings = run_rules(index, rules)
+    return Report(config, layers, index, findings, Redactor(index.secret_values()))

@@ -1,0 +1,215 @@
+"""Lookups over a Contract, built once, shared by every rule.
+
+Env names are compared the way pydantic-settings compares them: exactly for
+case-sensitive settings, case-folded otherwise.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pytest_envssot.discovery import Config, match_paths
+from pytest_envssot.envnames import EnvName, env_names
+from pytest_envssot.inheritance import ResolvedSettings, models, resolve
+from pytest_envssot.redact import has_url_password, is_placeholder, is_secret_name, is_secret_type
+from pytest_envssot.model import (
+    Contract,
+    DockerFile,
+    ExampleEntry,
+    ExampleFile,
+    Layer,
+    SettingsField,
+    SettingsFile,
+    TemplateFile,
+    TemplateVar,
+)
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A field as one settings class reads it (inherited fields appear once per class)."""
+
+    owner: ResolvedSettings
+    field: SettingsField
+    names: tuple[EnvName, ...]
+
+    @property
+    def primary(self) -> str:
+        """The env name shown in ids and messages."""
+        return self.names[0].name if self.names else self.field.name.upper()
+
+    def reads(self, name: str) -> bool:
+        return any(n.key == (name if n.case_sensitive else name.lower()) for n in self.names)
+
+
+@dataclass
+class Index:
+    contract: Contract
+    config: Config
+    settings: tuple[ResolvedSettings, ...] = ()
+    fields: tuple[FieldRef, ...] = ()
+    _sensitive: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
+    _folded: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def build(cls, contract: Contract, config: Config) -> Index:
+        parsed = [f for f in contract.settings if f.error is None]
+        lookup = models(parsed)
+        resolved = resolve(parsed)
+        refs = tuple(
+            FieldRef(owner, fld, env_names(owner, fld, lookup)) for owner in resolved for fld in owner.fields
+        )
+        index = cls(contract=contract, config=config, settings=resolved, fields=refs)
+        for ref in refs:
+            for name in ref.names:
+                (index._sensitive if name.case_sensitive else index._folded)[name.key].append(ref)
+        return index
+
+    # ------------------------------------------------------------------ fields
+
+    def fields_reading(self, name: str, settings_paths: Iterable[str] | None = None) -> list[FieldRef]:
+        """Fields that read env var ``name``; optionally only those defined in ``settings_paths``."""
+        found = self._sensitive.get(name, []) + self._folded.get(name.lower(), [])
+        if settings_paths is not None:
+            allowed = set(settings_paths)
+            found = [r for r in found if r.owner.cls.location.path in allowed]
+        return list(dict.fromkeys(found))
+
+    def distinct_fields(self) -> list[FieldRef]:
+        """One FieldRef per (defining location, primary name): inherited copies folded together."""
+        seen: dict[tuple[str, int, str], FieldRef] = {}
+        for ref in self.fields:
+            key = (ref.field.location.path, ref.field.location.line, ref.primary)
+            seen.setdefault(key, ref)
+        return list(seen.values())
+
+    # ------------------------------------------------------------------ other layers
+
+    @property
+    def example(self) -> ExampleFile | None:
+        return self.contract.examples[0] if self.contract.examples else None
+
+    def example_entries(self, include_commented: bool = True) -> list[ExampleEntry]:
+        file = self.example
+        if file is None or file.error is not None:
+            return []
+        return [e for e in file.entries if include_commented or not e.commented_out]
+
+    def example_entry_for(self, ref: FieldRef) -> ExampleEntry | None:
+        for entry in self.example_entries():
+            if ref.reads(entry.key):
+                return entry
+        return None
+
+    def templates(self) -> list[TemplateFile]:
+        return [t for t in self.contract.templates if t.error is None]
+
+    def template_vars(self) -> list[TemplateVar]:
+        return [v for t in self.templates() for v in t.vars]
+
+    def rendered(self, name: str) -> list[TemplateVar]:
+        return [v for v in self.template_vars() if v.name == name]
+
+    def rendered_for(self, ref: FieldRef) -> list[TemplateVar]:
+        return [v for v in self.template_vars() if ref.reads(v.name)]
+
+    def dockerfiles(self) -> list[DockerFile]:
+        return [d for d in self.contract.dockerfiles if d.error is None]
+
+    def docker_args(self, name: str) -> list[DockerFile]:
+        return [d for d in self.dockerfiles() if name in d.args]
+
+    def is_external(self, name: str) -> bool:
+        return name in self.contract.external
+
+    def settings_paths_for_template(self, template_path: str) -> list[str] | None:
+        """With components configured, the settings files that cover this template; else None."""
+        for comp in self.config.components:
+            if any(template_path in match_paths(p, [template_path]) for p in comp.templates):
+                paths = [s.path for s in self.contract.settings]
+                return [p for p in paths if any(match_paths(g, [p]) for g in comp.settings)]
+        return None
+
+    # ------------------------------------------------------------------ unreadable layers
+
+    def unreadable(self, layer: Layer) -> list[str]:
+        """Paths of ``layer`` that failed to read: evidence a rule must not treat as absent."""
+        files: tuple[TemplateFile | SettingsFile | ExampleFile | DockerFile, ...] = {
+            Layer.TEMPLATE: self.contract.templates,
+            Layer.SETTINGS: self.contract.settings,
+            Layer.EXAMPLE: self.contract.examples,
+            Layer.DOCKERFILE: self.contract.dockerfiles,
+        }.get(layer, ())
+        return [f.path for f in files if f.error is not None]
+
+    # ------------------------------------------------------------------ secrets
+
+    def is_secret(self, name: str) -> bool:
+        """Secret when any layer says so: type, name, [VAULT], rendered from Vault, a URL password.
+
+        Values of secret variables are never shown as themselves.
+        """
+        if self.is_strong_secret(name):
+            return True
+        entries = [e for e in self.example_entries() if e.key == name]
+        if any(e.vault for e in entries) or self.rendered(name):
+            return True
+        return any(e.value and has_url_password(e.value) for e in entries)
+
+    def is_strong_secret(self, name: str) -> bool:
+        """Secret by its type or its name: its values are scrubbed from every output text."""
+        readers = self.fields_reading(name)
+        if any(is_secret_type(r.field.annotation) for r in readers):
+            return True
+        # A secret-like name holding a number or a flag (ACCESS_TOKEN_EXPIRE_MINUTES) is no secret.
+        return is_secret_name(name) and not any(
+            _NON_SECRET_TYPE.match(r.field.annotation) for r in readers
+        )
+
+    def secret_values(self) -> set[str]:
+        """Values that must never appear in output, wherever they turn up.
+
+        Only strong secrets count: scrubbing every Vault-rendered value (a bucket name, the
+        project name) would mangle paths and messages. Placeholders are not secrets.
+        """
+        values: set[str] = set()
+        for entry in self.example_entries():
+            if entry.value and self.is_strong_secret(entry.key):
+                values.add(entry.value)
+        for ref in self.fields:
+            if ref.field.default and self.is_strong_secret(ref.primary):
+                values.add(literal_text(ref.field.default) or ref.field.default)
+        for var in self.template_vars():
+            if var.fallback and self.is_strong_secret(var.name):
+                values.add(literal_text(var.fallback) or var.fallback)
+        return {v for v in values if not is_placeholder(v)}
+
+
+_NON_SECRET_TYPE = re.compile(r"^(?:int|float|bool|Literal\[.*\]|PositiveInt|NonNegativeInt|timedelta)$")
+
+
+def literal_text(source: str) -> str | None:
+    """The env-file text a Python/Go literal stands for (``"SGD"`` -> ``SGD``), or None."""
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple, dict, set)):
+        try:
+            return json.dumps(list(value) if isinstance(value, (tuple, set)) else value)
+        except (TypeError, ValueError):
+            return None
+    return None

@@ -1,0 +1,151 @@
+"""pytest hooks only: options, gating, items, failure text, reportinfo.
+
+Without ``--envssot`` (or ``envssot = true`` in the ini) every hook returns at once, and
+nothing heavier than this module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_envssot.engine import Report
+    from pytest_envssot.findings import Finding
+
+_REPORT = pytest.StashKey["Report"]()
+_BY_PATH = pytest.StashKey[dict[str, list["Finding"]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("envssot", "environment variable single source of truth")
+    group.addoption(
+        "--envssot",
+        action="store_true",
+        default=False,
+        help="collect one item per rule x variable for the env-var contract",
+    )
+    group.addoption(
+        "--envssot-rules",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated rule names to run (default: all not disabled)",
+    )
+    group.addoption(
+        "--envssot-disable",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated rule names to switch off (adds to [tool.envssot] disable)",
+    )
+    parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
+    parser.addini("envssot_rules", type="args", default=[], help="rule names to run")
+    parser.addini("envssot_disable", type="args", default=[], help="rule names to switch off")
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("envssot") or config.getini("envssot"))
+
+
+def _names(option: str | None, ini: list[str]) -> list[str]:
+    raw = [part for value in ([option] if option else []) for part in value.split(",")]
+    return [name.strip() for name in [*raw, *ini] if name.strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _enabled(config):
+        return
+    config.addinivalue_line("markers", "envssot: an environment-variable contract item")
+    from pytest_envssot.discovery import ConfigError
+    from pytest_envssot.engine import check
+
+    rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
+    disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
+    try:
+        report = check(config.rootpath, only=rules, disable=disable)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"envssot: {exc}") from None
+    config.stash[_REPORT] = report
+    config.stash[_BY_PATH] = _by_path(report)
+
+
+def _by_path(report: Report) -> dict[str, list[Finding]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        grouped.setdefault(finding.location.path, []).append(finding)
+    return grouped
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    config = parent.config
+    if not _enabled(config) or _REPORT not in config.stash:
+        return None
+    report = config.stash[_REPORT]
+    try:
+        rel = file_path.resolve().relative_to(report.config.root).as_posix()
+    except ValueError:
+        return None
+    by_path = config.stash[_BY_PATH]
+    if rel not in by_path:
+        return None
+    return LayerFile.from_parent(parent, path=file_path, findings=by_path[rel])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Add the layer files the walk did not reach (``pytest --envssot tests/``, testpaths)."""
+    if not _enabled(config) or _REPORT not in config.stash:
+        return
+    if any("::" in arg for arg in config.args):
+        return  # the user picked items by node id; add nothing else
+    root = config.stash[_REPORT].config.root
+    # pytest may call pytest_collect_file for files it then drops, so look at what survived.
+    present = {item.path for item in items if isinstance(item, RuleItem)}
+    for rel, findings in config.stash[_BY_PATH].items():
+        if root / rel in present:
+            continue
+        items.extend(LayerFile.from_parent(session, path=root / rel, findings=findings).collect())
+
+
+class LayerFile(pytest.File):
+    """A layer file (template, config.py, .env.example, Dockerfile) holding its rule items."""
+
+    def __init__(self, *, findings: list[Finding], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.findings = findings
+
+    def collect(self) -> list[pytest.Item]:
+        return [RuleItem.from_parent(self, name=f.name, finding=f) for f in self.findings]
+
+
+class ContractFailure(Exception):
+    """A rule failed; its text is the whole failure report (no traceback)."""
+
+
+class RuleItem(pytest.Item):
+    def __init__(self, *, finding: Finding, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.finding = finding
+        self.add_marker("envssot")
+
+    def runtest(self) -> None:
+        from pytest_envssot.findings import Outcome
+
+        if self.finding.outcome is Outcome.FAILED:
+            raise ContractFailure(self.config.stash[_REPORT].redactor.scrub(self.finding.render()))
+        if self.finding.outcome is Outcome.SKIPPED:
+            pytest.skip(self.config.stash[_REPORT].redactor.scrub(" ".join(self.finding.lines)))
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str:
+        if isinstance(excinfo.value, ContractFailure):
+            return str(excinfo.value)
+        # A bug of ours: say so without a traceback that could carry values in its locals.
+        return f"{self.nodeid}: envssot internal error: {type(excinfo.value).__name__}"
+
+    def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
+        line = self.finding.location.line
+        return self.path, (line - 1 if line else None), self.finding.name

@@ -1,0 +1,92 @@
+"""Secret classification and masking; every output path goes through here.
+
+Masked values keep a short hash prefix (as detect-secrets keeps only hashes) so two
+values can be told apart without either being shown. DSNs keep scheme, user, host and
+database; only the password goes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from collections.abc import Iterable
+
+DEFAULT_SECRET_NAMES = (
+    "*_KEY",
+    "*_SECRET",
+    "*SECRET_*",
+    "*TOKEN*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*_DSN",
+    "*CREDENTIALS*",
+    "*PRIVATE*",
+    "*_PASS",
+)
+SECRET_TYPES = ("SecretStr", "SecretBytes")
+# scheme://user:password@host — the password is the part we must never show.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?P<at>@)")
+MIN_SCRUB_LENGTH = 4  # shorter values would mangle ordinary words; classification masks them at source
+
+
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:|changeme|change-me|change_me|changeit|placeholder|todo|tbd|example|dummy|none|null|"
+    r"secret|password|x+|\*+|<[^<>]*>|\$\{[^}]*\}|your[-_].*[-_]here|replace[-_]?me)$"
+)
+
+
+def is_placeholder(value: str) -> bool:
+    """Obviously not a real value: empty, ``changeme``, ``<...>``, ``xxx``, ``your-key-here``."""
+    return bool(_PLACEHOLDER.match(value.strip()))
+
+
+def mask(value: str) -> str:
+    """``***`` plus 6 hex of the value's SHA-256: distinguishable, not reversible in practice."""
+    if value == "":
+        return '""'
+    return "***" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+
+
+def has_url_password(value: str) -> bool:
+    return bool(_URL_PASSWORD.search(value))
+
+
+def mask_url_passwords(text: str) -> str:
+    """Replace only the password of every ``scheme://user:password@host`` in ``text``."""
+    return _URL_PASSWORD.sub(lambda m: m["head"] + mask(m["pw"]) + m["at"], text)
+
+
+def is_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
+    upper = name.upper()
+    return any(fnmatch.fnmatchcase(upper, p.upper()) for p in patterns)
+
+
+def is_secret_type(annotation: str) -> bool:
+    return any(t in annotation for t in SECRET_TYPES)
+
+
+def show(value: str | None, secret: bool) -> str:
+    """A value as it may appear in output."""
+    if value is None:
+        return "<unset>"
+    if secret:
+        return mask_url_passwords(value) if has_url_password(value) else mask(value)
+    return mask_url_passwords(value)
+
+
+class Redactor:
+    """Last line of defence: scrubs every known secret value out of a text before output."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        values = {s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}
+        # Longest first so a secret containing another is replaced whole.
+        self._values = sorted(values, key=len, reverse=True)
+        self._pattern = (
+            re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
+        )
+
+    def scrub(self, text: str) -> str:
+        if self._pattern is not None:
+            text = self._pattern.sub(lambda m: mask(m.group(0)), text)
+        return mask_url_passwords(text)

@@ -1,0 +1,140 @@
+"""Renderers for ``envssot check``: text, JSON, SARIF 2.1.0 and the ``.env.example`` diff.
+
+Every string leaves through the report's Redactor.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+
+from pytest_envssot import __version__
+from pytest_envssot.engine import Report
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.rules import ALL_RULES
+
+INFO_URI = "https://pypi.org/project/pytest-envssot/"
+
+
+def render_text(report: Report, verbose: bool = False) -> str:
+    scrub = report.redactor.scrub
+    out: list[str] = []
+    for finding in report.findings:
+        if finding.outcome is Outcome.FAILED:
+            out.append(scrub(finding.render()))
+        elif verbose:
+            out.append(f"{finding.location}: {finding.name} {finding.outcome.value}")
+    counts = report.summary()
+    out.append(
+        f"envssot: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped ({counts['total']} checks)"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _result(report: Report, finding: Finding) -> dict[str, object]:
+    return {
+        "rule": finding.rule,
+        "variable": finding.variable,
+        "outcome": finding.outcome.value,
+        "path": finding.location.path,
+        "line": finding.location.line,
+        "message": report.redactor.scrub(finding.message),
+    }
+
+
+def render_json(report: Report) -> str:
+    payload = {
+        "version": 1,
+        "results": [_result(report, f) for f in report.findings],
+        "summary": report.summary(),
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_sarif(report: Report) -> str:
+    rule_ids = [rule.name for rule in ALL_RULES]
+    results = []
+    for finding in report.failed:
+        location: dict[str, object] = {"artifactLocation": {"uri": finding.location.path}}
+        if finding.location.line:
+            location["region"] = {"startLine": finding.location.line}
+        results.append(
+            {
+                "ruleId": finding.rule,
+                "ruleIndex": rule_ids.index(finding.rule),
+                "level": "error",
+                "message": {"text": report.redactor.scrub(f"{finding.name}: {finding.message}")},
+                "locations": [{"physicalLocation": location}],
+                "partialFingerprints": {"envssot/v1": f"{finding.rule}:{finding.variable}"},
+            }
+        )
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "envssot",
+                        "version": __version__,
+                        "informationUri": INFO_URI,
+                        "rules": [
+                            {
+                                "id": rule.name,
+                                "name": rule.name,
+                                "shortDescription": {"text": f"fails when {rule.summary}"},
+                                "defaultConfiguration": {"level": "error"},
+                            }
+                            for rule in ALL_RULES
+                        ],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_diff(report: Report) -> str:
+    """Field(...) stubs for orphans (as comments), then a unified diff for ``.env.example``.
+
+    The diff applies with ``git apply`` / ``patch -p1``: leading comment lines are ignored.
+    """
+    scrub = report.redactor.scrub
+    orphans = [
+        f for f in report.failed if f.rule in ("template-var-has-field", "example-var-has-field")
+    ]
+    out: list[str] = []
+    if orphans:
+        out.append("# Variables no settings field reads; add a field to config.py for each:")
+        out.extend(f"#   {f.fix[0]}  # {f.location}" for f in orphans if f.fix)
+    additions = [f for f in report.failed if f.rule == "field-documented"]
+    if additions:
+        out.extend(_example_patch(report, additions))
+    return scrub("\n".join(out) + "\n") if out else ""
+
+
+def _example_patch(report: Report, additions: Iterable[Finding]) -> list[str]:
+    path = report.config.env_example
+    try:
+        old = (report.config.root / path).read_text(encoding="utf-8").splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError):
+        old = []
+    if old and not old[-1].endswith("\n"):
+        old[-1] += "\n"
+    inserts: dict[int, list[str]] = {}
+    for finding in additions:
+        at = finding.location.line - 1 if finding.location.line else len(old)
+        inserts.setdefault(min(at, len(old)), []).extend(line + "\n" for line in finding.fix)
+    new: list[str] = []
+    for number, line in enumerate([*old, None]):
+        new.extend(inserts.get(number, []))
+        if line is not None:
+            new.append(line)
+    return [
+        line.rstrip("\n")
+        for line in difflib.unified_diff(old, new, fromfile=f"a/{path}", tofile=f"b/{path}")
+    ]

@@ -1,0 +1,16 @@
+"""The rule catalogue: stable public names, in the order items are reported."""
+
+from __future__ import annotations
+
+from pytest_envssot.rules import coverage, layers, markers, uniqueness
+from pytest_envssot.rules.base import Rule
+
+ALL_RULES: tuple[Rule, ...] = (
+    *layers.RULES,
+    *coverage.RULES,
+    *markers.RULES,
+    *uniqueness.RULES,
+)
+RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_NAME", "Rule"]

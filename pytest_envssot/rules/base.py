@@ -1,0 +1,61 @@
+"""What a rule is: a stable name, the layer it speaks about, a pure check, and examples.
+
+The VALID and INVALID examples are small repositories (path -> text). The test suite
+turns each into a test automatically: a valid one must pass the rule for ``variable``,
+an invalid one must fail it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pytest_envssot.model import Layer
+
+if TYPE_CHECKING:
+    from pytest_envssot.findings import Finding
+    from pytest_envssot.index import Index
+
+
+@dataclass(frozen=True)
+class RuleExample:
+    files: Mapping[str, str]
+    variable: str  # the item the example is about (a variable, or "" for file-level rules)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    layer: Layer
+    summary: str
+    check: Callable[[Index], Iterable[Finding]]
+    valid: tuple[RuleExample, ...] = ()
+    invalid: tuple[RuleExample, ...] = ()
+
+
+def mini_repo(
+    config_py: str,
+    env_example: str,
+    template: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A one-service repository for rule examples: config.py, .env.example, optional template."""
+    files = {
+        "pyproject.toml": '[project]\nname = "demo"\n',
+        "app/config.py": "from pydantic import Field\nfrom pydantic_settings import BaseSettings\n\n\n"
+        + config_py,
+        ".env.example": env_example,
+    }
+    if template is not None:
+        files["deploy/app/secrets.ctmpl"] = (
+            '{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}\n' + template + "{{ end }}\n"
+        )
+    files.update(extra or {})
+    return files
+
+
+def tmpl_line(name: str, fallback: str = '""', key: str | None = None) -> str:
+    """One rendered line in the seed's style."""
+    key = key or name
+    return f"{name}={{{{ with .Data.data.{key} }}}}{{{{ printf \"%q\" . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}\n"

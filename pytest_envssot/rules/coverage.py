@@ -1,0 +1,264 @@
+"""The subset contract: template vars ⊆ settings fields ⊆ example vars, no orphans."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import FieldRef, Index
+from pytest_envssot.model import Layer, Location
+from pytest_envssot.rules._text import (
+    example_lines,
+    field_line,
+    field_stub,
+    template_line,
+    unreadable_skip,
+)
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+
+_ONE_FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n'
+
+
+def _extra_sentence(index: Index, var_name: str) -> str:
+    """Why an unread key matters, in terms of the classes that would load the rendered file."""
+    forbidding = [s.cls.name for s in index.settings if dict(s.config).get("extra", "forbid") == "forbid"]
+    if forbidding:
+        return (
+            f"{', '.join(forbidding)} uses extra='forbid' (pydantic-settings' default): an env file "
+            f"carrying {var_name} that no field reads makes the app refuse to start."
+        )
+    return f"With extra='ignore' the rendered {var_name} is silently dropped: nothing uses it."
+
+
+# --------------------------------------------------------------------------- template-var-has-field
+
+
+def template_var_has_field(index: Index) -> Iterator[Finding]:
+    for template in index.templates():
+        scope = index.settings_paths_for_template(template.path)
+        seen: set[str] = set()
+        for var in template.vars:
+            if var.name in seen:
+                continue
+            seen.add(var.name)
+            readers = index.fields_reading(var.name, scope)
+            if readers or index.is_external(var.name):
+                yield Finding("template-var-has-field", var.name, Outcome.PASSED, var.location)
+                continue
+            if broken := index.unreadable(Layer.SETTINGS):
+                yield unreadable_skip("template-var-has-field", var.name, var.location, broken)
+                continue
+            where = ", ".join(sorted({f.path for f in index.contract.settings})) or "no settings files"
+            yield Finding(
+                "template-var-has-field",
+                var.name,
+                Outcome.FAILED,
+                var.location,
+                lines=(
+                    template_line(var),
+                    f"no settings field reads {var.name} (searched {where})",
+                    _extra_sentence(index, var.name),
+                    f"Add a field, or list {var.name} under [tool.envssot] external if a "
+                    "non-Python consumer reads it:",
+                ),
+                fix=(field_stub(var.name),),
+            )
+
+
+# --------------------------------------------------------------------------- field-documented
+
+
+def _insert_line(index: Index, ref: FieldRef, order: list[FieldRef]) -> int:
+    """Where the missing line belongs: after the entry of the nearest documented earlier field."""
+    example = index.example
+    last = max((e.location.line for e in index.example_entries()), default=0)
+    position = order.index(ref)
+    for earlier in reversed(order[:position]):
+        entry = index.example_entry_for(earlier)
+        if entry is not None:
+            return entry.location.line + 1
+    return last + 1 if example is not None else 0
+
+
+def field_documented(index: Index) -> Iterator[Finding]:
+    example_path = index.config.env_example
+    order = index.distinct_fields()
+    seen: set[str] = set()
+    for ref in order:
+        if ref.primary in seen:
+            continue
+        seen.add(ref.primary)
+        entry = index.example_entry_for(ref)
+        if entry is not None:
+            yield Finding("field-documented", ref.primary, Outcome.PASSED, entry.location)
+            continue
+        where = Location(example_path, _insert_line(index, ref, order))
+        if broken := index.unreadable(Layer.EXAMPLE):
+            yield unreadable_skip("field-documented", ref.primary, where, broken)
+            continue
+        yield Finding(
+            "field-documented",
+            ref.primary,
+            Outcome.FAILED,
+            where,
+            lines=(field_line(index, ref), f"{example_path} has no line for it. Add:"),
+            fix=example_lines(index, ref),
+        )
+
+
+# --------------------------------------------------------------------------- example-var-has-field
+
+
+def example_var_has_field(index: Index) -> Iterator[Finding]:
+    seen: set[str] = set()
+    infra = index.config.infra
+    for entry in index.example_entries():
+        if entry.key in seen:
+            continue
+        seen.add(entry.key)
+        rule, name, at = "example-var-has-field", entry.key, entry.location
+        if index.fields_reading(name) or index.is_external(name) or index.docker_args(name):
+            yield Finding(rule, name, Outcome.PASSED, at)
+        elif _is_infra(name, infra):
+            yield Finding(
+                rule, name, Outcome.SKIPPED, at,
+                lines=(f"{name} is an infra variable: infra-var-not-in-app speaks for it",),
+            )  # fmt: skip
+        elif broken := index.unreadable(Layer.SETTINGS) + index.unreadable(Layer.DOCKERFILE):
+            yield unreadable_skip(rule, name, at, broken)
+        else:
+            yield Finding(
+                rule,
+                name,
+                Outcome.FAILED,
+                at,
+                lines=(
+                    f"{at} documents {name}",
+                    "no settings field reads it, no Dockerfile ARG declares it, and it is not "
+                    "listed under [tool.envssot] external",
+                    _extra_sentence(index, name),
+                    f"Remove the line, add a field, or list {name} under external. Field stub:",
+                ),
+                fix=(field_stub(name),),
+            )
+
+
+def _is_infra(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+# --------------------------------------------------------------------------- required-field-in-template
+
+
+def required_field_in_template(index: Index) -> Iterator[Finding]:
+    if not index.contract.templates:
+        return
+    seen: set[str] = set()
+    for ref in index.distinct_fields():
+        if not ref.field.required or ref.primary in seen:
+            continue
+        seen.add(ref.primary)
+        rendered = index.rendered_for(ref)
+        if rendered:
+            yield Finding("required-field-in-template", ref.primary, Outcome.PASSED, ref.field.location)
+            continue
+        if broken := index.unreadable(Layer.TEMPLATE):
+            yield unreadable_skip("required-field-in-template", ref.primary, ref.field.location, broken)
+            continue
+        templates = ", ".join(t.path for t in index.contract.templates)
+        yield Finding(
+            "required-field-in-template",
+            ref.primary,
+            Outcome.FAILED,
+            ref.field.location,
+            lines=(
+                field_line(index, ref),
+                f"it has no default, and no template renders it ({templates}): production "
+                "would fail validation at startup",
+                "Render it from Vault, or give the field a safe default:",
+            ),
+            fix=(f'{ref.primary}={{{{ with .Data.data.{ref.primary} }}}}{{{{ printf "%q" . }}}}'
+                 '{{ else }}""{{ end }}',),
+        )
+
+
+# --------------------------------------------------------------------------- the catalogue entries
+
+_TEMPLATE_OK = mini_repo(_ONE_FIELD, "# [VAULT] cache\nREDIS_URL=\n", tmpl_line("REDIS_URL"))
+_TEMPLATE_ORPHAN = mini_repo(
+    _ONE_FIELD, "# [VAULT] cache\nREDIS_URL=\n", tmpl_line("REDIS_URL") + tmpl_line("OLD_URL")
+)
+
+RULES = (
+    Rule(
+        "template-var-has-field",
+        Layer.TEMPLATE,
+        "a template var is read by no settings field",
+        template_var_has_field,
+        valid=(RuleExample(_TEMPLATE_OK, "REDIS_URL"),),
+        invalid=(RuleExample(_TEMPLATE_ORPHAN, "OLD_URL"),),
+    ),
+    Rule(
+        "field-documented",
+        Layer.SETTINGS,
+        "a field's env name is not in .env.example",
+        field_documented,
+        valid=(
+            RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
+            RuleExample(mini_repo(_ONE_FIELD, "# documented, unset:\n# REDIS_URL=redis://x\n"), "REDIS_URL"),
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    redis_url: str = ""\n', "REDIS_URL=\n"
+                ),
+                "REDIS_URL",
+            ),
+        ),
+        invalid=(RuleExample(mini_repo(_ONE_FIELD, "OTHER=1\n"), "REDIS_URL"),),
+    ),
+    Rule(
+        "example-var-has-field",
+        Layer.EXAMPLE,
+        "an example var is read by no field, no Dockerfile ARG, and is not external",
+        example_var_has_field,
+        valid=(
+            RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
+            RuleExample(
+                mini_repo(
+                    _ONE_FIELD,
+                    "REDIS_URL=\nNEXT_PUBLIC_API_URL=\n",
+                    extra={"web/Dockerfile": "FROM node\nARG NEXT_PUBLIC_API_URL\nRUN build\n"},
+                ),
+                "NEXT_PUBLIC_API_URL",
+            ),
+        ),
+        invalid=(RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\nLEGACY_FLAG=1\n"), "LEGACY_FLAG"),),
+    ),
+    Rule(
+        "required-field-in-template",
+        Layer.SETTINGS,
+        "a field with no default is not rendered by any template (when templates exist)",
+        required_field_in_template,
+        valid=(
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    secret_key: str = Field(validation_alias="SECRET_KEY")\n',
+                    "# [VAULT]\nSECRET_KEY=\n",
+                    tmpl_line("SECRET_KEY"),
+                ),
+                "SECRET_KEY",
+            ),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    secret_key: str = Field(validation_alias="SECRET_KEY")\n'
+                    '    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n',
+                    "SECRET_KEY=\n# [VAULT]\nREDIS_URL=\n",
+                    tmpl_line("REDIS_URL"),
+                ),
+                "SECRET_KEY",
+            ),
+        ),
+    ),
+)

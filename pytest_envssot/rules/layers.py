@@ -1,0 +1,64 @@
+"""``layer-parses``: every layer file can be read, or says exactly where it cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import Index
+from pytest_envssot.model import Layer, Location, ReaderError
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+
+
+def _files(index: Index) -> Iterator[tuple[str, ReaderError | None]]:
+    contract = index.contract
+    for group in (contract.templates, contract.settings, contract.examples, contract.dockerfiles):
+        for file in group:
+            yield file.path, file.error
+
+
+def layer_parses(index: Index) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for path, error in _files(index):
+        if path in seen:
+            continue
+        seen.add(path)
+        if error is None:
+            yield Finding("layer-parses", "", Outcome.PASSED, Location(path, 0))
+        else:
+            yield Finding(
+                "layer-parses",
+                "",
+                Outcome.FAILED,
+                error.location,
+                lines=(str(error), "Items of the other layers still ran; fix this file first."),
+            )
+    if not index.contract.settings:
+        yield Finding(
+            "layer-parses",
+            "",
+            Outcome.FAILED,
+            Location(index.config.env_example, 0),
+            lines=(
+                "no settings class found: no Python file outside tests/ defines a BaseSettings "
+                "subclass",
+                'Point [tool.envssot] settings = ["path/to/config.py"] at it.',
+            ),
+        )
+
+
+RULES = (
+    Rule(
+        "layer-parses",
+        Layer.REPO,
+        "the file cannot be read (one item per file; message has path:line)",
+        layer_parses,
+        valid=(RuleExample(mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n"), ""),),
+        invalid=(
+            RuleExample(mini_repo("class Settings(BaseSettings:\n    x: int = 1\n", "X=1\n"), ""),
+            RuleExample(
+                mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n", "{{ if }}\n"), ""
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,77 @@
+"""``vault-marker``: ``[VAULT]`` in .env.example if and only if a template renders the var."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import Index
+from pytest_envssot.model import Layer
+from pytest_envssot.rules._text import template_line, unreadable_skip
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+
+
+def vault_marker(index: Index) -> Iterator[Finding]:
+    if not index.contract.templates:
+        return  # without templates there is no Vault layer to agree with
+    seen: set[str] = set()
+    for entry in index.example_entries():
+        if entry.key in seen:
+            continue
+        seen.add(entry.key)
+        rendered = index.rendered(entry.key)
+        at = entry.location
+        if bool(rendered) == entry.vault:
+            yield Finding("vault-marker", entry.key, Outcome.PASSED, at)
+        elif entry.vault and (broken := index.unreadable(Layer.TEMPLATE)):
+            yield unreadable_skip("vault-marker", entry.key, at, broken)
+        elif entry.vault:
+            templates = ", ".join(t.path for t in index.contract.templates)
+            yield Finding(
+                "vault-marker",
+                entry.key,
+                Outcome.FAILED,
+                at,
+                lines=(
+                    f"{at} marks {entry.key} [VAULT]",
+                    f"but no template renders it ({templates}): production will not get it from Vault.",
+                    "Render it in a template, or drop [VAULT] from its comment.",
+                ),
+            )
+        else:
+            yield Finding(
+                "vault-marker",
+                entry.key,
+                Outcome.FAILED,
+                at,
+                lines=(
+                    template_line(rendered[0]),
+                    f"but {at} does not mark it [VAULT]: readers cannot tell it is production-managed.",
+                    "Add the marker to its comment:",
+                ),
+                fix=(f"# [VAULT] {entry.comment.splitlines()[-1] if entry.comment else entry.key}",),
+            )
+
+
+_FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n'
+
+RULES = (
+    Rule(
+        "vault-marker",
+        Layer.EXAMPLE,
+        "[VAULT] marker present <=> var rendered by a template does not hold",
+        vault_marker,
+        valid=(RuleExample(mini_repo(_FIELD, "# [VAULT] cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")), "REDIS_URL"),),
+        invalid=(
+            RuleExample(mini_repo(_FIELD, "# cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")), "REDIS_URL"),
+            RuleExample(
+                mini_repo(
+                    _FIELD + '    debug: bool = False\n',
+                    "# [VAULT] cache\nREDIS_URL=\n# [VAULT] debug\nDEBUG=false\n",
+                    tmpl_line("REDIS_URL"),
+                ),
+                "DEBUG",
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,96 @@
+"""``unique-env-name``: one field per env name in a class, one line per key in .env.example."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import FieldRef, Index
+from pytest_envssot.model import Layer
+from pytest_envssot.rules._text import field_line
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+
+
+def unique_env_name(index: Index) -> Iterator[Finding]:
+    yield from _unique_fields(index)
+    yield from _unique_example_keys(index)
+
+
+def _unique_fields(index: Index) -> Iterator[Finding]:
+    readers: dict[str, list[FieldRef]] = defaultdict(list)
+    display: dict[str, str] = {}
+    for ref in index.fields:
+        # Two classes reading one var is normal (two services); two fields of one class is not.
+        for name in ref.names:
+            key = f"{ref.owner.cls.qualname}\0{name.key}"
+            if ref not in readers[key]:
+                readers[key].append(ref)
+            display.setdefault(key, name.name)
+    reported: set[tuple[str, str]] = set()
+    for key, refs in readers.items():
+        name = display[key]
+        first = refs[0].field.location
+        if (first.path, name) in reported:
+            continue
+        reported.add((first.path, name))
+        if len(refs) == 1:
+            yield Finding("unique-env-name", name, Outcome.PASSED, first)
+            continue
+        yield Finding(
+            "unique-env-name",
+            name,
+            Outcome.FAILED,
+            refs[1].field.location,
+            lines=(
+                f"{len(refs)} fields of {refs[0].owner.cls.name} read {name}:",
+                *(field_line(index, r) for r in refs),
+                "pydantic-settings feeds the same value to each; keep one field, or give each its own name.",
+            ),
+        )
+
+
+def _unique_example_keys(index: Index) -> Iterator[Finding]:
+    entries: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    for entry in index.example_entries(include_commented=False):
+        entries[entry.key].append(entry)
+    for key, found in entries.items():
+        if len(found) == 1:
+            yield Finding("unique-env-name", key, Outcome.PASSED, found[0].location)
+            continue
+        lines = ", ".join(str(e.location.line) for e in found)
+        yield Finding(
+            "unique-env-name",
+            key,
+            Outcome.FAILED,
+            found[1].location,
+            lines=(
+                f"{key} is set {len(found)} times in {found[0].location.path} (lines {lines})",
+                "python-dotenv keeps the last one; readers see the first. Keep one line.",
+            ),
+        )
+
+
+RULES = (
+    Rule(
+        "unique-env-name",
+        Layer.SETTINGS,
+        "two fields read the same env name, or an example key is duplicated",
+        unique_env_name,
+        valid=(RuleExample(mini_repo("class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"), "DEBUG"),),
+        invalid=(
+            RuleExample(
+                mini_repo(
+                    "class Settings(BaseSettings):\n    debug: bool = False\n"
+                    '    verbose: bool = Field(default=False, validation_alias="DEBUG")\n',
+                    "DEBUG=false\n",
+                ),
+                "DEBUG",
+            ),
+            RuleExample(
+                mini_repo("class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\nDEBUG=true\n"),
+                "DEBUG",
+            ),
+        ),
+    ),
+)
