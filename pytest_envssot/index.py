@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pytest_envssot.discovery import Config, match_paths
 from pytest_envssot.envnames import EnvName, env_names
 from pytest_envssot.inheritance import ResolvedSettings, models, resolve
-from pytest_envssot.redact import has_url_password, is_placeholder, is_secret_name, is_secret_type
+from pytest_envssot.redact import (
+    has_url_password,
+    is_local_default,
+    is_placeholder,
+    is_secret_name,
+    is_secret_type,
+)
 from pytest_envssot.model import (
     Contract,
     DockerFile,
@@ -187,7 +193,16 @@ class Index:
         for var in self.template_vars():
             if var.fallback and self.is_strong_secret(var.name):
                 values.add(literal_text(var.fallback) or var.fallback)
-        return {v for v in values if not is_placeholder(v)}
+        # A value that names a file or the project is public already (POSTGRES_DB=finance_report).
+        public = {self.contract.project} | {
+            part for f in self._layer_paths() for part in re.split(r"[/.]", f) if part
+        }
+        return {v for v in values if not (is_placeholder(v) or is_local_default(v) or v in public)}
+
+    def _layer_paths(self) -> list[str]:
+        contract = self.contract
+        groups = (contract.templates, contract.settings, contract.examples, contract.dockerfiles)
+        return [f.path for group in groups for f in group]
 
 
 _NON_SECRET_TYPE = re.compile(r"^(?:int|float|bool|Literal\[.*\]|PositiveInt|NonNegativeInt|timedelta)$")

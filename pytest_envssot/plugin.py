@@ -40,6 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAMES",
         help="comma-separated rule names to switch off (adds to [tool.envssot] disable)",
     )
+    group.addoption(
+        "--envssot-root",
+        default=None,
+        metavar="PATH",
+        help="repository to check (default: the nearest pyproject.toml with [tool.envssot] "
+        "from the current directory up to rootdir, else rootdir)",
+    )
     parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
     parser.addini("envssot_rules", type="args", default=[], help="rule names to run")
     parser.addini("envssot_disable", type="args", default=[], help="rule names to switch off")
@@ -64,11 +71,30 @@ def pytest_configure(config: pytest.Config) -> None:
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
     try:
-        report = check(config.rootpath, only=rules, disable=disable)
+        report = check(_repo_root(config), only=rules, disable=disable)
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
     config.stash[_BY_PATH] = _by_path(report)
+
+
+def _repo_root(config: pytest.Config) -> Path:
+    """The repository the contract is about: explicit, else the nearest [tool.envssot]."""
+    explicit = config.getoption("envssot_root")
+    if explicit:
+        root = Path(explicit)
+        if not root.is_dir():
+            raise pytest.UsageError(f"envssot: --envssot-root {explicit}: not a directory")
+        return root.resolve()
+    start = config.invocation_params.dir.resolve()
+    rootdir = config.rootpath.resolve()
+    for folder in (start, *start.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.envssot" in pyproject.read_text(errors="replace"):
+            return folder
+        if folder == rootdir:
+            break
+    return rootdir
 
 
 def _by_path(report: Report) -> dict[str, list[Finding]]:

@@ -36,9 +36,20 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# Credentials every local docker-compose uses; they protect nothing and appear in paths and names.
+LOCAL_DEFAULTS = frozenset(
+    {"postgres", "minioadmin", "minio", "admin", "root", "guest", "redis", "test", "dev", "local",
+     "localhost", "user", "app", "secret", "password"}
+)  # fmt: skip
+
+
 def is_placeholder(value: str) -> bool:
     """Obviously not a real value: empty, ``changeme``, ``<...>``, ``xxx``, ``your-key-here``."""
     return bool(_PLACEHOLDER.match(value.strip()))
+
+
+def is_local_default(value: str) -> bool:
+    return value.strip().lower() in LOCAL_DEFAULTS
 
 
 def mask(value: str) -> str:

@@ -49,7 +49,7 @@ BREAKS = [
         APP_TMPL, "\n{{ end }}\n",
         '\nFEATURE_X={{ with .Data.data.FEATURE_X }}{{ printf "%q" . }}{{ else }}""{{ end }}\n{{ end }}\n',
         f"{APP_TMPL}::template-var-has-field[FEATURE_X]",
-        ["no settings field reads FEATURE_X", "silently dropped", "Add a field",
+        ["no settings field reads FEATURE_X", "silently dropped", "default extra='forbid'", "Add a field",
          'feature_x: str = Field(default="", validation_alias="FEATURE_X")'],
         id="template-var-without-field",
     ),
@@ -260,3 +260,36 @@ def test_reportinfo_points_at_the_line(sample_pytester: pytest.Pytester) -> None
         line,
         "template-var-has-field[S3_BUCKET]",
     )
+
+
+DRIFTED_FAILURES = [
+    f"{ENV}::field-documented[ACCESS_TOKEN_EXPIRE_MINUTES]",
+    f"{ENV}::example-var-has-field[LEGACY_REPORTS_DIR]",
+    f"{ENV}::vault-marker[S3_BUCKET]",
+    f"{ENV}::vault-marker[DEBUG]",
+    f"{ENV}::vault-marker[WEBHOOK_SECRET]",
+    f"{ENV}::unique-env-name[BASE_CURRENCY]",
+    f"{CONFIG}::required-field-in-template[WEBHOOK_SECRET]",
+    f"{APP_TMPL}::template-var-has-field[FEATURE_FLAG_X]",
+]
+
+
+def test_drifted_repo_fails_exactly_its_drift(pytester: pytest.Pytester) -> None:
+    from conftest import DRIFTED, copy_repo
+
+    copy_repo(DRIFTED, pytester.path)
+    result = pytester.runpytest("--envssot", "-rf")
+    assert _failed_ids(result) == sorted(DRIFTED_FAILURES)
+    result.assert_outcomes(passed=134, failed=8)
+
+
+def test_root_is_the_nearest_envssot_project(pytester: pytest.Pytester) -> None:
+    """Run from inside a repo that lives under another pytest rootdir (a monorepo)."""
+    from conftest import SAMPLE, copy_repo
+
+    pytester.makepyprojecttoml("[tool.pytest.ini_options]\naddopts = ''\n")
+    copy_repo(SAMPLE, pytester.path / "services" / "finance")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(pytester.path / "services" / "finance")
+        result = pytester.runpytest("--envssot")
+    result.assert_outcomes(passed=SAMPLE_ITEMS)

@@ -20,15 +20,19 @@ from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 _ONE_FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n'
 
 
-def _extra_sentence(index: Index, var_name: str) -> str:
-    """Why an unread key matters, in terms of the classes that would load the rendered file."""
-    forbidding = [s.cls.name for s in index.settings if dict(s.config).get("extra", "forbid") == "forbid"]
+def _extra_sentence(index: Index, var_name: str, carrier: str) -> str:
+    """Why an unread key matters, in terms of the classes that would load ``carrier``."""
+    extras = {s.cls.name: dict(s.config).get("extra", "forbid") for s in index.settings}
+    forbidding = [name for name, extra in extras.items() if extra == "forbid"]
     if forbidding:
         return (
-            f"{', '.join(forbidding)} uses extra='forbid' (pydantic-settings' default): an env file "
-            f"carrying {var_name} that no field reads makes the app refuse to start."
+            f"{', '.join(forbidding)} uses extra='forbid' (pydantic-settings' default): "
+            f"{carrier} carrying {var_name}, which no field reads, makes the app refuse to start."
         )
-    return f"With extra='ignore' the rendered {var_name} is silently dropped: nothing uses it."
+    return (
+        f"{', '.join(extras) or 'The settings'} sets extra='ignore', so {var_name} in {carrier} is "
+        "silently dropped; under pydantic-settings' default extra='forbid' the app would refuse to start."
+    )
 
 
 # --------------------------------------------------------------------------- template-var-has-field
@@ -58,7 +62,7 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
                 lines=(
                     template_line(var),
                     f"no settings field reads {var.name} (searched {where})",
-                    _extra_sentence(index, var.name),
+                    _extra_sentence(index, var.name, "a rendered env file"),
                     f"Add a field, or list {var.name} under [tool.envssot] external if a "
                     "non-Python consumer reads it:",
                 ),
@@ -137,7 +141,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
                     f"{at} documents {name}",
                     "no settings field reads it, no Dockerfile ARG declares it, and it is not "
                     "listed under [tool.envssot] external",
-                    _extra_sentence(index, name),
+                    _extra_sentence(index, name, "a .env copied from .env.example"),
                     f"Remove the line, add a field, or list {name} under external. Field stub:",
                 ),
                 fix=(field_stub(name),),
