@@ -18,7 +18,7 @@ from pathlib import Path
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 DEFAULT_INFRA = (
     "VAULT_ROOT_TOKEN",
@@ -179,7 +179,9 @@ def _components(value: object) -> tuple[Component, ...]:
 def walk_files(root: Path) -> Iterator[str]:
     """Every file under ``root`` outside pruned folders, as sorted relative POSIX paths."""
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS and not d.endswith(".egg-info"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in PRUNED_DIRS and not d.endswith(".egg-info")
+        )
         rel_dir = os.path.relpath(dirpath, root)
         for name in sorted(filenames):
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
@@ -281,7 +283,8 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
     if not names:
         return first
     base_re = re.compile(
-        r"^class\s+\w+\s*\([^)]*\b(" + "|".join(map(re.escape, sorted(names))) + r")\b", re.MULTILINE
+        r"^class\s+\w+\s*\([^)]*\b(" + "|".join(map(re.escape, sorted(names))) + r")\b",
+        re.MULTILINE,
     )
     second = [rel for rel, text in texts.items() if rel not in first and base_re.search(text)]
     return sorted(first + second)

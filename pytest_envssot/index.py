@@ -16,13 +16,6 @@ from dataclasses import dataclass, field
 from pytest_envssot.discovery import Config, match_paths
 from pytest_envssot.envnames import EnvName, env_names
 from pytest_envssot.inheritance import ResolvedSettings, models, resolve
-from pytest_envssot.redact import (
-    has_url_password,
-    is_local_default,
-    is_placeholder,
-    is_secret_name,
-    is_secret_type,
-)
 from pytest_envssot.model import (
     Contract,
     DockerFile,
@@ -33,6 +26,13 @@ from pytest_envssot.model import (
     SettingsFile,
     TemplateFile,
     TemplateVar,
+)
+from pytest_envssot.redact import (
+    has_url_password,
+    is_local_default,
+    is_placeholder,
+    is_secret_name,
+    is_secret_type,
 )
 
 
@@ -68,7 +68,9 @@ class Index:
         lookup = models(parsed)
         resolved = resolve(parsed)
         refs = tuple(
-            FieldRef(owner, fld, env_names(owner, fld, lookup)) for owner in resolved for fld in owner.fields
+            FieldRef(owner, fld, env_names(owner, fld, lookup))
+            for owner in resolved
+            for fld in owner.fields
         )
         index = cls(contract=contract, config=config, settings=resolved, fields=refs)
         for ref in refs:
@@ -78,7 +80,9 @@ class Index:
 
     # ------------------------------------------------------------------ fields
 
-    def fields_reading(self, name: str, settings_paths: Iterable[str] | None = None) -> list[FieldRef]:
+    def fields_reading(
+        self, name: str, settings_paths: Iterable[str] | None = None
+    ) -> list[FieldRef]:
         """Fields that read env var ``name``; optionally only those defined in ``settings_paths``."""
         found = self._sensitive.get(name, []) + self._folded.get(name.lower(), [])
         if settings_paths is not None:
@@ -145,13 +149,15 @@ class Index:
 
     def unreadable(self, layer: Layer) -> list[str]:
         """Paths of ``layer`` that failed to read: evidence a rule must not treat as absent."""
-        files: tuple[TemplateFile | SettingsFile | ExampleFile | DockerFile, ...] = {
+        by_layer: dict[
+            Layer, tuple[TemplateFile | SettingsFile | ExampleFile | DockerFile, ...]
+        ] = {
             Layer.TEMPLATE: self.contract.templates,
             Layer.SETTINGS: self.contract.settings,
             Layer.EXAMPLE: self.contract.examples,
             Layer.DOCKERFILE: self.contract.dockerfiles,
-        }.get(layer, ())
-        return [f.path for f in files if f.error is not None]
+        }
+        return [f.path for f in by_layer.get(layer, ()) if f.error is not None]
 
     # ------------------------------------------------------------------ secrets
 
@@ -205,7 +211,9 @@ class Index:
         return [f.path for group in groups for f in group]
 
 
-_NON_SECRET_TYPE = re.compile(r"^(?:int|float|bool|Literal\[.*\]|PositiveInt|NonNegativeInt|timedelta)$")
+_NON_SECRET_TYPE = re.compile(
+    r"^(?:int|float|bool|Literal\[.*\]|PositiveInt|NonNegativeInt|timedelta)$"
+)
 
 
 def literal_text(source: str) -> str | None:

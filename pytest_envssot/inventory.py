@@ -14,7 +14,9 @@ LAYERS = ("template", "settings", "example", "dockerfile")
 class VariableRow:
     name: str
     secret: bool = False
-    places: dict[str, list[dict[str, object]]] = field(default_factory=lambda: {k: [] for k in LAYERS})
+    places: dict[str, list[dict[str, object]]] = field(
+        default_factory=lambda: {k: [] for k in LAYERS}
+    )
 
 
 def inventory(index: Index) -> list[VariableRow]:

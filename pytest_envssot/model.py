@@ -49,7 +49,9 @@ class SecretBlock:
 
     location: Location
     path_expr: str  # the argument of `secret` exactly as written, e.g. printf "secret/data/x/%s/app" (env "ENV")
-    path_format: str | None  # the printf format string when the path is built by printf, else the literal path
+    path_format: (
+        str | None
+    )  # the printf format string when the path is built by printf, else the literal path
     path_env: tuple[str, ...]  # names read with `env "X"` inside the path expression
 
 
@@ -62,7 +64,9 @@ class TemplateVar:
     block: SecretBlock | None  # the innermost enclosing secret block, None outside any
     vault_keys: tuple[str, ...]  # keys read as .Data.data.KEY or (index .Data.data "KEY"), in order
     quoted: bool  # every Vault value on the line goes through printf "%q"
-    fallback: str | None  # the literal text of the `{{ else }}` branch, as written (e.g. '""'), None without else
+    fallback: (
+        str | None
+    )  # the literal text of the `{{ else }}` branch, as written (e.g. '""'), None without else
     env_refs: tuple[str, ...] = ()  # names read with `env "X"` in the value
     exported: bool = False  # `export KEY=...`
     conditional: bool = False  # inside an `if` or `range` action
@@ -98,13 +102,19 @@ class SettingsField:
     name: str  # the Python attribute name
     location: Location
     annotation: str  # the annotation source exactly as written
-    default: str | None = None  # source of the default expression (positional, `= x`, or Field(default=...))
+    default: str | None = (
+        None  # source of the default expression (positional, `= x`, or Field(default=...))
+    )
     default_factory: str | None = None
     alias: str | None = None  # Field(alias=...)
-    validation_alias: AliasSpec | None = None  # Field(validation_alias=...) (or alias when only alias is set)
+    validation_alias: AliasSpec | None = (
+        None  # Field(validation_alias=...) (or alias when only alias is set)
+    )
     constraints: tuple[tuple[str, str], ...] = ()  # other Field(...) keyword arguments, source text
     description: str | None = None
-    nested_model: str | None = None  # qualified name of a BaseModel/BaseSettings the annotation names
+    nested_model: str | None = (
+        None  # qualified name of a BaseModel/BaseSettings the annotation names
+    )
 
     @property
     def required(self) -> bool:

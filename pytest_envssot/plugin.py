@@ -120,7 +120,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Add the layer files the walk did not reach (``pytest --envssot tests/``, testpaths)."""
     if not _enabled(config) or _REPORT not in config.stash:
         return
@@ -164,9 +166,7 @@ class RuleItem(pytest.Item):
         if self.finding.outcome is Outcome.SKIPPED:
             pytest.skip(self.config.stash[_REPORT].redactor.scrub(" ".join(self.finding.lines)))
 
-    def repr_failure(  # type: ignore[override]
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ContractFailure):
             return str(excinfo.value)
         # A bug of ours: say so without a traceback that could carry values in its locals.

@@ -26,8 +26,12 @@ DEFAULT_SECRET_NAMES = (
 )
 SECRET_TYPES = ("SecretStr", "SecretBytes")
 # scheme://user:password@host — the password is the part we must never show.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?P<at>@)")
-MIN_SCRUB_LENGTH = 4  # shorter values would mangle ordinary words; classification masks them at source
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?P<at>@)"
+)
+MIN_SCRUB_LENGTH = (
+    4  # shorter values would mangle ordinary words; classification masks them at source
+)
 
 
 _PLACEHOLDER = re.compile(

@@ -14,7 +14,9 @@ DRIFTED = ROOT / "examples" / "drifted_repo"
 
 
 def copy_repo(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     return target
 
 
@@ -29,8 +31,6 @@ def sample_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
     """pytester whose working directory holds a copy of examples/sample_repo."""
     copy_repo(SAMPLE, pytester.path)
     return pytester
-
-
 
 
 @pytest.fixture

@@ -39,7 +39,9 @@ def test_check_passes_on_the_sample(sample_repo: Path, capsys: pytest.CaptureFix
     assert out.strip().endswith("135 passed, 0 failed, 0 skipped (135 checks)")
 
 
-def test_check_json_lists_every_check(sample_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_json_lists_every_check(
+    sample_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (sample_repo / ENV).write_text((sample_repo / ENV).read_text().replace("DEBUG=false\n", ""))
     code, out, _ = run(capsys, "check", str(sample_repo), "--format", "json")
     assert code == 1
@@ -47,14 +49,23 @@ def test_check_json_lists_every_check(sample_repo: Path, capsys: pytest.CaptureF
     assert data["version"] == 1
     assert data["summary"] == {"passed": 131, "failed": 1, "skipped": 0, "total": 132}
     assert {r["outcome"] for r in data["results"]} == {"passed", "failed"}
-    assert all(set(r) == {"rule", "variable", "outcome", "path", "line", "message"} for r in data["results"])
+    assert all(
+        set(r) == {"rule", "variable", "outcome", "path", "line", "message"}
+        for r in data["results"]
+    )
     failed = [r for r in data["results"] if r["outcome"] == "failed"]
-    assert [(r["rule"], r["variable"], r["path"]) for r in failed] == [("field-documented", "DEBUG", ENV)]
+    assert [(r["rule"], r["variable"], r["path"]) for r in failed] == [
+        ("field-documented", "DEBUG", ENV)
+    ]
     assert "DEBUG=false" in failed[0]["message"]
 
 
 def test_check_sarif_is_2_1_0(sample_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = (sample_repo / ENV).read_text().replace("BASE_CURRENCY=SGD\n", "BASE_CURRENCY=SGD\nLEGACY=1\n")
+    text = (
+        (sample_repo / ENV)
+        .read_text()
+        .replace("BASE_CURRENCY=SGD\n", "BASE_CURRENCY=SGD\nLEGACY=1\n")
+    )
     (sample_repo / ENV).write_text(text)
     code, out, _ = run(capsys, "check", str(sample_repo), "--format", "sarif")
     assert code == 1
@@ -95,14 +106,18 @@ def test_diff_applies_with_git_and_fixes_the_drift(
     assert run(capsys, "check", str(sample_repo))[0] == 0
 
 
-def test_diff_lists_field_stubs_for_orphans(sample_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_lists_field_stubs_for_orphans(
+    sample_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = sample_repo / ENV
     env.write_text(env.read_text() + "# Old\nLEGACY_MODE=1\n")
     _, diff, _ = run(capsys, "check", str(sample_repo), "--diff")
     assert 'legacy_mode: str = Field(default="", validation_alias="LEGACY_MODE")' in diff
 
 
-def test_vars_json_lists_every_seed_variable(sample_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_vars_json_lists_every_seed_variable(
+    sample_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "vars", str(sample_repo), "--format", "json")
     assert code == 0
     rows = {v["name"]: v for v in json.loads(out)["variables"]}
@@ -120,7 +135,10 @@ def test_vars_text(sample_repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = run(capsys, "vars", str(sample_repo))
     assert code == 0
     assert "24 variables" in out
-    assert any(line.startswith("NEXT_PUBLIC_APP_URL") and "apps/frontend/Dockerfile:" in line for line in out.splitlines())
+    assert any(
+        line.startswith("NEXT_PUBLIC_APP_URL") and "apps/frontend/Dockerfile:" in line
+        for line in out.splitlines()
+    )
 
 
 def test_usage_and_config_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,6 +167,8 @@ def test_configured_template_that_does_not_exist_is_an_error(
 def test_console_script_runs(sample_repo: Path) -> None:
     exe = shutil.which("envssot") or [sys.executable, "-m", "pytest_envssot.cli"]
     cmd = [exe] if isinstance(exe, str) else exe
-    proc = subprocess.run([*cmd, "check", str(sample_repo)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [*cmd, "check", str(sample_repo)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "135 passed" in proc.stdout

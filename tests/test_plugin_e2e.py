@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
@@ -128,7 +127,12 @@ def test_reader_error_fails_layer_parses_and_other_layers_still_run(
 
 
 def test_config_syntax_error_names_its_line(sample_pytester: pytest.Pytester, edit: object) -> None:
-    edit(sample_pytester.path, CONFIG, "class Settings(BaseSettings):", "class Settings(BaseSettings:")  # type: ignore[operator]
+    edit(
+        sample_pytester.path,
+        CONFIG,
+        "class Settings(BaseSettings):",
+        "class Settings(BaseSettings:",
+    )  # type: ignore[operator]
     result = sample_pytester.runpytest("--envssot")
     assert _failed_ids(result) == [f"{CONFIG}::layer-parses"]
     assert re.search(rf"{re.escape(CONFIG)}:\d+: ", result.stdout.str())
@@ -181,7 +185,9 @@ def test_k_selects_one_variable(sample_pytester: pytest.Pytester) -> None:
 
 
 def test_k_selects_one_rule(sample_pytester: pytest.Pytester) -> None:
-    result = sample_pytester.runpytest("--envssot", "--collect-only", "-q", "-k", "field-documented")
+    result = sample_pytester.runpytest(
+        "--envssot", "--collect-only", "-q", "-k", "field-documented"
+    )
     ids = [line for line in result.stdout.lines if "::" in line]
     assert len(ids) == 20 and all("::field-documented[" in i for i in ids)
 
@@ -192,7 +198,9 @@ def test_node_id_argument_runs_that_item(sample_pytester: pytest.Pytester) -> No
 
 
 def test_rules_option_and_disable(sample_pytester: pytest.Pytester) -> None:
-    only = sample_pytester.runpytest("--envssot", "--envssot-rules=vault-marker", "--collect-only", "-q")
+    only = sample_pytester.runpytest(
+        "--envssot", "--envssot-rules=vault-marker", "--collect-only", "-q"
+    )
     assert len([line for line in only.stdout.lines if "::" in line]) == 24
     sample_pytester.path.joinpath("pyproject.toml").write_text(
         '[project]\nname = "finance_report"\n[tool.envssot]\n'
@@ -211,7 +219,9 @@ def test_unknown_rule_is_a_usage_error(sample_pytester: pytest.Pytester) -> None
 
 def test_alongside_a_normal_test_run(sample_pytester: pytest.Pytester) -> None:
     sample_pytester.mkdir("tests")
-    sample_pytester.path.joinpath("tests/test_app.py").write_text("def test_ok():\n    assert True\n")
+    sample_pytester.path.joinpath("tests/test_app.py").write_text(
+        "def test_ok():\n    assert True\n"
+    )
     result = sample_pytester.runpytest("--envssot", "tests/")
     result.assert_outcomes(passed=SAMPLE_ITEMS + 1)
 
@@ -221,7 +231,9 @@ def test_junit_xml_has_one_testcase_per_item_with_its_place(
     sample_pytester: pytest.Pytester, edit: object, family: str
 ) -> None:
     edit(sample_pytester.path, ENV, "# Never true in prod\nDEBUG=false\n", "")  # type: ignore[operator]
-    result = sample_pytester.runpytest("--envssot", "--junitxml=out.xml", "-o", f"junit_family={family}")
+    result = sample_pytester.runpytest(
+        "--envssot", "--junitxml=out.xml", "-o", f"junit_family={family}"
+    )
     assert result.ret == 1
     cases = list(ET.parse(sample_pytester.path / "out.xml").getroot().iter("testcase"))
     assert len(cases) == SAMPLE_ITEMS - 3  # DEBUG's three example items are gone
@@ -239,13 +251,17 @@ def test_junit_xml_has_one_testcase_per_item_with_its_place(
         assert ok.get("file") == CONFIG and int(ok.get("line", "-1")) > 0
 
 
-def test_xdist_collects_the_same_items_and_outcomes(sample_pytester: pytest.Pytester, edit: object) -> None:
+def test_xdist_collects_the_same_items_and_outcomes(
+    sample_pytester: pytest.Pytester, edit: object
+) -> None:
     pytest.importorskip("xdist")
     edit(sample_pytester.path, ENV, "BASE_CURRENCY=SGD\n", "BASE_CURRENCY=SGD\nLEGACY_MODE=1\n")  # type: ignore[operator]
     single = sample_pytester.runpytest_subprocess("--envssot", "-p", "no:randomly")
     multi = sample_pytester.runpytest_subprocess("--envssot", "-n", "2")
     assert single.parseoutcomes() == multi.parseoutcomes()
-    assert _failed_ids(multi) == _failed_ids(single) == [f"{ENV}::example-var-has-field[LEGACY_MODE]"]
+    assert (
+        _failed_ids(multi) == _failed_ids(single) == [f"{ENV}::example-var-has-field[LEGACY_MODE]"]
+    )
 
 
 def test_reportinfo_points_at_the_line(sample_pytester: pytest.Pytester) -> None:

@@ -13,7 +13,9 @@ def field_line(index: Index, ref: FieldRef) -> str:
     fld = ref.field
     if fld.default is not None:
         text = literal_text(fld.default)
-        default = f"default {show(fld.default if text is None else text, index.is_secret(ref.primary))}"
+        default = (
+            f"default {show(fld.default if text is None else text, index.is_secret(ref.primary))}"
+        )
     elif fld.default_factory is not None:
         default = f"default_factory {fld.default_factory}"
     else:
@@ -24,8 +26,10 @@ def field_line(index: Index, ref: FieldRef) -> str:
 
 def template_line(var: TemplateVar) -> str:
     keys = ", ".join(var.vault_keys)
-    source = f"Vault key {keys}" if len(var.vault_keys) == 1 else (
-        f"Vault keys {keys}" if var.vault_keys else "a literal value"
+    source = (
+        f"Vault key {keys}"
+        if len(var.vault_keys) == 1
+        else (f"Vault keys {keys}" if var.vault_keys else "a literal value")
     )
     path = f" of {var.block.path_format}" if var.block and var.block.path_format else ""
     return f"{var.location} renders {var.name} from {source}{path}"
@@ -43,7 +47,7 @@ def example_lines(index: Index, ref: FieldRef) -> tuple[str, ...]:
     vault = "[VAULT] " if index.rendered_for(ref) else ""
     description = ref.field.description or f"{ref.owner.cls.name}.{ref.field.name}"
     value = example_value(index, ref)
-    if value and any(ch in value for ch in " #\"'$\\") or "\n" in value:
+    if (value and any(ch in value for ch in " #\"'$\\")) or "\n" in value:
         value = "'" + value.replace("'", "") + "'"
     return (f"# {vault}{description}", f"{ref.primary}={value}")
 

@@ -49,7 +49,9 @@ def mini_repo(
     }
     if template is not None:
         files["deploy/app/secrets.ctmpl"] = (
-            '{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}\n' + template + "{{ end }}\n"
+            '{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}\n'
+            + template
+            + "{{ end }}\n"
         )
     files.update(extra or {})
     return files
@@ -58,4 +60,4 @@ def mini_repo(
 def tmpl_line(name: str, fallback: str = '""', key: str | None = None) -> str:
     """One rendered line in the seed's style."""
     key = key or name
-    return f"{name}={{{{ with .Data.data.{key} }}}}{{{{ printf \"%q\" . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}\n"
+    return f'{name}={{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}\n'

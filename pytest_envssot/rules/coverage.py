@@ -53,7 +53,9 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
             if broken := index.unreadable(Layer.SETTINGS):
                 yield unreadable_skip("template-var-has-field", var.name, var.location, broken)
                 continue
-            where = ", ".join(sorted({f.path for f in index.contract.settings})) or "no settings files"
+            where = (
+                ", ".join(sorted({f.path for f in index.contract.settings})) or "no settings files"
+            )
             yield Finding(
                 "template-var-has-field",
                 var.name,
@@ -165,10 +167,14 @@ def required_field_in_template(index: Index) -> Iterator[Finding]:
         seen.add(ref.primary)
         rendered = index.rendered_for(ref)
         if rendered:
-            yield Finding("required-field-in-template", ref.primary, Outcome.PASSED, ref.field.location)
+            yield Finding(
+                "required-field-in-template", ref.primary, Outcome.PASSED, ref.field.location
+            )
             continue
         if broken := index.unreadable(Layer.TEMPLATE):
-            yield unreadable_skip("required-field-in-template", ref.primary, ref.field.location, broken)
+            yield unreadable_skip(
+                "required-field-in-template", ref.primary, ref.field.location, broken
+            )
             continue
         templates = ", ".join(t.path for t in index.contract.templates)
         yield Finding(
@@ -182,8 +188,10 @@ def required_field_in_template(index: Index) -> Iterator[Finding]:
                 "would fail validation at startup",
                 "Render it from Vault, or give the field a safe default:",
             ),
-            fix=(f'{ref.primary}={{{{ with .Data.data.{ref.primary} }}}}{{{{ printf "%q" . }}}}'
-                 '{{ else }}""{{ end }}',),
+            fix=(
+                f'{ref.primary}={{{{ with .Data.data.{ref.primary} }}}}{{{{ printf "%q" . }}}}'
+                '{{ else }}""{{ end }}',
+            ),
         )
 
 
@@ -210,7 +218,9 @@ RULES = (
         field_documented,
         valid=(
             RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
-            RuleExample(mini_repo(_ONE_FIELD, "# documented, unset:\n# REDIS_URL=redis://x\n"), "REDIS_URL"),
+            RuleExample(
+                mini_repo(_ONE_FIELD, "# documented, unset:\n# REDIS_URL=redis://x\n"), "REDIS_URL"
+            ),
             RuleExample(
                 mini_repo(
                     'class Settings(BaseSettings):\n    redis_url: str = ""\n', "REDIS_URL=\n"

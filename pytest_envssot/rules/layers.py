@@ -53,11 +53,14 @@ RULES = (
         Layer.REPO,
         "the file cannot be read (one item per file; message has path:line)",
         layer_parses,
-        valid=(RuleExample(mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n"), ""),),
+        valid=(
+            RuleExample(mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n"), ""),
+        ),
         invalid=(
             RuleExample(mini_repo("class Settings(BaseSettings:\n    x: int = 1\n", "X=1\n"), ""),
             RuleExample(
-                mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n", "{{ if }}\n"), ""
+                mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n", "{{ if }}\n"),
+                "",
             ),
         ),
     ),

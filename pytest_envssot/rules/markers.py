@@ -49,7 +49,9 @@ def vault_marker(index: Index) -> Iterator[Finding]:
                     f"but {at} does not mark it [VAULT]: readers cannot tell it is production-managed.",
                     "Add the marker to its comment:",
                 ),
-                fix=(f"# [VAULT] {entry.comment.splitlines()[-1] if entry.comment else entry.key}",),
+                fix=(
+                    f"# [VAULT] {entry.comment.splitlines()[-1] if entry.comment else entry.key}",
+                ),
             )
 
 
@@ -61,12 +63,19 @@ RULES = (
         Layer.EXAMPLE,
         "[VAULT] marker present <=> var rendered by a template does not hold",
         vault_marker,
-        valid=(RuleExample(mini_repo(_FIELD, "# [VAULT] cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")), "REDIS_URL"),),
+        valid=(
+            RuleExample(
+                mini_repo(_FIELD, "# [VAULT] cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")),
+                "REDIS_URL",
+            ),
+        ),
         invalid=(
-            RuleExample(mini_repo(_FIELD, "# cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")), "REDIS_URL"),
+            RuleExample(
+                mini_repo(_FIELD, "# cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")), "REDIS_URL"
+            ),
             RuleExample(
                 mini_repo(
-                    _FIELD + '    debug: bool = False\n',
+                    _FIELD + "    debug: bool = False\n",
                     "# [VAULT] cache\nREDIS_URL=\n# [VAULT] debug\nDEBUG=false\n",
                     tmpl_line("REDIS_URL"),
                 ),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index
-from pytest_envssot.model import Layer
+from pytest_envssot.model import ExampleEntry, Layer
 from pytest_envssot.rules._text import field_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
 
@@ -29,21 +29,21 @@ def _unique_fields(index: Index) -> Iterator[Finding]:
             display.setdefault(key, name.name)
     reported: set[tuple[str, str]] = set()
     for key, refs in readers.items():
-        name = display[key]
+        shown = display[key]
         first = refs[0].field.location
-        if (first.path, name) in reported:
+        if (first.path, shown) in reported:
             continue
-        reported.add((first.path, name))
+        reported.add((first.path, shown))
         if len(refs) == 1:
-            yield Finding("unique-env-name", name, Outcome.PASSED, first)
+            yield Finding("unique-env-name", shown, Outcome.PASSED, first)
             continue
         yield Finding(
             "unique-env-name",
-            name,
+            shown,
             Outcome.FAILED,
             refs[1].field.location,
             lines=(
-                f"{len(refs)} fields of {refs[0].owner.cls.name} read {name}:",
+                f"{len(refs)} fields of {refs[0].owner.cls.name} read {shown}:",
                 *(field_line(index, r) for r in refs),
                 "pydantic-settings feeds the same value to each; keep one field, or give each its own name.",
             ),
@@ -51,7 +51,7 @@ def _unique_fields(index: Index) -> Iterator[Finding]:
 
 
 def _unique_example_keys(index: Index) -> Iterator[Finding]:
-    entries: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    entries: dict[str, list[ExampleEntry]] = defaultdict(list)
     for entry in index.example_entries(include_commented=False):
         entries[entry.key].append(entry)
     for key, found in entries.items():
@@ -77,7 +77,14 @@ RULES = (
         Layer.SETTINGS,
         "two fields read the same env name, or an example key is duplicated",
         unique_env_name,
-        valid=(RuleExample(mini_repo("class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"), "DEBUG"),),
+        valid=(
+            RuleExample(
+                mini_repo(
+                    "class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"
+                ),
+                "DEBUG",
+            ),
+        ),
         invalid=(
             RuleExample(
                 mini_repo(
@@ -88,7 +95,10 @@ RULES = (
                 "DEBUG",
             ),
             RuleExample(
-                mini_repo("class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\nDEBUG=true\n"),
+                mini_repo(
+                    "class Settings(BaseSettings):\n    debug: bool = False\n",
+                    "DEBUG=false\nDEBUG=true\n",
+                ),
                 "DEBUG",
             ),
         ),

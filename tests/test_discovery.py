@@ -1,0 +1,118 @@
+"""Which files are which layer: zero-config discovery and [tool.envssot] overrides."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_envssot.discovery import ConfigError, discover, load_config, match_paths
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_zero_config_finds_every_layer_of_the_sample(sample_repo: Path) -> None:
+    config = load_config(sample_repo)
+    layers = discover(config)
+    assert config.project == "finance_report"
+    assert layers.settings == ("apps/backend/src/config.py",)
+    assert layers.templates == (
+        "repo/finance_report/finance_report/01.postgres/secrets.ctmpl",
+        "repo/finance_report/finance_report/10.app/secrets.ctmpl",
+    )
+    assert layers.dockerfiles == ("apps/frontend/Dockerfile",)
+    assert layers.env_example == ".env.example"
+
+
+def test_tests_and_virtualenvs_are_not_settings(tmp_path: Path) -> None:
+    settings = "from pydantic_settings import BaseSettings\nclass S(BaseSettings):\n    x: int = 1\n"
+    write(
+        tmp_path,
+        {
+            "app/config.py": settings,
+            "tests/test_config.py": settings,
+            ".venv/lib/site.py": settings,
+            "node_modules/x/Dockerfile": "FROM x\n",
+            "app/helpers.py": "def f():\n    return 1\n",
+        },
+    )
+    layers = discover(load_config(tmp_path))
+    assert layers.settings == ("app/config.py",)
+    assert layers.dockerfiles == ()
+
+
+def test_subclass_in_another_file_is_discovered(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "core/base.py": "from pydantic_settings import BaseSettings\nclass AppBase(BaseSettings):\n    debug: bool = False\n",
+            "svc/settings.py": "from core.base import AppBase\n\nclass Settings(AppBase):\n    port: int = 8000\n",
+        },
+    )
+    assert discover(load_config(tmp_path)).settings == ("core/base.py", "svc/settings.py")
+
+
+def test_configuration_points_elsewhere(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.envssot]\nproject = "shop"\nenv_example = "docs/env.sample"\n'
+            'settings = ["src/conf.py"]\ntemplates = ["deploy/**/secrets.ctmpl"]\ndockerfiles = []\n',
+            "deploy/a/b/secrets.ctmpl": "",
+            "deploy/secrets.ctmpl": "",
+            "other/secrets.ctmpl": "",
+            "web/Dockerfile": "FROM x\n",
+        },
+    )
+    config = load_config(tmp_path)
+    layers = discover(config)
+    assert config.project == "shop"
+    assert layers.env_example == "docs/env.sample"
+    assert layers.settings == ("src/conf.py",)  # does not exist: kept, so it fails layer-parses
+    assert sorted(layers.templates) == ["deploy/a/b/secrets.ctmpl", "deploy/secrets.ctmpl"]
+    assert layers.dockerfiles == ()
+
+
+def test_pattern_matching_nothing_is_kept_as_a_missing_file(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": '[tool.envssot]\ntemplates = ["deploy/**/*.ctmpl"]\n'})
+    assert discover(load_config(tmp_path)).templates == ("deploy/**/*.ctmpl",)
+
+
+def test_project_defaults_to_folder_name(tmp_path: Path) -> None:
+    assert load_config(tmp_path).project == tmp_path.name
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[tool.envssot]\nsetings = []\n", "unknown key(s) in [tool.envssot]: setings"),
+        ("[tool.envssot]\nexternal = [1]\n", "external must be a list of strings"),
+        ('[tool.envssot]\nproject = ""\n', "project must be a non-empty string"),
+        ("[tool]\nenvssot = 3\n", "[tool.envssot] must be a table"),
+        ("a = \n", "pyproject.toml:1: invalid TOML"),
+    ],
+)
+def test_bad_configuration_is_a_clear_error(tmp_path: Path, toml: str, message: str) -> None:
+    write(tmp_path, {"pyproject.toml": toml})
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("**/*.ctmpl", "a.ctmpl", True),
+        ("**/*.ctmpl", "x/y/a.ctmpl", True),
+        ("deploy/*.ctmpl", "deploy/x/a.ctmpl", False),
+        ("deploy/**/secrets.ctmpl", "deploy/secrets.ctmpl", True),
+        ("apps/*/Dockerfile*", "apps/web/Dockerfile.prod", True),
+    ],
+)
+def test_glob_semantics(pattern: str, path: str, matches: bool) -> None:
+    assert bool(match_paths(pattern, [path])) is matches
