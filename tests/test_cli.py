@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sarif_schema import SARIF_2_1_0_SUBSET
 
 from pytest_envssot.cli import main
 from pytest_envssot.rules import ALL_RULES
@@ -81,8 +82,12 @@ def test_check_sarif_is_2_1_0(sample_repo: Path, capsys: pytest.CaptureFixture[s
     assert physical["artifactLocation"]["uri"] == ENV
     line = text.splitlines().index("LEGACY=1") + 1
     assert physical["region"]["startLine"] == line
-    sarif_pydantic = pytest.importorskip("sarif_pydantic")
-    sarif_pydantic.Sarif.model_validate(log)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(log, SARIF_2_1_0_SUBSET, format_checker=jsonschema.FormatChecker())
+    broken = json.loads(out)
+    broken["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, SARIF_2_1_0_SUBSET)
 
 
 def test_diff_applies_with_git_and_fixes_the_drift(
