@@ -438,7 +438,17 @@ def _literal(ctx: _Ctx, node: cst.BaseExpression, depth: int = 0) -> object:
             if a.keyword is not None
         )
         return Expr(source, ctx.qualname(node.func), args, kwargs)
-    return Expr(source, ctx.qualname(node))
+    return Expr(source, _attribute_qualname(ctx, node))
+
+
+def _attribute_qualname(ctx: _Ctx, node: cst.BaseExpression) -> str | None:
+    """LibCST names ``str.upper`` only ``builtins.str``; put the attribute back."""
+    import libcst as cst
+
+    qual = ctx.qualname(node)
+    if qual and isinstance(node, cst.Attribute) and not qual.endswith("." + node.attr.value):
+        return f"{qual}.{node.attr.value}"
+    return qual
 
 
 def _string(ctx: _Ctx, node: cst.BaseExpression) -> str | None:
