@@ -31,7 +31,9 @@ def test_zero_config_finds_every_layer_of_the_sample(sample_repo: Path) -> None:
 
 
 def test_tests_and_virtualenvs_are_not_settings(tmp_path: Path) -> None:
-    settings = "from pydantic_settings import BaseSettings\nclass S(BaseSettings):\n    x: int = 1\n"
+    settings = (
+        "from pydantic_settings import BaseSettings\nclass S(BaseSettings):\n    x: int = 1\n"
+    )
     write(
         tmp_path,
         {

@@ -7,11 +7,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from pytest_envssot.engine import check
+
 ENV = ".env.example"
 CONFIG = "apps/backend/src/config.py"
 APP_TMPL = "repo/finance_report/finance_report/10.app/secrets.ctmpl"
 PG_TMPL = "repo/finance_report/finance_report/01.postgres/secrets.ctmpl"
-SAMPLE_ITEMS = 135
+CONTRACT_RULES = (
+    "layer-parses,template-var-has-field,field-documented,example-var-has-field,"
+    "required-field-in-template,vault-marker,unique-env-name"
+)
+ONLY = f"--envssot-rules={CONTRACT_RULES}"  # keeps counts about these rules as others are added
+SAMPLE_ITEMS = 135  # items of CONTRACT_RULES on the sample
 
 
 def _failed_ids(result: pytest.RunResult) -> list[str]:
@@ -19,8 +26,12 @@ def _failed_ids(result: pytest.RunResult) -> list[str]:
 
 
 def test_sample_repo_passes_every_item(sample_pytester: pytest.Pytester) -> None:
+    every_rule = len(check(sample_pytester.path).findings)
+    assert every_rule >= SAMPLE_ITEMS
     result = sample_pytester.runpytest("--envssot", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=SAMPLE_ITEMS)
+    result.assert_outcomes(passed=every_rule)
+    only = sample_pytester.runpytest("--envssot", ONLY)
+    only.assert_outcomes(passed=SAMPLE_ITEMS)
 
 
 def test_without_the_flag_nothing_is_collected(sample_pytester: pytest.Pytester) -> None:
@@ -30,8 +41,8 @@ def test_without_the_flag_nothing_is_collected(sample_pytester: pytest.Pytester)
 
 
 def test_ini_switch_enables_it(sample_pytester: pytest.Pytester) -> None:
-    sample_pytester.makeini("[pytest]\nenvssot = true\n")
-    result = sample_pytester.runpytest("-q")
+    sample_pytester.makefile(".ini", pytest="[pytest]\nenvssot = true\n")
+    result = sample_pytester.runpytest("-q", ONLY)
     result.assert_outcomes(passed=SAMPLE_ITEMS)
 
 
@@ -152,7 +163,7 @@ def test_failure_text_has_no_traceback_under_any_tb_style(
 
 
 def test_collect_only_lists_node_ids(sample_pytester: pytest.Pytester) -> None:
-    result = sample_pytester.runpytest("--envssot", "--collect-only", "-q")
+    result = sample_pytester.runpytest("--envssot", ONLY, "--collect-only", "-q")
     ids = [line for line in result.stdout.lines if "::" in line]
     assert len(ids) == SAMPLE_ITEMS
     for expected in (
@@ -170,7 +181,7 @@ def test_collect_only_lists_node_ids(sample_pytester: pytest.Pytester) -> None:
 
 
 def test_k_selects_one_variable(sample_pytester: pytest.Pytester) -> None:
-    result = sample_pytester.runpytest("--envssot", "--collect-only", "-q", "-k", "REDIS_URL")
+    result = sample_pytester.runpytest("--envssot", ONLY, "--collect-only", "-q", "-k", "REDIS_URL")
     ids = sorted(line for line in result.stdout.lines if "::" in line)
     assert ids == sorted(
         [
@@ -207,7 +218,7 @@ def test_rules_option_and_disable(sample_pytester: pytest.Pytester) -> None:
         'external = ["POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"]\n'
         'disable = ["unique-env-name"]\n'
     )
-    off = sample_pytester.runpytest("--envssot", "--envssot-disable=vault-marker", "-q")
+    off = sample_pytester.runpytest("--envssot", ONLY, "--envssot-disable=vault-marker", "-q")
     off.assert_outcomes(passed=SAMPLE_ITEMS - 44 - 24)
 
 
@@ -222,7 +233,7 @@ def test_alongside_a_normal_test_run(sample_pytester: pytest.Pytester) -> None:
     sample_pytester.path.joinpath("tests/test_app.py").write_text(
         "def test_ok():\n    assert True\n"
     )
-    result = sample_pytester.runpytest("--envssot", "tests/")
+    result = sample_pytester.runpytest("--envssot", ONLY, "tests/")
     result.assert_outcomes(passed=SAMPLE_ITEMS + 1)
 
 
@@ -232,7 +243,7 @@ def test_junit_xml_has_one_testcase_per_item_with_its_place(
 ) -> None:
     edit(sample_pytester.path, ENV, "# Never true in prod\nDEBUG=false\n", "")  # type: ignore[operator]
     result = sample_pytester.runpytest(
-        "--envssot", "--junitxml=out.xml", "-o", f"junit_family={family}"
+        "--envssot", ONLY, "--junitxml=out.xml", "-o", f"junit_family={family}"
     )
     assert result.ret == 1
     cases = list(ET.parse(sample_pytester.path / "out.xml").getroot().iter("testcase"))
@@ -294,7 +305,7 @@ def test_drifted_repo_fails_exactly_its_drift(pytester: pytest.Pytester) -> None
     from conftest import DRIFTED, copy_repo
 
     copy_repo(DRIFTED, pytester.path)
-    result = pytester.runpytest("--envssot", "-rf")
+    result = pytester.runpytest("--envssot", ONLY, "-rf")
     assert _failed_ids(result) == sorted(DRIFTED_FAILURES)
     result.assert_outcomes(passed=134, failed=8)
 
@@ -307,5 +318,5 @@ def test_root_is_the_nearest_envssot_project(pytester: pytest.Pytester) -> None:
     copy_repo(SAMPLE, pytester.path / "services" / "finance")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(pytester.path / "services" / "finance")
-        result = pytester.runpytest("--envssot")
+        result = pytester.runpytest("--envssot", ONLY)
     result.assert_outcomes(passed=SAMPLE_ITEMS)
