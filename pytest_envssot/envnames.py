@@ -63,10 +63,12 @@ def env_names(
 ) -> tuple[EnvName, ...]:
     """The env names ``field`` of ``resolved`` reads, in the order pydantic-settings tries them."""
     cfg = _SourceConfig.of(resolved)
+    gen = _Generator.of(resolved)
     index = _index(lookup)
-    tops = _top_names(field, cfg, _Generator.of(resolved))
+    tops = [raw for raw, _ in _entries(field, cfg, gen)]
     names = [EnvName(cfg.display(n), cfg.case_sensitive, field.name, False) for n in tops]
     names.extend(_exploded(field, tops, cfg, index))
+    names.extend(_leaked(resolved, field, cfg, gen))
     return _dedupe(names)
 
 
@@ -190,16 +192,52 @@ def _first_of(*funcs: Callable[[str], str | None] | None) -> Callable[[str], str
     return generate
 
 
-def _top_names(field: SettingsField, cfg: _SourceConfig, gen: _Generator) -> list[str]:
-    """``_extract_field_info``: aliases first, then the field name (before case folding)."""
-    out: list[str] = []
+def _entries(field: SettingsField, cfg: _SourceConfig, gen: _Generator) -> list[tuple[str, str]]:
+    """``_extract_field_info``, aliases first, then the field name: each env name (before
+    case folding) with the key ``_get_resolved_field_value`` stores a found value under."""
+    infos: list[tuple[str, str, bool]] = []  # (data key, env name, value is complex)
     alias = gen.validation_alias(field)
     if alias is not None and cfg.by_alias:
         prefix = cfg.prefix if cfg.prefix_target in ("alias", "all") else ""
-        out.extend(prefix + first for first in _first_elements(alias))
+        for choice in alias.choices:
+            if choice and isinstance(choice[0], str):
+                infos.append((choice[0], prefix + choice[0], len(choice) > 1))
     if alias is None or cfg.by_name:
         prefix = cfg.prefix if cfg.prefix_target in ("variable", "all") else ""
-        out.append(prefix + field.name)
+        infos.append((field.name, prefix + field.name, False))
+    out: list[tuple[str, str]] = []
+    for key, env, is_complex in infos:
+        if not (is_complex or (cfg.by_name and key == field.name) or infos[0][2]):
+            key = infos[0][0]  # normalised to the preferred (first) alias
+        out.append((env, key))
+    return out
+
+
+def _accepted(field: SettingsField, by_alias: bool, by_name: bool, gen: _Generator) -> list[str]:
+    """Input keys pydantic validates ``field`` from, in order (AliasPath by its head)."""
+    alias = gen.validation_alias(field)
+    keys = list(_first_elements(alias)) if alias is not None and by_alias else []
+    if alias is None or by_name:
+        keys.append(field.name)
+    return keys
+
+
+def _leaked(
+    resolved: ResolvedSettings, field: SettingsField, cfg: _SourceConfig, gen: _Generator
+) -> list[EnvName]:
+    """Names of *other* fields whose value lands under a key this field also validates from.
+
+    All values go into one dict; ``Field(validation_alias="b")`` on ``a`` stores under "b",
+    and a field named ``b`` reads it too (even when its own env name carries a prefix).
+    """
+    accepted = _accepted(field, cfg.by_alias, cfg.by_name, gen)
+    out: list[EnvName] = []
+    for other in resolved.fields:
+        if other.name == field.name:
+            continue
+        for env, key in _entries(other, cfg, gen):
+            if key in accepted:
+                out.append(EnvName(cfg.display(env), cfg.case_sensitive, field.name, False))
     return out
 
 
@@ -279,15 +317,8 @@ class _AcceptedKeys:
         self.by_alias = model.config_value("validate_by_alias") is not False
         self.renames = [(f, _alias_names(f, self.gen)) for f in model.fields]
 
-    def valid(self, field: SettingsField) -> list[str]:
-        alias = self.gen.validation_alias(field)
-        keys = list(_first_elements(alias)) if alias is not None and self.by_alias else []
-        if alias is None or self.by_name:
-            keys.append(field.name)
-        return keys
-
     def segments(self, field: SettingsField, mapped: bool) -> Iterator[str]:
-        valid = self.valid(field)
+        valid = _accepted(field, self.by_alias, self.by_name, self.gen)
         for key in valid:
             if self.cfg.case_sensitive or self._renamed(key.lower(), mapped) in valid:
                 yield key

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from keyword import iskeyword
 from typing import Any
 
 import pytest
@@ -157,6 +158,21 @@ class S(BaseSettings):
     assert got == {"a": ["A"]}
 
 
+def test_value_stored_under_an_alias_leaks_into_a_field_of_that_name() -> None:
+    # pydantic-settings stores a's value under a's alias "b"; pydantic then validates the
+    # field named b from the same dict, so b reads the unprefixed "B" as well as "P_B" --
+    # and b's "P_B" (stored under "b") reaches a as well.
+    got = names_of(
+        """
+class S(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="P_")
+    a: str = Field("x", validation_alias=AliasChoices("b", "c"))
+    b: str = "x"
+"""
+    )
+    assert got == {"a": ["B", "C", "P_B"], "b": ["P_B", "B", "C"]}
+
+
 NESTED = """
 class Inner(BaseModel):
     leaf: str = "x"
@@ -261,7 +277,7 @@ class S(BaseSettings):
 
 # --------------------------------------------------------------------------- differential
 
-IDENT = st.from_regex(r"[a-z][a-z0-9]{1,6}", fullmatch=True)
+IDENT = st.from_regex(r"[a-z][a-z0-9]{1,6}", fullmatch=True).filter(lambda n: not iskeyword(n))
 ALIAS = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{1,7}", fullmatch=True)
 
 
@@ -277,7 +293,8 @@ def _alias_kw(draw: st.DrawFn, allow_path: bool) -> tuple[str, bool]:
     kind = draw(
         st.sampled_from(["none", "alias", "vstr", "choices", "path"][: 5 if allow_path else 4])
     )
-    a, b = draw(ALIAS), draw(ALIAS)
+    a = draw(ALIAS)
+    b = draw(ALIAS.filter(lambda x: x.lower() != a.lower()))  # one name per choice
     if kind == "alias":
         return f", alias={a!r}", False
     if kind == "vstr":
@@ -353,10 +370,11 @@ def _value_for(resolved: ResolvedSettings, name: EnvName, value: str) -> str:
     head needs a JSON list."""
     field = resolved.field(name.field)
     alias = field.validation_alias if field is not None else None
+    target = resolved.config_value("env_prefix_target") or "variable"
+    prefix = str(resolved.config_value("env_prefix") or "") if target in ("alias", "all") else ""
     for choice in alias.choices if alias else ():
-        head = str(choice[0])
-        folded = head if name.case_sensitive else head.lower()
-        if len(choice) > 1 and name.key.endswith(folded):
+        head = prefix + str(choice[0])
+        if len(choice) > 1 and name.key == (head if name.case_sensitive else head.lower()):
             return json.dumps([value])
     return value
 
@@ -388,9 +406,19 @@ def test_predicted_names_are_read_by_pydantic_settings(spec: Spec, lower: bool) 
 def test_nested_model_is_read_as_json_under_its_top_names(spec: Spec) -> None:
     assume(spec.nested_field is not None)
     resolved, index = _resolve(spec.source)
+    keys = [n.key for _, ns in all_env_names(resolved, index) for n in ns]
+    assume(len(set(keys)) == len(keys))
     field = resolved.field(spec.nested_field or "")
     assert field is not None
     sub = index.resolved(index["Sub"])
+    # each sub-field must own its input keys, or the JSON payload is ambiguous
+    accepted = [
+        {sf.name} | {str(c[0]) for c in sf.validation_alias.choices}
+        if sf.validation_alias
+        else {sf.name}
+        for sf in sub.fields
+    ]
+    assume(sum(len(a) for a in accepted) == len(set().union(*accepted)))
     for name in env_names(resolved, field, index):
         if name.nested:
             continue

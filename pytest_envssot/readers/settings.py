@@ -323,14 +323,15 @@ def _maybe_foreign_model(qualname: str) -> bool:
 
 def _read_class(ctx: _Ctx, qual: str, node: cst.ClassDef) -> SettingsClass:
     bases = tuple(ctx.qualname(arg.value) or ctx.code(arg.value) for arg in node.bases)
-    config = [*_body_config(ctx, node), *_keyword_config(ctx, node)]
+    # later entries win (class kwargs over model_config), as in ConfigWrapper.for_model
+    config = dict([*_body_config(ctx, node), *_keyword_config(ctx, node)])
     return SettingsClass(
         name=node.name.value,
         qualname=f"{ctx.module}.{qual}",
         location=Location(ctx.rel, ctx.line(node.name)),
         bases=bases,
         is_settings=ctx.kept[qual],
-        config=tuple(config),
+        config=tuple(config.items()),
         fields=tuple(_fields(ctx, node)),
     )
 
