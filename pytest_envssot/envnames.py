@@ -62,21 +62,48 @@ def env_names(
     lookup: Mapping[str, SettingsClass] | None = None,
 ) -> tuple[EnvName, ...]:
     """The env names ``field`` of ``resolved`` reads, in the order pydantic-settings tries them."""
-    cfg = _SourceConfig.of(resolved)
-    gen = _Generator.of(resolved)
-    index = _index(lookup)
-    tops = [raw for raw, _ in _entries(field, cfg, gen)]
-    names = [EnvName(cfg.display(n), cfg.case_sensitive, field.name, False) for n in tops]
-    names.extend(_exploded(field, tops, cfg, index))
-    names.extend(_leaked(resolved, field, cfg, gen))
-    return _dedupe(names)
+    return _Naming(resolved, _index(lookup)).names(field)
 
 
 def all_env_names(
     resolved: ResolvedSettings, lookup: Mapping[str, SettingsClass] | None = None
 ) -> tuple[tuple[SettingsField, tuple[EnvName, ...]], ...]:
-    index = _index(lookup)
-    return tuple((f, env_names(resolved, f, index)) for f in resolved.fields)
+    naming = _Naming(resolved, _index(lookup))  # shared: linear in the number of fields
+    return tuple((f, naming.names(f)) for f in resolved.fields)
+
+
+class _Naming:
+    """Per-class state: config, alias generator, and where each found value is stored."""
+
+    def __init__(self, resolved: ResolvedSettings, index: ModelIndex) -> None:
+        self.cfg = _SourceConfig.of(resolved)
+        self.gen = _Generator.of(resolved)
+        self.index = index
+        # data key -> (field, env name) of every top-level entry, for cross-field leaks
+        self.stored: dict[str, list[tuple[str, str]]] = {}
+        for f in resolved.fields:
+            for env, key in _entries(f, self.cfg, self.gen):
+                self.stored.setdefault(key, []).append((f.name, env))
+
+    def names(self, field: SettingsField) -> tuple[EnvName, ...]:
+        cfg = self.cfg
+        tops = [raw for raw, _ in _entries(field, cfg, self.gen)]
+        names = [EnvName(cfg.display(n), cfg.case_sensitive, field.name, False) for n in tops]
+        names.extend(_exploded(field, tops, cfg, self.index))
+        names.extend(self._leaked(field))
+        return _dedupe(names)
+
+    def _leaked(self, field: SettingsField) -> Iterator[EnvName]:
+        """Names of *other* fields whose value lands under a key this field validates from.
+
+        All values go into one dict; ``Field(validation_alias="b")`` on ``a`` stores under
+        "b", and a field named ``b`` reads it too (even when its own env name is prefixed).
+        """
+        cfg = self.cfg
+        for key in _accepted(field, cfg.by_alias, cfg.by_name, self.gen):
+            for owner, env in self.stored.get(key, ()):
+                if owner != field.name:
+                    yield EnvName(cfg.display(env), cfg.case_sensitive, field.name, False)
 
 
 # --------------------------------------------------------------------------- config
@@ -220,25 +247,6 @@ def _accepted(field: SettingsField, by_alias: bool, by_name: bool, gen: _Generat
     if alias is None or by_name:
         keys.append(field.name)
     return keys
-
-
-def _leaked(
-    resolved: ResolvedSettings, field: SettingsField, cfg: _SourceConfig, gen: _Generator
-) -> list[EnvName]:
-    """Names of *other* fields whose value lands under a key this field also validates from.
-
-    All values go into one dict; ``Field(validation_alias="b")`` on ``a`` stores under "b",
-    and a field named ``b`` reads it too (even when its own env name carries a prefix).
-    """
-    accepted = _accepted(field, cfg.by_alias, cfg.by_name, gen)
-    out: list[EnvName] = []
-    for other in resolved.fields:
-        if other.name == field.name:
-            continue
-        for env, key in _entries(other, cfg, gen):
-            if key in accepted:
-                out.append(EnvName(cfg.display(env), cfg.case_sensitive, field.name, False))
-    return out
 
 
 def _first_elements(alias: AliasSpec) -> Iterator[str]:
