@@ -159,11 +159,11 @@ def _settings_var(name: str, kind: str, i: int, rng: random.Random) -> Var:
         )
         return Var(name, kind, desc, value, src)
     if kind == "bool":
-        value = rng.choice((True, False))
-        src = field_call(str(value)).format(ann="bool") if style else f"    {attr}: bool = {value}"
-        return Var(name, kind, desc, str(value).lower(), src)
+        flag = rng.choice((True, False))
+        src = field_call(str(flag)).format(ann="bool") if style else f"    {attr}: bool = {flag}"
+        return Var(name, kind, desc, str(flag).lower(), src)
     if kind == "list":
-        value = [f"http://localhost:{3000 + k}" for k in range(2)]
+        origins = [f"http://localhost:{3000 + k}" for k in range(2)]
         if style == 0:
             src = f'    {attr}: list[str] = Field(default_factory=list, {alias}, description="{desc}")'
             return Var(name, kind, desc, "[]", src)
@@ -171,8 +171,8 @@ def _settings_var(name: str, kind: str, i: int, rng: random.Random) -> Var:
             name,
             kind,
             desc,
-            json.dumps(value),
-            field_call(json.dumps(value)).format(ann="list[str]"),
+            json.dumps(origins),
+            field_call(json.dumps(origins)).format(ann="list[str]"),
         )
     if kind == "literal":
         src = f'    {attr}: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"'
