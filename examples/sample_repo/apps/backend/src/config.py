@@ -22,7 +22,13 @@ class Settings(BaseSettings):
     """
 
     # .env also carries compose and frontend variables (POSTGRES_*, NEXT_PUBLIC_API_URL).
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # An empty value (the templates' `{{ else }}""` fallback) means "use the default".
+        env_ignore_empty=True,
+    )
 
     SUPPORTED_CURRENCIES: ClassVar[tuple[str, ...]] = ("SGD", "USD", "EUR", "CNY")
 
