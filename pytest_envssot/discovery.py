@@ -78,7 +78,7 @@ class Config:
     domains: tuple[tuple[str, str], ...] = ()  # env name -> value domain
     default_secret_domain: str | None = None
     deliberate_fallbacks: tuple[str, ...] = ()  # template fallbacks that differ from the default on purpose
-    examples: int = 50  # hypothesis examples per template var
+    examples: int = 25  # hypothesis examples per template var
     seed: int | None = None  # fixed seed: reproducible draws (CI=true derandomizes without one)
     import_settings: bool = False  # import mode (not implemented yet: see README)
 

@@ -32,6 +32,14 @@ HAZARDS = (
 )  # fmt: skip
 BOOL_TEXT = ("true", "false", "True", "False", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n")
 _URL_SCHEMES = ("http", "https")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# The named domains of pytest_envssot.domains.DOMAINS as (alphabet, min, max).
+_ALPHABETS = {
+    "token_urlsafe": (_ALNUM + "_-", 1, 86),
+    "token_hex": ("0123456789abcdef", 2, 128),
+    "alnum": (_ALNUM, 1, 64),
+    "ascii_printable": ("".join(map(chr, range(0x20, 0x7F))), 1, 64),
+}
 _UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
 
 
@@ -44,9 +52,45 @@ def _domain_text(domain: str | None, min_size: int, max_size: int | None) -> st.
         return _any_text(min_size, max_size)
     if domain == "url":
         return _urls(_URL_SCHEMES)
+    if domain in _ALPHABETS:  # a plain alphabet draws far faster than from_regex
+        alphabet, low, high = _ALPHABETS[domain]
+        low, high = max(low, min_size), high if max_size is None else min(high, max_size)
+        return st.text(alphabet, min_size=low, max_size=high)
     pattern = domain[6:] if domain.startswith("regex:") else DOMAINS[domain]
+    simple = _simple_class(pattern)
+    if simple is not None:
+        alphabet, low, high = simple
+        if max(low, min_size) <= (high if max_size is None else min(high, max_size)):
+            return st.text(alphabet, min_size=max(low, min_size), max_size=high if max_size is None else min(high, max_size))
     drawn = st.from_regex(pattern, fullmatch=True)
     return drawn.filter(lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size))
+
+
+_CLASS_REPEAT = re.compile(r"\[((?:[^\]\\^]|\\.)(?:[^\]\\]|\\.)*)\]\{(\d+)(?:,(\d+))?\}")
+
+
+def _simple_class(pattern: str) -> tuple[str, int, int] | None:
+    """``[A-Za-z0-9/+]{40}`` as (alphabet, min, max): st.text draws it far faster."""
+    found = _CLASS_REPEAT.fullmatch(pattern)
+    if found is None:
+        return None
+    body, chars, i = found.group(1), [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            if i + 1 >= len(body) or body[i + 1].isalnum():
+                return None  # \d, \w...: leave it to from_regex
+            chars.append(body[i + 1])
+            i += 2
+        elif i + 2 < len(body) and body[i + 1] == "-":
+            chars.extend(chr(c) for c in range(ord(ch), ord(body[i + 2]) + 1))
+            i += 3
+        else:
+            chars.append(ch)
+            i += 1
+    low = int(found.group(2))
+    high = int(found.group(3)) if found.group(3) else low
+    return "".join(dict.fromkeys(chars)), low, high
 
 
 def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
@@ -59,7 +103,7 @@ def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
 
 
 def _urls(schemes: tuple[str, ...], host_required: bool = True) -> st.SearchStrategy[str]:
-    label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+    label = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10)
     host = st.lists(label, min_size=1, max_size=3).map(".".join)
     word = st.text(_UNRESERVED, min_size=1, max_size=10)
     userinfo = st.one_of(

@@ -508,6 +508,14 @@ class Checked:
 
 
 _MISSING = object()
+# model_config keys that change how a value validates (the rest name sources, aliases, docs).
+_VALIDATION_KEYS = frozenset(
+    {
+        "str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length",
+        "str_max_length", "strict", "coerce_numbers_to_str", "use_enum_values", "allow_inf_nan",
+        "regex_engine", "arbitrary_types_allowed",
+    }
+)  # fmt: skip
 
 
 class SettingsProbe:
@@ -520,7 +528,7 @@ class SettingsProbe:
     """
 
     def __init__(self, resolved: ResolvedType, config: Mapping[str, object]) -> None:
-        from pydantic import Field, create_model
+        from pydantic import ConfigDict, Field, create_model
         from pydantic_settings import BaseSettings, SettingsConfigDict
         from pydantic_settings.sources import EnvSettingsSource
 
@@ -531,10 +539,15 @@ class SettingsProbe:
         self.resolved = resolved
         model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
         base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+        field_spec = (resolved.annotation, Field(validation_alias="V"))
+        settings_cls = create_model("EnvssotProbe", __base__=base, value=field_spec)
+        self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
+        # Validation through a plain model with the class's validation config: a BaseSettings
+        # would gather sources (the process environment) on every call.
+        validation = {k: v for k, v in config.items() if k in _VALIDATION_KEYS and not _is_expr(v)}
         self.model = create_model(
-            "EnvssotProbe", __base__=base, value=(resolved.annotation, Field(validation_alias="V"))
+            "EnvssotValue", __config__=ConfigDict(**validation), value=field_spec  # type: ignore[typeddict-item]
         )
-        self.source = EnvSettingsSource(self.model, case_sensitive=True)
 
     def check(self, text: str | None) -> Checked:
         from pydantic import ValidationError
