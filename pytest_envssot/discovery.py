@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,10 +75,14 @@ class Config:
     components: tuple[Component, ...] = ()
     source: str | None = None  # the pyproject.toml the settings came from
     # types and the round trip (see README "Value domains")
-    consumer: tuple[tuple[str, str], ...] = (("**", "pydantic-settings"),)  # template glob -> consumer
+    consumer: tuple[tuple[str, str], ...] = (
+        ("**", "pydantic-settings"),
+    )  # template glob -> consumer
     domains: tuple[tuple[str, str], ...] = ()  # env name -> value domain
     default_secret_domain: str | None = None
-    deliberate_fallbacks: tuple[str, ...] = ()  # template fallbacks that differ from the default on purpose
+    deliberate_fallbacks: tuple[
+        str, ...
+    ] = ()  # template fallbacks that differ from the default on purpose
     examples: int = 25  # hypothesis examples per template var
     seed: int | None = None  # fixed seed: reproducible draws (CI=true derandomizes without one)
     import_settings: bool = False  # import mode (not implemented yet: see README)
@@ -148,12 +153,12 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
     )
 
 
-def _typing_options(table: dict[str, object]) -> dict[str, object]:
+def _typing_options(table: dict[str, object]) -> dict[str, Any]:
     """The keys of the type checks and the round trip, validated."""
     from pytest_envssot.domains import domain_error
     from pytest_envssot.quoting import CONSUMERS
 
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     consumer = table.get("consumer")
     pairs: list[tuple[str, str]] = []
     if isinstance(consumer, str):
@@ -181,7 +186,7 @@ def _typing_options(table: dict[str, object]) -> dict[str, object]:
     default_domain = _str(table, "default_secret_domain")
     if default_domain is not None:
         out["default_secret_domain"] = default_domain
-    declared = [(f"domains.{k}", v) for k, v in (domains or {}).items()]  # type: ignore[union-attr]
+    declared = [(f"domains.{k}", v) for k, v in (domains or {}).items()]
     for key, domain in [*declared, ("default_secret_domain", default_domain or "any")]:
         problem = domain_error(str(domain))
         if problem:
@@ -193,7 +198,11 @@ def _typing_options(table: dict[str, object]) -> dict[str, object]:
             continue
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool) or (key == "examples" and value < 1):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or (key == "examples" and value < 1)
+        ):
             raise ConfigError(f"pyproject.toml: [tool.envssot] {key} must be a positive integer")
         out[key] = value
     imported = table.get("import")
@@ -202,6 +211,11 @@ def _typing_options(table: dict[str, object]) -> dict[str, object]:
             imported = imported.strip().lower() in ("1", "true", "yes", "on")
         if not isinstance(imported, bool):
             raise ConfigError("pyproject.toml: [tool.envssot] import must be true or false")
+        if imported:  # said loudly rather than silently resolving statically anyway
+            raise ConfigError(
+                "[tool.envssot] import / envssot_import: import mode is not implemented in this "
+                "version; types are resolved statically (unresolvable ones are skipped with the reason)"
+            )
         out["import_settings"] = imported
     return out
 

@@ -124,13 +124,14 @@ def _decode_rune(data: bytes, i: int) -> tuple[int, int]:
     first = data[i]
     if first < 0x80:
         return first, 1
-    for width, lead_min, lead_max, low in ((2, 0xC2, 0xDF, 0x80), (3, 0xE0, 0xEF, 0x800)):
-        if lead_min <= first <= lead_max:
-            break
-    else:
+    if 0xC2 <= first <= 0xDF:
+        width, low = 2, 0x80
+    elif 0xE0 <= first <= 0xEF:
+        width, low = 3, 0x800
+    elif 0xF0 <= first <= 0xF4:
         width, low = 4, 0x10000
-        if not 0xF0 <= first <= 0xF4:
-            return -1, 1
+    else:
+        return -1, 1
     chunk = data[i : i + width]
     if len(chunk) < width or any(not 0x80 <= b <= 0xBF for b in chunk[1:]):
         return -1, 1
@@ -235,7 +236,9 @@ def shell_word(source: str) -> ShellWord:
             if ch == "'":
                 end = source.find("'", i + 1)
                 if end < 0:
-                    return ShellWord(None, (*hazards, "unterminated single quote: sh refuses the file"))
+                    return ShellWord(
+                        None, (*hazards, "unterminated single quote: sh refuses the file")
+                    )
                 out.append(source[i + 1 : end])
                 i = end + 1
                 continue
@@ -252,7 +255,7 @@ def shell_word(source: str) -> ShellWord:
             if nxt == "\n":
                 i += 2
                 continue
-            if not quoted or nxt in ('$', "`", '"', "\\"):
+            if not quoted or nxt in ("$", "`", '"', "\\"):
                 out.append(nxt or "\\")
                 i += 2 if nxt else 1
                 continue

@@ -30,7 +30,22 @@ HAZARDS = (
     "${A}", "${}", "$A", "$(id)", "`id`", '"', "'", "\\", "\\n", " ", "#", " #x", "~",
     "\x1b", "\x00", "\t", "\n", "\u00a0", "\u200d", "\U0001f468\u200d\U0001f469", "é", ";",
 )  # fmt: skip
-BOOL_TEXT = ("true", "false", "True", "False", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n")
+BOOL_TEXT = (
+    "true",
+    "false",
+    "True",
+    "False",
+    "1",
+    "0",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "t",
+    "f",
+    "y",
+    "n",
+)
 _URL_SCHEMES = ("http", "https")
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # The named domains of pytest_envssot.domains.DOMAINS as (alphabet, min, max).
@@ -61,7 +76,11 @@ def _domain_text(domain: str | None, min_size: int, max_size: int | None) -> st.
     if simple is not None:
         alphabet, low, high = simple
         if max(low, min_size) <= (high if max_size is None else min(high, max_size)):
-            return st.text(alphabet, min_size=max(low, min_size), max_size=high if max_size is None else min(high, max_size))
+            return st.text(
+                alphabet,
+                min_size=max(low, min_size),
+                max_size=high if max_size is None else min(high, max_size),
+            )
     drawn = st.from_regex(pattern, fullmatch=True)
     return drawn.filter(lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size))
 
@@ -97,7 +116,9 @@ def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
     pieces = st.lists(st.one_of(st.text(max_size=8), st.sampled_from(HAZARDS)), max_size=6)
     mixed = pieces.map("".join)
     if min_size or max_size is not None:
-        mixed = mixed.filter(lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size))
+        mixed = mixed.filter(
+            lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size)
+        )
         return st.one_of(st.text(min_size=min_size, max_size=max_size), mixed)
     return mixed
 
@@ -114,7 +135,12 @@ def _urls(schemes: tuple[str, ...], host_required: bool = True) -> st.SearchStra
     port = st.one_of(st.just(""), st.integers(1, 65535).map(lambda p: f":{p}"))
     path = st.lists(word, max_size=3).map(lambda parts: "".join("/" + p for p in parts))
     return st.builds(
-        lambda s, u, h, p, a: f"{s}://{u}{h}{p}{a}", st.sampled_from(schemes), userinfo, host, port, path
+        lambda s, u, h, p, a: f"{s}://{u}{h}{p}{a}",
+        st.sampled_from(schemes),
+        userinfo,
+        host,
+        port,
+        path,
     )
 
 
@@ -158,7 +184,9 @@ class _Builder:
         if pattern is not None:
             drawn = st.from_regex(pattern, fullmatch=False)
             if self.domain not in (None, "any"):
-                drawn = _domain_text(self.domain, low, high).filter(lambda s: re.search(pattern, s) is not None)
+                drawn = _domain_text(self.domain, low, high).filter(
+                    lambda s: re.search(pattern, s) is not None
+                )
             return drawn.filter(lambda s: low <= len(s) and (high is None or len(s) <= high))
         return _domain_text(self.domain, low, high)
 
@@ -186,8 +214,8 @@ class _Builder:
             return self.text(tp, meta)
         if origin in (list, set, frozenset) or tp in (list, set, frozenset):
             item = self.value(args[0], {}) if args else st.text()
-            size = {"min_size": int(meta.get("min_length") or 0), "max_size": meta.get("max_length") or 5}
-            drawn = st.lists(item, **size)
+            low, high = int(meta.get("min_length") or 0), int(meta.get("max_length") or 5)
+            drawn = st.lists(item, min_size=low, max_size=max(low, high))
             return drawn.map(lambda xs: list(dict.fromkeys(xs))) if origin is not list else drawn
         if origin is tuple:
             if len(args) == 2 and args[1] is Ellipsis:

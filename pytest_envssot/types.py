@@ -193,9 +193,11 @@ class TypeResolver:
                 constraints[key] = evaluator.literal(_parse_expr(source))
         if constraints:
             try:
-                tp = typing.Annotated[tp, Field(**constraints)]  # type: ignore[call-overload]
+                tp = typing.Annotated[tp, Field(**constraints)]
             except (TypeError, ValueError) as exc:
-                raise _Fail(f"Field constraints {constraints} rejected by pydantic: {exc}") from None
+                raise _Fail(
+                    f"Field constraints {constraints} rejected by pydantic: {exc}"
+                ) from None
         metadata = getattr(tp, "__metadata__", ())
         no_decode = any(m is NoDecode or isinstance(m, NoDecode) for m in metadata)
         _check_buildable(tp)
@@ -209,7 +211,11 @@ class TypeResolver:
         evaluator = _Evaluator(self, self.module(fld.location.path))
         node = _parse_expr(fld.default)
         if isinstance(node, ast.Call) and not node.keywords:
-            func = evaluator.name(node.func) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
+            func = (
+                evaluator.name(node.func)
+                if isinstance(node.func, (ast.Name, ast.Attribute))
+                else None
+            )
             library = isinstance(func, type) and func.__module__.split(".", 1)[0] in _LIBRARY_ROOTS
             if not library:
                 raise _Fail(f"the default {fld.default} is computed by code")
@@ -217,7 +223,9 @@ class TypeResolver:
             try:
                 return typing.cast(Any, func)(*args)
             except Exception as exc:
-                raise _Fail(f"the default {fld.default} fails to construct ({type(exc).__name__})") from None
+                raise _Fail(
+                    f"the default {fld.default} fails to construct ({type(exc).__name__})"
+                ) from None
         return evaluator.literal(node)
 
     def default(self, fld: SettingsField) -> tuple[bool, object, str]:
@@ -355,9 +363,7 @@ class _Evaluator:
         if qual in _CONSTRAINT_CALLS:
             if qual.endswith(".Field"):  # only what changes validation
                 kwargs = {
-                    k.arg: self.literal(k.value)
-                    for k in node.keywords
-                    if k.arg in CONSTRAINT_KEYS
+                    k.arg: self.literal(k.value) for k in node.keywords if k.arg in CONSTRAINT_KEYS
                 }
                 return typing.cast(Any, func)(**kwargs)
             args = [self._arg(a, i, qual) for i, a in enumerate(node.args)]
@@ -445,7 +451,9 @@ class _Evaluator:
         if cls is not None and cls.location.path == self.module.rel:
             return self.resolver.model(cls)
         bases = [self.name(b) for b in node.bases]
-        enum_base = next((b for b in bases if isinstance(b, type) and issubclass(b, enum.Enum)), None)
+        enum_base = next(
+            (b for b in bases if isinstance(b, type) and issubclass(b, enum.Enum)), None
+        )
         if enum_base is None:
             raise _Fail(f"class {node.name} is neither an Enum nor a model the reader found")
         members: list[tuple[str, object]] = []
@@ -456,14 +464,13 @@ class _Evaluator:
                     members.append((target.id, self._member(stmt.value, enum_base, len(members))))
         mixins = [b for b in bases if isinstance(b, type) and not issubclass(b, enum.Enum)]
         try:
-            return enum_base(node.name, members, type=mixins[0] if mixins else None)  # type: ignore[call-overload]
+            factory = typing.cast(Any, enum_base)
+            return factory(node.name, members, type=mixins[0] if mixins else None)
         except (TypeError, ValueError) as exc:
             raise _Fail(f"Enum {node.name} cannot be rebuilt: {exc}") from None
 
     def _member(self, value: ast.expr, base: type, position: int) -> object:
-        if isinstance(value, ast.Call) and _qualname(self.name(value.func)) in (
-            "enum.auto",
-        ):
+        if isinstance(value, ast.Call) and _qualname(self.name(value.func)) in ("enum.auto",):
             return enum.auto()
         return self.literal(value)
 
@@ -472,7 +479,10 @@ class _Evaluator:
         """A literal value: constants, containers of them, module constants, enum members."""
         if isinstance(node, (ast.Name, ast.Attribute)):
             value = self.name(node)
-            if isinstance(value, (str, bytes, int, float, bool, enum.Enum, tuple, list, dict)) or value is None:
+            if (
+                isinstance(value, (str, bytes, int, float, bool, enum.Enum, tuple, list, dict))
+                or value is None
+            ):
                 return value
             raise _Fail(f"{ast.unparse(node)} is not a literal")
         try:
@@ -489,7 +499,11 @@ def _qualname(obj: object) -> str:
     top = module.split(".", 1)[0]
     if top in ("pydantic", "annotated_types", "enum"):
         # pydantic.fields.Field is exported as pydantic.Field: accept both spellings
-        return f"{top}.{name}" if f"{top}.{name}" in _CONSTRAINT_CALLS | {"enum.auto"} else f"{module}.{name}"
+        return (
+            f"{top}.{name}"
+            if f"{top}.{name}" in _CONSTRAINT_CALLS | {"enum.auto"}
+            else f"{module}.{name}"
+        )
     return f"{module}.{name}"
 
 
@@ -540,13 +554,15 @@ class SettingsProbe:
         model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
         base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
         field_spec = (resolved.annotation, Field(validation_alias="V"))
-        settings_cls = create_model("EnvssotProbe", __base__=base, value=field_spec)
+        settings_cls: type[BaseSettings] = create_model("EnvssotProbe", __base__=base, value=field_spec)
         self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
         # Validation through a plain model with the class's validation config: a BaseSettings
         # would gather sources (the process environment) on every call.
         validation = {k: v for k, v in config.items() if k in _VALIDATION_KEYS and not _is_expr(v)}
         self.model = create_model(
-            "EnvssotValue", __config__=ConfigDict(**validation), value=field_spec  # type: ignore[typeddict-item]
+            "EnvssotValue",
+            __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
+            value=field_spec,
         )
 
     def check(self, text: str | None) -> Checked:

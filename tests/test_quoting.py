@@ -195,7 +195,7 @@ def test_shell_model_matches_sh_on_quoted_values(tmp_path: Path, value: str) -> 
 
 @pytest.mark.skipif(not Path("/bin/sh").exists(), reason="no /bin/sh")
 @pytest.mark.parametrize(
-    "raw", ["abc", "'a b'", '"x"\'y\'', "a\\ b", "a#b", "~x", "x:~", "$", "a$", "'", "\"\\n\""]
+    "raw", ["abc", "'a b'", "\"x\"'y'", "a\\ b", "a#b", "~x", "x:~", "$", "a$", "'", '"\\n"']
 )
 def test_shell_model_matches_sh_on_raw_values(tmp_path: Path, raw: str) -> None:
     ours = shell_word(raw + "\n")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pytest_envssot.rules import coverage, layers, markers, types_roundtrip, types_values, uniqueness
+from pytest_envssot.rules import (
+    coverage,
+    layers,
+    markers,
+    types_roundtrip,
+    types_values,
+    uniqueness,
+)
 from pytest_envssot.rules.base import Rule
 
 ALL_RULES: tuple[Rule, ...] = (

@@ -40,7 +40,9 @@ def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
         try:
             result = Typed(resolved, SettingsProbe(resolved, dict(ref.owner.config)))
         except Exception as exc:  # pydantic refused the probe class: a reason, not a crash
-            result = Unresolved(f"pydantic cannot build a settings class for it ({type(exc).__name__})")
+            result = Unresolved(
+                f"pydantic cannot build a settings class for it ({type(exc).__name__})"
+            )
     index.cache[key] = result
     return result
 

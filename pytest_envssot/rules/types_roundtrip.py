@@ -116,7 +116,7 @@ def _search(
     found: Typed,
     strategy: SearchStrategy[str],
     broken: object,
-) -> str | None | Finding:
+) -> str | Finding | None:
     """The smallest breaking value hypothesis finds, None if none, or a skip finding."""
     from random import Random
 
@@ -137,7 +137,15 @@ def _search(
     if derandomize:
         options["database"] = None
     ident = "\0".join(
-        (RULE, var.location.path, var.name, consumer, found.resolved.source, domain or "", go_tables())
+        (
+            RULE,
+            var.location.path,
+            var.name,
+            consumer,
+            found.resolved.source,
+            domain or "",
+            go_tables(),
+        )
     )
     key = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).digest()
     try:
@@ -215,7 +223,7 @@ def _diagnose(
             )
         return (
             "python-dotenv parses the rendered line differently from what was written",
-            (f"Fix: {declare}, or render it quoted with printf \"%q\".",),
+            (f'Fix: {declare}, or render it quoted with printf "%q".',),
         )
     if consumer == "docker-env-file":
         if var.quoted:
@@ -243,7 +251,9 @@ _STR_FIELD = 'class Settings(BaseSettings):\n    {name}: {ann} = Field(default={
 _PYPROJECT = '[project]\nname = "demo"\n[tool.envssot]\n{extra}'
 
 
-def _example(ann: str, default: str, env: str, extra: str = "", fallback: str = '""') -> dict[str, str]:
+def _example(
+    ann: str, default: str, env: str, extra: str = "", fallback: str = '""'
+) -> dict[str, str]:
     files = mini_repo(
         "from pydantic import SecretStr\n\n"
         + _STR_FIELD.format(name=env.lower(), ann=ann, default=default, env=env),
@@ -263,12 +273,36 @@ RULES = (
         valid=(
             RuleExample(_example("int", "2", "WORKERS", fallback='"2"'), "WORKERS"),
             RuleExample(_example("bool", "False", "FEATURE_ON", fallback='"false"'), "FEATURE_ON"),
-            RuleExample(_example("SecretStr", 'SecretStr("")', "API_KEY", 'default_secret_domain = "token_urlsafe"\n'), "API_KEY"),
-            RuleExample(_example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "regex:[a-z][a-z0-9-]{0,30}"\n'), "NAME"),
+            RuleExample(
+                _example(
+                    "SecretStr",
+                    'SecretStr("")',
+                    "API_KEY",
+                    'default_secret_domain = "token_urlsafe"\n',
+                ),
+                "API_KEY",
+            ),
+            RuleExample(
+                _example(
+                    "str",
+                    '""',
+                    "NAME",
+                    '[tool.envssot.domains]\nNAME = "regex:[a-z][a-z0-9-]{0,30}"\n',
+                ),
+                "NAME",
+            ),
         ),
         invalid=(
             RuleExample(_example("str", '""', "NAME"), "NAME"),
-            RuleExample(_example("str", '""', "NAME", 'consumer = "docker-env-file"\n[tool.envssot.domains]\nNAME = "alnum"\n'), "NAME"),
+            RuleExample(
+                _example(
+                    "str",
+                    '""',
+                    "NAME",
+                    'consumer = "docker-env-file"\n[tool.envssot.domains]\nNAME = "alnum"\n',
+                ),
+                "NAME",
+            ),
             RuleExample(_example("str", '""', "NAME", 'consumer = "posix-shell"\n'), "NAME"),
         ),
     ),

@@ -93,9 +93,13 @@ def _explain_example(
         )
         candidate = json.dumps([p.strip() for p in value.split(",") if p.strip()])
         if not secret and t.probe.check(candidate).ok:
-            lines.append("Write it as JSON (or mark the field NoDecode and split it in a before-validator):")
+            lines.append(
+                "Write it as JSON (or mark the field NoDecode and split it in a before-validator):"
+            )
             return tuple(lines), (f"{name}={candidate}",)
-        lines.append("Write it as JSON, or mark the field NoDecode and parse it in a before-validator.")
+        lines.append(
+            "Write it as JSON, or mark the field NoDecode and parse it in a before-validator."
+        )
         return tuple(lines), ()
     member = _case_match(t.resolved.annotation, value)
     if member is not None and not secret:
@@ -149,7 +153,9 @@ def default_value_type(index: Index) -> Iterator[Finding]:
             continue
         known, value, reason = resolver(index).default(fld)
         if not known:
-            yield Finding(rule, ref.primary, Outcome.SKIPPED, at, lines=(f"{type_words(ref)}: {reason}",))
+            yield Finding(
+                rule, ref.primary, Outcome.SKIPPED, at, lines=(f"{type_words(ref)}: {reason}",)
+            )
             continue
         checked = found.probe.validate_python(value)
         if checked.ok:
@@ -172,7 +178,6 @@ def default_value_type(index: Index) -> Iterator[Finding]:
 
 
 def template_fallback_type(index: Index) -> Iterator[Finding]:
-    rule = "template-fallback-type"
     for template in index.templates():
         scope = index.settings_paths_for_template(template.path)
         consumer = index.config.consumer_for(template.path)
@@ -206,8 +211,10 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
     if not checked.ok:
         ignore_empty = found.probe.ignore_empty
         if text == "" and not ignore_empty:
-            advice = ("An empty fallback is meant to leave the settings default in place: that takes "
-                      "env_ignore_empty=True in the settings class:")
+            advice = (
+                "An empty fallback is meant to leave the settings default in place: that takes "
+                "env_ignore_empty=True in the settings class:"
+            )
             fix = ("model_config = SettingsConfigDict(..., env_ignore_empty=True)",)
         else:
             default = literal_text(ref.field.default or "")
@@ -220,8 +227,8 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         )  # fmt: skip
     if checked.unset or ref.field.default is None or name in index.config.deliberate_fallbacks:
         return Finding(rule, name, Outcome.PASSED, at)
-    known, default, _ = resolver(index).default(ref.field)
-    default_checked = found.probe.validate_python(default) if known else None
+    known, default_value, _ = resolver(index).default(ref.field)
+    default_checked = found.probe.validate_python(default_value) if known else None
     if default_checked is None or not default_checked.ok or default_checked.value == checked.value:
         return Finding(rule, name, Outcome.PASSED, at)
     return Finding(
@@ -270,14 +277,31 @@ RULES = (
         summary="the example value does not validate as the field's type under pydantic-settings semantics",
         check=example_value_type,
         valid=(
-            RuleExample(mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), 'MODELS=["a","b"]\n'), "MODELS"),
-            RuleExample(mini_repo(_IMPORTS + _LIST_FIELD.format(ann="Annotated[list[str], NoDecode]", extra=_SPLITTER), "MODELS=a,b\n"), "MODELS"),
+            RuleExample(
+                mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), 'MODELS=["a","b"]\n'),
+                "MODELS",
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS
+                    + _LIST_FIELD.format(ann="Annotated[list[str], NoDecode]", extra=_SPLITTER),
+                    "MODELS=a,b\n",
+                ),
+                "MODELS",
+            ),
             RuleExample(mini_repo(_IMPORTS + _LEVEL, "LOG_LEVEL=DEBUG\n"), "LOG_LEVEL"),
             RuleExample(mini_repo(_INT, "WORKERS=4\n"), "WORKERS"),
         ),
         invalid=(
-            RuleExample(mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), "MODELS=a,b\n"), "MODELS"),
-            RuleExample(mini_repo(_IMPORTS + _LIST_FIELD.format(ann="list[str]", extra=_SPLITTER), "MODELS=a,b\n"), "MODELS"),
+            RuleExample(
+                mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), "MODELS=a,b\n"), "MODELS"
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _LIST_FIELD.format(ann="list[str]", extra=_SPLITTER), "MODELS=a,b\n"
+                ),
+                "MODELS",
+            ),
             RuleExample(mini_repo(_IMPORTS + _LEVEL, "LOG_LEVEL=debug\n"), "LOG_LEVEL"),
             RuleExample(mini_repo(_INT, "WORKERS=four\n"), "WORKERS"),
             RuleExample(mini_repo(_INT, "WORKERS=0\n"), "WORKERS"),
@@ -288,8 +312,18 @@ RULES = (
         layer=Layer.SETTINGS,
         summary="a literal default does not validate as the field's type",
         check=default_value_type,
-        valid=(RuleExample(mini_repo('class Settings(BaseSettings):\n    port: int = 80\n', "PORT=80\n"), "PORT"),),
-        invalid=(RuleExample(mini_repo('class Settings(BaseSettings):\n    port: int = "80a"\n', "PORT=80\n"), "PORT"),),
+        valid=(
+            RuleExample(
+                mini_repo("class Settings(BaseSettings):\n    port: int = 80\n", "PORT=80\n"),
+                "PORT",
+            ),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo('class Settings(BaseSettings):\n    port: int = "80a"\n', "PORT=80\n"),
+                "PORT",
+            ),
+        ),
     ),
     Rule(
         "template-fallback-type",
@@ -297,12 +331,30 @@ RULES = (
         summary="the {{ else }} fallback does not validate, or contradicts the settings default",
         check=template_fallback_type,
         valid=(
-            RuleExample(mini_repo(_IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
-            RuleExample(mini_repo(_IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"2"')), "WORKERS"),
+            RuleExample(
+                mini_repo(_IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")),
+                "WORKERS",
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"2"')
+                ),
+                "WORKERS",
+            ),
         ),
         invalid=(
-            RuleExample(mini_repo(_IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"two"')), "WORKERS"),
-            RuleExample(mini_repo(_IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"8"')), "WORKERS"),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"two"')
+                ),
+                "WORKERS",
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"8"')
+                ),
+                "WORKERS",
+            ),
             RuleExample(mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
         ),
     ),
