@@ -554,7 +554,9 @@ class SettingsProbe:
         model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
         base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
         field_spec = (resolved.annotation, Field(validation_alias="V"))
-        settings_cls: type[BaseSettings] = create_model("EnvssotProbe", __base__=base, value=field_spec)
+        settings_cls: type[BaseSettings] = create_model(
+            "EnvssotProbe", __base__=base, value=field_spec
+        )
         self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
         # Validation through a plain model with the class's validation config: a BaseSettings
         # would gather sources (the process environment) on every call.

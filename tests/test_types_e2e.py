@@ -169,7 +169,7 @@ def test_default_of_the_wrong_type_fails(sample_pytester: pytest.Pytester, edit:
 def test_empty_fallback_without_ignore_empty_contradicts_the_default(
     sample_repo: Path, edit: Edit
 ) -> None:
-    edit(sample_repo, CONFIG, "        env_ignore_empty=True,\n", "")
+    edit(sample_repo, CONFIG, ", env_ignore_empty=True)", ")")
     failed = sorted(
         f.variable
         for f in check(sample_repo, only=["template-fallback-type"]).findings

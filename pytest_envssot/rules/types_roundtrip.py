@@ -237,9 +237,11 @@ def _diagnose(
             "a line break or leading blank in the value changes what docker --env-file reads",
             (f"Fix: {declare}.",),
         )
-    hazards = shell_hazards(line.rstrip("\n"), name) or ("sh reads the word differently",)
+    hazards = shell_hazards(line.rstrip("\n"), name)
+    if not hazards and _GO_ESCAPE.search(line):
+        hazards = ("keeps Go's \\xNN / \\uNNNN escapes as literal text (sh decodes none of them)",)
     return (
-        "a POSIX shell sourcing the file " + "; ".join(dict.fromkeys(hazards)),
+        "a POSIX shell sourcing the file " + "; ".join(dict.fromkeys(hazards or ("reads the word differently",))),
         (f"Quote for sh with single quotes: '{{{{ .Data.data.{var.vault_keys[0]} | replaceAll \"'\" \"'\\\\''\" }}}}', "
          f"or {declare}.",),
     )  # fmt: skip
