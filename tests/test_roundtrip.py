@@ -158,3 +158,13 @@ def test_failing_examples_land_in_the_hypothesis_database(
     finally:
         settings.load_profile(previous or "default")
     assert any(p.is_file() for p in db.rglob("*"))
+
+
+def test_hypothesis_prints_nothing_of_its_own(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = _mini(tmp_path, ann="SecretStr")
+    finding = _roundtrip(root, "NAME")
+    assert finding.outcome is Outcome.FAILED
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # no "Falsifying example", no reproduce blob
