@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,6 +42,7 @@ _KNOWN_KEYS = frozenset(
     {
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
+        "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
     }
 )  # fmt: skip
 
@@ -72,6 +74,27 @@ class Config:
     rules: tuple[str, ...] = ()  # when non-empty, only these rules run
     components: tuple[Component, ...] = ()
     source: str | None = None  # the pyproject.toml the settings came from
+    # types and the round trip (see README "Value domains")
+    consumer: tuple[tuple[str, str], ...] = (
+        ("**", "pydantic-settings"),
+    )  # template glob -> consumer
+    domains: tuple[tuple[str, str], ...] = ()  # env name -> value domain
+    default_secret_domain: str | None = None
+    deliberate_fallbacks: tuple[
+        str, ...
+    ] = ()  # template fallbacks that differ from the default on purpose
+    examples: int = 25  # hypothesis examples per template var
+    seed: int | None = None  # fixed seed: reproducible draws (CI=true derandomizes without one)
+    import_settings: bool = False  # import mode (not implemented yet: see README)
+
+    def consumer_for(self, template_path: str) -> str:
+        for pattern, consumer in self.consumer:
+            if pattern == "**" or match_paths(pattern, [template_path]):
+                return consumer
+        return "pydantic-settings"
+
+    def domain_for(self, name: str) -> str | None:
+        return next((d for key, d in self.domains if key == name), None)
 
 
 @dataclass(frozen=True)
@@ -126,7 +149,75 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         rules=_opt_list(table, "rules") or (),
         components=_components(table.get("components")),
         source=source,
+        **_typing_options(table),
     )
+
+
+def _typing_options(table: dict[str, object]) -> dict[str, Any]:
+    """The keys of the type checks and the round trip, validated."""
+    from pytest_envssot.domains import domain_error
+    from pytest_envssot.quoting import CONSUMERS
+
+    out: dict[str, Any] = {}
+    consumer = table.get("consumer")
+    pairs: list[tuple[str, str]] = []
+    if isinstance(consumer, str):
+        pairs = [("**", consumer)]
+    elif isinstance(consumer, dict):
+        pairs = [(str(k), v) for k, v in consumer.items() if isinstance(v, str)]
+        if len(pairs) != len(consumer):
+            raise ConfigError("pyproject.toml: [tool.envssot.consumer] values must be strings")
+    elif consumer is not None:
+        raise ConfigError(
+            "pyproject.toml: [tool.envssot] consumer must be a string or a table of template globs"
+        )
+    for _, name in pairs:
+        if name not in CONSUMERS:
+            raise ConfigError(
+                f"pyproject.toml: [tool.envssot] consumer {name!r} is not one of {', '.join(CONSUMERS)}"
+            )
+    if pairs:
+        out["consumer"] = (*pairs, ("**", "pydantic-settings"))
+    domains = table.get("domains")
+    if domains is not None:
+        if not isinstance(domains, dict) or not all(isinstance(v, str) for v in domains.values()):
+            raise ConfigError("pyproject.toml: [tool.envssot.domains] must map names to strings")
+        out["domains"] = tuple((str(k), str(v)) for k, v in domains.items())
+    default_domain = _str(table, "default_secret_domain")
+    if default_domain is not None:
+        out["default_secret_domain"] = default_domain
+    declared = [(f"domains.{k}", v) for k, v in (domains or {}).items()]
+    for key, domain in [*declared, ("default_secret_domain", default_domain or "any")]:
+        problem = domain_error(str(domain))
+        if problem:
+            raise ConfigError(f"pyproject.toml: [tool.envssot] {key}: {problem}")
+    out["deliberate_fallbacks"] = _opt_list(table, "deliberate_fallbacks") or ()
+    for key in ("examples", "seed"):
+        value = table.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or (key == "examples" and value < 1)
+        ):
+            raise ConfigError(f"pyproject.toml: [tool.envssot] {key} must be a positive integer")
+        out[key] = value
+    imported = table.get("import")
+    if imported is not None:
+        if isinstance(imported, str):
+            imported = imported.strip().lower() in ("1", "true", "yes", "on")
+        if not isinstance(imported, bool):
+            raise ConfigError("pyproject.toml: [tool.envssot] import must be true or false")
+        if imported:  # said loudly rather than silently resolving statically anyway
+            raise ConfigError(
+                "[tool.envssot] import / envssot_import: import mode is not implemented in this "
+                "version; types are resolved statically (unresolvable ones are skipped with the reason)"
+            )
+        out["import_settings"] = imported
+    return out
 
 
 def _toml_message(exc: Exception) -> str:

@@ -61,6 +61,7 @@ class Index:
     fields: tuple[FieldRef, ...] = ()
     _sensitive: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
     _folded: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
+    cache: dict[object, object] = field(default_factory=dict)  # per-run memo for rule helpers
 
     @classmethod
     def build(cls, contract: Contract, config: Config) -> Index:

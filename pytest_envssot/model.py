@@ -115,6 +115,9 @@ class SettingsField:
     nested_model: str | None = (
         None  # qualified name of a BaseModel/BaseSettings the annotation names
     )
+    # modes of the class's validators for this field that see the raw input
+    # (field_validator mode="before"/"wrap"/"plain", validator(pre=True) as "before")
+    validator_modes: tuple[str, ...] = ()
 
     @property
     def required(self) -> bool:

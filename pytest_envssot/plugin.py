@@ -47,7 +47,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="repository to check (default: the nearest pyproject.toml with [tool.envssot] "
         "from the current directory up to rootdir, else rootdir)",
     )
+    group.addoption(
+        "--envssot-examples",
+        default=None,
+        type=int,
+        metavar="N",
+        help="hypothesis examples per template var for template-roundtrip (default 25)",
+    )
+    group.addoption(
+        "--envssot-seed",
+        default=None,
+        type=int,
+        metavar="SEED",
+        help="fixed seed for template-roundtrip's draws (CI=true derandomizes without one)",
+    )
     parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
+    parser.addini("envssot_examples", default="", help="hypothesis examples per template var")
+    parser.addini("envssot_seed", default="", help="fixed seed for template-roundtrip")
+    parser.addini(
+        "envssot_import",
+        type="bool",
+        default=None,
+        help="import the settings module to learn types (not implemented yet)",
+    )
     parser.addini("envssot_rules", type="args", default=[], help="rule names to run")
     parser.addini("envssot_disable", type="args", default=[], help="rule names to switch off")
 
@@ -71,11 +93,27 @@ def pytest_configure(config: pytest.Config) -> None:
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
     try:
-        report = check(_repo_root(config), only=rules, disable=disable)
+        report = check(_repo_root(config), _overrides(config), only=rules, disable=disable)
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
     config.stash[_BY_PATH] = _by_path(report)
+
+
+def _overrides(config: pytest.Config) -> dict[str, object]:
+    """Command line beats ini beats [tool.envssot]."""
+    out: dict[str, object] = {}
+    for key in ("examples", "seed"):
+        value = config.getoption(f"envssot_{key}")
+        ini = str(config.getini(f"envssot_{key}") or "").strip()
+        if value is not None:
+            out[key] = value
+        elif ini:
+            out[key] = ini
+    imported = config.getini("envssot_import")
+    if imported is not None:
+        out["import"] = bool(imported)
+    return out
 
 
 def _repo_root(config: pytest.Config) -> Path:

@@ -94,7 +94,12 @@ def test_sample_details(sample: SettingsFile) -> None:
         True,
     )
     assert cls.bases == ("pydantic_settings.BaseSettings",)
-    assert cls.config == (("env_file", ".env"), ("env_file_encoding", "utf-8"), ("extra", "ignore"))
+    assert cls.config == (
+        ("env_file", ".env"),
+        ("env_file_encoding", "utf-8"),
+        ("extra", "ignore"),
+        ("env_ignore_empty", True),
+    )
     db = field_of(cls, "database_url")
     assert db.location.line == 30 and db.location.path == SAMPLE_REL
     assert db.annotation == "PostgresDsn"

@@ -57,6 +57,11 @@ _CONFIG_CALLS = frozenset(
     }
 )
 _TYPING = ("typing.", "typing_extensions.")
+_FIELD_VALIDATOR = frozenset(
+    {"pydantic.field_validator", "pydantic.functional_validators.field_validator"}
+)
+_V1_VALIDATOR = frozenset({"pydantic.validator", "pydantic.class_validators.validator"})
+_RAW_INPUT_MODES = frozenset({"before", "wrap", "plain"})
 # Imports from these never define a user's model: no need to keep classes based on them.
 _NOT_MODEL_ROOTS = frozenset(sys.stdlib_module_names) | {
     "pydantic",
@@ -332,8 +337,46 @@ def _read_class(ctx: _Ctx, qual: str, node: cst.ClassDef) -> SettingsClass:
         bases=bases,
         is_settings=ctx.kept[qual],
         config=tuple(config.items()),
-        fields=tuple(_fields(ctx, node)),
+        fields=tuple(_with_validators(_fields(ctx, node), _validator_modes(ctx, node))),
     )
+
+
+def _validator_modes(ctx: _Ctx, node: cst.ClassDef) -> dict[str, list[str]]:
+    """Field name (``*`` for all) -> modes of validators that see the raw input."""
+    import libcst as cst
+
+    found: dict[str, list[str]] = {}
+    for stmt in _statements(node):
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        for decorator in stmt.decorators:
+            call = decorator.decorator
+            if not isinstance(call, cst.Call):
+                continue
+            kwargs = {a.keyword.value: _literal(ctx, a.value) for a in call.args if a.keyword}
+            if ctx.is_(call.func, _FIELD_VALIDATOR):
+                mode = kwargs.get("mode", "after")
+            elif ctx.is_(call.func, _V1_VALIDATOR):
+                mode = "before" if kwargs.get("pre") is True else "after"
+            else:
+                continue
+            if mode not in _RAW_INPUT_MODES:
+                continue
+            for arg in call.args:
+                name = _string(ctx, arg.value) if arg.keyword is None else None
+                if name is not None:
+                    found.setdefault(name, []).append(str(mode))
+    return found
+
+
+def _with_validators(
+    fields: Iterator[SettingsField], modes: dict[str, list[str]]
+) -> Iterator[SettingsField]:
+    from dataclasses import replace
+
+    for fld in fields:
+        own = tuple(modes.get(fld.name, []) + modes.get("*", []))
+        yield replace(fld, validator_modes=own) if own else fld
 
 
 def _statements(node: cst.ClassDef) -> Iterator[cst.BaseStatement | cst.BaseSmallStatement]:

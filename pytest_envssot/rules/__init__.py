@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pytest_envssot.rules import coverage, layers, markers, uniqueness
+from pytest_envssot.rules import (
+    coverage,
+    layers,
+    markers,
+    types_roundtrip,
+    types_values,
+    uniqueness,
+)
 from pytest_envssot.rules.base import Rule
 
 ALL_RULES: tuple[Rule, ...] = (
@@ -10,6 +17,8 @@ ALL_RULES: tuple[Rule, ...] = (
     *coverage.RULES,
     *markers.RULES,
     *uniqueness.RULES,
+    *types_values.RULES,
+    *types_roundtrip.RULES,
 )
 RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
 

@@ -1,0 +1,59 @@
+"""What the type rules share: a field's resolved type and probe, memoised per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_envssot.index import FieldRef, Index
+from pytest_envssot.inheritance import models
+from pytest_envssot.types import ResolvedType, SettingsProbe, TypeResolver, Unresolved
+
+
+@dataclass(frozen=True)
+class Typed:
+    resolved: ResolvedType
+    probe: SettingsProbe
+
+
+def resolver(index: Index) -> TypeResolver:
+    key = ("types", "resolver")
+    found = index.cache.get(key)
+    if not isinstance(found, TypeResolver):
+        parsed = [f for f in index.contract.settings if f.error is None]
+        found = TypeResolver(Path(index.contract.root), models(parsed))
+        index.cache[key] = found
+    return found
+
+
+def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
+    """The field's type and a pydantic-settings probe under its class's config."""
+    key = ("types", ref.owner.cls.qualname, ref.field.location, ref.field.name)
+    found = index.cache.get(key)
+    if isinstance(found, (Typed, Unresolved)):
+        return found
+    resolved = resolver(index).resolve(ref.field)
+    result: Typed | Unresolved
+    if isinstance(resolved, Unresolved):
+        result = resolved
+    else:
+        try:
+            result = Typed(resolved, SettingsProbe(resolved, dict(ref.owner.config)))
+        except Exception as exc:  # pydantic refused the probe class: a reason, not a crash
+            result = Unresolved(
+                f"pydantic cannot build a settings class for it ({type(exc).__name__})"
+            )
+    index.cache[key] = result
+    return result
+
+
+def nested_reason(ref: FieldRef, name: str) -> str | None:
+    """Env names read through env_nested_delimiter address a sub-field: not type-checked."""
+    for env in ref.names:
+        if env.nested and env.key == (name if env.case_sensitive else name.lower()):
+            return f"{name} sets the sub-field {env.field} through env_nested_delimiter; sub-fields are not type-checked yet"
+    return None
+
+
+def type_words(ref: FieldRef) -> str:
+    return f"{ref.field.location} {ref.owner.cls.name}.{ref.field.name}: {ref.field.annotation}"

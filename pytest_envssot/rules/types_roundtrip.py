@@ -1,0 +1,311 @@
+"""template-roundtrip: hypothesis draws what Vault may hold and demands it back intact.
+
+Per template var: draw a value the field's type (and a declared domain) allows, render the
+line exactly as Vault Agent would (:mod:`pytest_envssot.render`, Go's ``%q``), read it back
+with the template's consumer (:mod:`pytest_envssot.quoting`), validate it with
+pydantic-settings, and compare with the original validated the same way.
+
+Hypothesis runs programmatically (``hypothesis.find``): quiet, no blob printing, so the
+falsifying example never reaches output except through :func:`~pytest_envssot.redact.show`.
+Breaking values are stored in hypothesis' database under a key per template, variable,
+consumer, type and domain. ``seed`` fixes the draws; under ``CI=true`` hypothesis runs
+derandomized (it then uses no database, by its own rule).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import FieldRef, Index
+from pytest_envssot.model import Layer, TemplateVar
+from pytest_envssot.quoting import go_tables, read_back, shell_hazards
+from pytest_envssot.redact import show
+from pytest_envssot.render import NotModelled, compile_value, render
+from pytest_envssot.rules._text import template_line
+from pytest_envssot.rules._typed import Typed, nested_reason, type_words, typed
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.types import Checked, Unresolved
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+RULE = "template-roundtrip"
+_DOTENV_VARIABLE = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
+_GO_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+
+def template_roundtrip(index: Index) -> Iterator[Finding]:
+    for template in index.templates():
+        scope = index.settings_paths_for_template(template.path)
+        consumer = index.config.consumer_for(template.path)
+        seen: set[str] = set()
+        for var in template.vars:
+            if var.name in seen or not var.vault_keys:
+                continue
+            seen.add(var.name)
+            refs = index.fields_reading(var.name, scope)
+            if refs:
+                yield _roundtrip(index, var, refs[0], consumer)
+
+
+def _skip(var: TemplateVar, reason: str) -> Finding:
+    return Finding(RULE, var.name, Outcome.SKIPPED, var.location, lines=(reason,))
+
+
+def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
+    if var.composed:
+        return _skip(var, f"{var.name} is composed from Vault keys {', '.join(var.vault_keys)}; "
+                          "the round trip fuzzes single-key values only")  # fmt: skip
+    reason = nested_reason(ref, var.name)
+    found = typed(index, ref)
+    if reason or isinstance(found, Unresolved):
+        return _skip(var, reason or f"{type_words(ref)}: type not known statically: {found.reason}")  # type: ignore[union-attr]
+    try:
+        nodes = compile_value(var.value_source)
+    except NotModelled as exc:
+        return _skip(var, f"the line's value is not modelled: {exc}")
+    domain = index.config.domain_for(var.name)
+    if domain is None and index.is_strong_secret(var.name):
+        domain = index.config.default_secret_domain
+    from pytest_envssot.strategies import Unsupported, text_strategy
+
+    try:
+        strategy = text_strategy(found.resolved, domain)
+    except Unsupported as exc:
+        return _skip(var, f"{type_words(ref)}: {exc}; declare a domain in [tool.envssot.domains]")
+    key = var.vault_keys[0]
+    prefix = ("export " if var.exported else "") + f"{var.name}="
+
+    def line_for(value: str) -> str:
+        return prefix + render(nodes, {key: value}) + "\n"
+
+    def broken(value: str) -> bool:
+        if value == "":
+            return False  # `with` renders the fallback: template-fallback-type's business
+        original = found.probe.check(value)
+        if not original.ok or original.unset:
+            return False  # not a value the type allows
+        try:
+            back = found.probe.check(read_back(consumer, line_for(value), var.name))
+        except NotModelled:
+            return False
+        return not _same(original, back)
+
+    outcome = _search(index, var, consumer, domain, found, strategy, broken)
+    if isinstance(outcome, Finding):
+        return outcome
+    if outcome is None:
+        return Finding(RULE, var.name, Outcome.PASSED, var.location)
+    return _failure(index, var, ref, consumer, domain, found, outcome, line_for(outcome))
+
+
+def _same(original: Checked, back: Checked) -> bool:
+    return back.ok and not back.unset and back.value == original.value
+
+
+def _search(
+    index: Index,
+    var: TemplateVar,
+    consumer: str,
+    domain: str | None,
+    found: Typed,
+    strategy: SearchStrategy[str],
+    broken: object,
+) -> str | Finding | None:
+    """The smallest breaking value hypothesis finds, None if none, or a skip finding."""
+    from random import Random
+
+    from hypothesis import HealthCheck, Verbosity, find, settings
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    config = index.config
+    derandomize = config.seed is None and os.environ.get("CI", "").lower() == "true"
+    options: dict[str, object] = {
+        "max_examples": config.examples,
+        "deadline": None,
+        "derandomize": derandomize,
+        "print_blob": False,
+        "verbosity": Verbosity.quiet,
+        "suppress_health_check": list(HealthCheck),
+        "report_multiple_bugs": False,
+    }
+    if derandomize:
+        options["database"] = None
+    ident = "\0".join(
+        (
+            RULE,
+            var.location.path,
+            var.name,
+            consumer,
+            found.resolved.source,
+            domain or "",
+            go_tables(),
+        )
+    )
+    key = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).digest()
+    try:
+        return find(
+            strategy,
+            broken,  # type: ignore[arg-type]
+            settings=settings(**options),  # type: ignore[arg-type]
+            random=Random(config.seed) if config.seed is not None else None,
+            database_key=key,
+        )
+    except NoSuchExample:
+        return None
+    except Unsatisfiable:
+        return _skip(var, "hypothesis could not draw values the type and domain allow; "
+                          "check the domain in [tool.envssot.domains]")  # fmt: skip
+
+
+def _failure(
+    index: Index,
+    var: TemplateVar,
+    ref: FieldRef,
+    consumer: str,
+    domain: str | None,
+    found: Typed,
+    value: str,
+    line: str,
+) -> Finding:
+    secret = index.is_strong_secret(var.name)
+    shown = show(value, True) if secret else show(repr(value), False)
+    back_text = read_back(consumer, line, var.name)
+    back = found.probe.check(back_text)
+    if back_text is None:
+        result = "leaves the variable unset"
+    elif not back.ok:
+        result = f"gives text the field rejects ({back.error})"
+    else:
+        result = "gives a different value"
+    cause, fix = _diagnose(var, consumer, value, line, domain)
+    drawn = f"domain {domain}" if domain else f"every value {ref.field.annotation} allows"
+    return Finding(
+        RULE, var.name, Outcome.FAILED, var.location,
+        lines=(
+            template_line(var),
+            f"{type_words(ref)}; values drawn from {drawn}",
+            f"smallest breaking value (hypothesis, shrunk): {shown}",
+            f"rendered by Vault Agent and read back by {consumer}, it {result}",
+            f"why: {cause}",
+            *fix,
+        ),
+    )  # fmt: skip
+
+
+def _diagnose(
+    var: TemplateVar, consumer: str, value: str, line: str, domain: str | None
+) -> tuple[str, tuple[str, ...]]:
+    name = var.name
+    declare = (
+        f"declare the value domain Vault really holds ([tool.envssot.domains] {name} = "
+        '"token_urlsafe" or "regex:..."), or constrain the field (Field(pattern=...))'
+    )
+    if consumer == "pydantic-settings":
+        if _DOTENV_VARIABLE.search(value):
+            return (
+                "python-dotenv expands ${...} inside double and single quotes (pydantic-settings "
+                "reads env files with interpolation on) and has no escape for it",
+                (f"No template quoting carries it: {declare}, or read the file with a consumer "
+                 "that does not interpolate ([tool.envssot] consumer).",),
+            )  # fmt: skip
+        if _GO_ESCAPE.search(line) and var.quoted:
+            return (
+                'printf "%q" writes control and non-printable characters as Go escapes '
+                "(\\xNN, \\uNNNN) that python-dotenv leaves as literal text "
+                f"(Go strconv.IsPrint tables: {go_tables().split(' (')[0].split()[-1]})",
+                (f"Fix: {declare}.",),
+            )
+        return (
+            "python-dotenv parses the rendered line differently from what was written",
+            (f'Fix: {declare}, or render it quoted with printf "%q".',),
+        )
+    if consumer == "docker-env-file":
+        if var.quoted:
+            return (
+                "docker --env-file takes the text after '=' verbatim: the quotes and escapes "
+                'printf "%q" adds become part of the value',
+                (f"Render it raw for docker: {name}={{{{ with .Data.data.{var.vault_keys[0]} }}}}{{{{ . }}}}{{{{ end }}}} "
+                 f"(a newline still cannot be carried: {declare}).",),
+            )  # fmt: skip
+        return (
+            "a line break or leading blank in the value changes what docker --env-file reads",
+            (f"Fix: {declare}.",),
+        )
+    hazards = shell_hazards(line.rstrip("\n"), name)
+    if not hazards and _GO_ESCAPE.search(line):
+        hazards = ("keeps Go's \\xNN / \\uNNNN escapes as literal text (sh decodes none of them)",)
+    return (
+        "a POSIX shell sourcing the file " + "; ".join(dict.fromkeys(hazards or ("reads the word differently",))),
+        (f"Quote for sh with single quotes: '{{{{ .Data.data.{var.vault_keys[0]} | replaceAll \"'\" \"'\\\\''\" }}}}', "
+         f"or {declare}.",),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+_STR_FIELD = 'class Settings(BaseSettings):\n    {name}: {ann} = Field(default={default}, validation_alias="{env}")\n'
+_PYPROJECT = '[project]\nname = "demo"\n[tool.envssot]\n{extra}'
+
+
+def _example(
+    ann: str, default: str, env: str, extra: str = "", fallback: str = '""'
+) -> dict[str, str]:
+    files = mini_repo(
+        "from pydantic import SecretStr\n\n"
+        + _STR_FIELD.format(name=env.lower(), ann=ann, default=default, env=env),
+        f"# [VAULT]\n{env}=\n",
+        tmpl_line(env, fallback),
+    )
+    files["pyproject.toml"] = _PYPROJECT.format(extra=extra)
+    return files
+
+
+RULES = (
+    Rule(
+        RULE,
+        Layer.TEMPLATE,
+        "hypothesis finds a value that Vault -> %q render -> consumer parse -> pydantic does not return intact",
+        template_roundtrip,
+        valid=(
+            RuleExample(_example("int", "2", "WORKERS", fallback='"2"'), "WORKERS"),
+            RuleExample(_example("bool", "False", "FEATURE_ON", fallback='"false"'), "FEATURE_ON"),
+            RuleExample(
+                _example(
+                    "SecretStr",
+                    'SecretStr("")',
+                    "API_KEY",
+                    'default_secret_domain = "token_urlsafe"\n',
+                ),
+                "API_KEY",
+            ),
+            RuleExample(
+                _example(
+                    "str",
+                    '""',
+                    "NAME",
+                    '[tool.envssot.domains]\nNAME = "regex:[a-z][a-z0-9-]{0,30}"\n',
+                ),
+                "NAME",
+            ),
+        ),
+        invalid=(
+            RuleExample(_example("str", '""', "NAME"), "NAME"),
+            RuleExample(
+                _example(
+                    "str",
+                    '""',
+                    "NAME",
+                    'consumer = "docker-env-file"\n[tool.envssot.domains]\nNAME = "alnum"\n',
+                ),
+                "NAME",
+            ),
+            RuleExample(_example("str", '""', "NAME", 'consumer = "posix-shell"\n'), "NAME"),
+        ),
+    ),
+)

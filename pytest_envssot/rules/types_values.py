@@ -1,0 +1,361 @@
+"""Values written in one layer must validate as the field's type: example, default, fallback.
+
+Validation is pydantic-settings' own (:class:`~pytest_envssot.types.SettingsProbe`): complex
+fields JSON-decoded unless ``NoDecode``, bools as pydantic spells them, ``Literal``
+case-sensitive, ``Field`` constraints applied, ``env_ignore_empty`` honoured. Values of secret
+variables are shown only through :func:`~pytest_envssot.redact.show`.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import FieldRef, Index, literal_text
+from pytest_envssot.model import Layer, TemplateVar
+from pytest_envssot.quoting import dotenv_values, read_back
+from pytest_envssot.redact import show
+from pytest_envssot.rules._typed import Typed, nested_reason, resolver, type_words, typed
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.types import Checked, Unresolved
+
+# --------------------------------------------------------------------------- example-value-type
+
+
+def _example_values(index: Index) -> dict[str, str | None]:
+    """The example's values as pydantic-settings sees them: interpolated by python-dotenv."""
+    path = Path(index.contract.root) / index.config.env_example
+    try:
+        return dotenv_values(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def example_value_type(index: Index) -> Iterator[Finding]:
+    rule = "example-value-type"
+    values = _example_values(index)
+    seen: set[str] = set()
+    for entry in index.example_entries(include_commented=False):
+        name = entry.key
+        if name in seen or entry.value is None:
+            continue
+        seen.add(name)
+        refs = index.fields_reading(name)
+        if not refs:
+            continue
+        value = values.get(name, entry.value)
+        if value is None:
+            continue
+        secret = index.is_secret(name)
+        problems: list[tuple[FieldRef, Typed, Checked]] = []
+        reasons: list[str] = []
+        for ref in refs:
+            outcome = _check_ref(index, ref, name, value)
+            if isinstance(outcome, str):
+                reasons.append(outcome)
+            elif not outcome[1].ok:
+                problems.append((ref, outcome[0], outcome[1]))
+        if problems:
+            ref, checked_type, checked = problems[0]
+            lines, fix = _explain_example(index, ref, checked_type, checked, name, value, secret)
+            shown = show(value, secret)
+            yield Finding(
+                rule, name, Outcome.FAILED, entry.location,
+                lines=(f"{entry.location} sets {name}={shown}", *lines), fix=fix,
+            )  # fmt: skip
+        elif reasons and len(reasons) == len(refs):
+            yield Finding(rule, name, Outcome.SKIPPED, entry.location, lines=(reasons[0],))
+        else:
+            yield Finding(rule, name, Outcome.PASSED, entry.location)
+
+
+def _check_ref(index: Index, ref: FieldRef, name: str, value: str) -> tuple[Typed, Checked] | str:
+    reason = nested_reason(ref, name)
+    if reason:
+        return reason
+    found = typed(index, ref)
+    if isinstance(found, Unresolved):
+        return f"{type_words(ref)}: type not known statically: {found.reason}"
+    return found, found.probe.check(value)
+
+
+def _explain_example(
+    index: Index, ref: FieldRef, t: Typed, checked: Checked, name: str, value: str, secret: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    lines = [f"{type_words(ref)} rejects it under pydantic-settings: {checked.error}"]
+    if checked.error.startswith("pydantic-settings cannot decode"):
+        lines.append(
+            "pydantic-settings JSON-decodes list, set, tuple, dict and model fields before any "
+            "validator runs; only Annotated[..., NoDecode] passes the raw text on."
+        )
+        candidate = json.dumps([p.strip() for p in value.split(",") if p.strip()])
+        if not secret and t.probe.check(candidate).ok:
+            lines.append(
+                "Write it as JSON (or mark the field NoDecode and split it in a before-validator):"
+            )
+            return tuple(lines), (f"{name}={candidate}",)
+        lines.append(
+            "Write it as JSON, or mark the field NoDecode and parse it in a before-validator."
+        )
+        return tuple(lines), ()
+    member = _case_match(t.resolved.annotation, value)
+    if member is not None and not secret:
+        lines.append(f"Literal values are case-sensitive: {value!r} is not {member!r}. Write:")
+        return tuple(lines), (f"{name}={member}",)
+    default = _safe_default_text(index, ref, t)
+    if default is not None and not secret:
+        lines.append("Use a value of the field's type, e.g. its default:")
+        return tuple(lines), (f"{name}={default}",)
+    lines.append("Use a value of the field's type (or change the annotation).")
+    return tuple(lines), ()
+
+
+def _case_match(tp: object, value: str) -> str | None:
+    for member in _literal_members(tp):
+        if isinstance(member, str) and member.lower() == value.lower() and member != value:
+            return member
+    return None
+
+
+def _literal_members(tp: object) -> list[object]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return list(typing.get_args(tp))
+    return [m for arg in typing.get_args(tp) for m in _literal_members(arg)] if origin else []
+
+
+def _safe_default_text(index: Index, ref: FieldRef, t: Typed) -> str | None:
+    if ref.field.default is None or index.is_secret(ref.primary):
+        return None
+    text = literal_text(ref.field.default)
+    return text if text is not None and t.probe.check(text).ok else None
+
+
+# --------------------------------------------------------------------------- default-value-type
+
+
+def default_value_type(index: Index) -> Iterator[Finding]:
+    rule = "default-value-type"
+    seen: set[str] = set()
+    for ref in index.distinct_fields():
+        fld = ref.field
+        if fld.default is None or ref.primary in seen:
+            continue
+        seen.add(ref.primary)
+        at = fld.location
+        found = typed(index, ref)
+        if isinstance(found, Unresolved):
+            yield Finding(rule, ref.primary, Outcome.SKIPPED, at,
+                          lines=(f"{type_words(ref)}: type not known statically: {found.reason}",))  # fmt: skip
+            continue
+        known, value, reason = resolver(index).default(fld)
+        if not known:
+            yield Finding(
+                rule, ref.primary, Outcome.SKIPPED, at, lines=(f"{type_words(ref)}: {reason}",)
+            )
+            continue
+        checked = found.probe.validate_python(value)
+        if checked.ok:
+            yield Finding(rule, ref.primary, Outcome.PASSED, at)
+            continue
+        shown = show(fld.default, index.is_secret(ref.primary))
+        yield Finding(
+            rule, ref.primary, Outcome.FAILED, at,
+            lines=(
+                f"{type_words(ref)} has the default {shown}",
+                f"it does not validate as {fld.annotation}: {checked.error}",
+                "pydantic does not validate defaults (unless validate_default=True), so the "
+                "application would start with a value of the wrong type whenever the variable is unset.",
+                "Give the field a default of its type, or correct the annotation.",
+            ),
+        )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- template-fallback-type
+
+
+def template_fallback_type(index: Index) -> Iterator[Finding]:
+    for template in index.templates():
+        scope = index.settings_paths_for_template(template.path)
+        consumer = index.config.consumer_for(template.path)
+        seen: set[str] = set()
+        for var in template.vars:
+            if var.name in seen or var.fallback is None:
+                continue
+            seen.add(var.name)
+            refs = index.fields_reading(var.name, scope)
+            if not refs:
+                continue
+            yield _fallback_finding(index, var, refs[0], consumer)
+
+
+def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
+    rule, name, at = "template-fallback-type", var.name, var.location
+    fallback = var.fallback or ""
+    if "{{" in fallback:
+        return Finding(rule, name, Outcome.SKIPPED, at,
+                       lines=("the fallback is computed by template actions; only literal text is checked",))  # fmt: skip
+    reason = nested_reason(ref, name)
+    found = typed(index, ref)
+    if reason or isinstance(found, Unresolved):
+        why = reason or f"{type_words(ref)}: type not known statically: {found.reason}"  # type: ignore[union-attr]
+        return Finding(rule, name, Outcome.SKIPPED, at, lines=(why,))
+    secret = index.is_secret(name)
+    text = read_back(consumer, f"{name}={fallback}\n", name)
+    checked = found.probe.check(text)
+    keys = ", ".join(var.vault_keys) or name
+    rendered = f"{at} falls back to {name}={show(text, secret)} ({consumer}'s reading) when Vault has no {keys}"
+    if not checked.ok:
+        ignore_empty = found.probe.ignore_empty
+        if text == "" and not ignore_empty:
+            advice = (
+                "An empty fallback is meant to leave the settings default in place: that takes "
+                "env_ignore_empty=True in the settings class:"
+            )
+            fix = ("model_config = SettingsConfigDict(..., env_ignore_empty=True)",)
+        else:
+            default = literal_text(ref.field.default or "")
+            advice = "Render a fallback of the field's type (e.g. the settings default):"
+            fix = (f"{{{{ else }}}}{_go_literal(default or '', secret)}{{{{ end }}}}",)
+        return Finding(
+            rule, name, Outcome.FAILED, at,
+            lines=(rendered, f"{type_words(ref)} rejects it: {checked.error}", advice),
+            fix=fix,
+        )  # fmt: skip
+    if checked.unset or ref.field.default is None or name in index.config.deliberate_fallbacks:
+        return Finding(rule, name, Outcome.PASSED, at)
+    known, default_value, _ = resolver(index).default(ref.field)
+    default_checked = found.probe.validate_python(default_value) if known else None
+    if default_checked is None or not default_checked.ok or default_checked.value == checked.value:
+        return Finding(rule, name, Outcome.PASSED, at)
+    return Finding(
+        rule, name, Outcome.FAILED, at,
+        lines=(
+            rendered,
+            f"{type_words(ref)} defaults to {show(literal_text(ref.field.default) or ref.field.default, secret)}: "
+            "with the key missing in Vault, production gets the fallback, everywhere else the default",
+            "Make them agree (an empty fallback plus env_ignore_empty=True keeps the default), or "
+            f"list {name} under [tool.envssot] deliberate_fallbacks if the difference is intended.",
+        ),
+    )  # fmt: skip
+
+
+def _go_literal(text: str, secret: bool) -> str:
+    if secret:
+        return '""'
+    return json.dumps(text)
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+_LIST_FIELD = (
+    "from typing import Annotated\nfrom pydantic_settings import NoDecode\n\n\n"
+    "class Settings(BaseSettings):\n"
+    '    models: {ann} = Field(default=["a"], validation_alias="MODELS")\n{extra}'
+)
+_SPLITTER = (
+    '\n    @field_validator("models", mode="before")\n    @classmethod\n'
+    "    def _split(cls, v: object) -> object:\n"
+    '        return v.split(",") if isinstance(v, str) else v\n'
+)
+_LEVEL = 'class Settings(BaseSettings):\n    log_level: Literal["INFO", "DEBUG"] = "INFO"\n'
+_INT = 'class Settings(BaseSettings):\n    workers: int = Field(default=2, ge=1, validation_alias="WORKERS")\n'
+_FALLBACK = (
+    "class Settings(BaseSettings):\n"
+    "    model_config = SettingsConfigDict(env_ignore_empty=True)\n"
+    '    workers: int = Field(default=2, validation_alias="WORKERS")\n'
+)
+_IMPORTS = "from typing import Literal\nfrom pydantic import field_validator\nfrom pydantic_settings import SettingsConfigDict\n"
+
+RULES = (
+    Rule(
+        "example-value-type",
+        layer=Layer.EXAMPLE,
+        summary="the example value does not validate as the field's type under pydantic-settings semantics",
+        check=example_value_type,
+        valid=(
+            RuleExample(
+                mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), 'MODELS=["a","b"]\n'),
+                "MODELS",
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS
+                    + _LIST_FIELD.format(ann="Annotated[list[str], NoDecode]", extra=_SPLITTER),
+                    "MODELS=a,b\n",
+                ),
+                "MODELS",
+            ),
+            RuleExample(mini_repo(_IMPORTS + _LEVEL, "LOG_LEVEL=DEBUG\n"), "LOG_LEVEL"),
+            RuleExample(mini_repo(_INT, "WORKERS=4\n"), "WORKERS"),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), "MODELS=a,b\n"), "MODELS"
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _LIST_FIELD.format(ann="list[str]", extra=_SPLITTER), "MODELS=a,b\n"
+                ),
+                "MODELS",
+            ),
+            RuleExample(mini_repo(_IMPORTS + _LEVEL, "LOG_LEVEL=debug\n"), "LOG_LEVEL"),
+            RuleExample(mini_repo(_INT, "WORKERS=four\n"), "WORKERS"),
+            RuleExample(mini_repo(_INT, "WORKERS=0\n"), "WORKERS"),
+        ),
+    ),
+    Rule(
+        "default-value-type",
+        layer=Layer.SETTINGS,
+        summary="a literal default does not validate as the field's type",
+        check=default_value_type,
+        valid=(
+            RuleExample(
+                mini_repo("class Settings(BaseSettings):\n    port: int = 80\n", "PORT=80\n"),
+                "PORT",
+            ),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo('class Settings(BaseSettings):\n    port: int = "80a"\n', "PORT=80\n"),
+                "PORT",
+            ),
+        ),
+    ),
+    Rule(
+        "template-fallback-type",
+        layer=Layer.TEMPLATE,
+        summary="the {{ else }} fallback does not validate, or contradicts the settings default",
+        check=template_fallback_type,
+        valid=(
+            RuleExample(
+                mini_repo(_IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")),
+                "WORKERS",
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"2"')
+                ),
+                "WORKERS",
+            ),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"two"')
+                ),
+                "WORKERS",
+            ),
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"8"')
+                ),
+                "WORKERS",
+            ),
+            RuleExample(mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
+        ),
+    ),
+)

@@ -1,0 +1,290 @@
+"""Hypothesis strategies for the text Vault may hold for a field (hypothesis is imported here only).
+
+A strategy draws *env text*: what an operator would store in Vault for the variable. It follows
+the field's resolved type, narrowed by the type's own constraints (``pattern`` via
+``from_regex(fullmatch=True)``, ``min_length``/``max_length``, ``ge``/``le``, ``Literal``,
+``Enum``, URL and DSN schemes) and by a declared value domain for the str leaves.
+
+Domains (``[tool.envssot.domains]``, ``default_secret_domain``) are a name from :data:`DOMAINS`
+or ``"regex:<pattern>"`` (full match). Without either, a plain ``str`` is drawn over all
+strings, mixed with fragments known to break some consumer (``${X}``, ``$(...)``, quotes,
+ESC, NBSP, a zero-width joiner inside an emoji) so the default budget finds them.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+import json
+import re
+import typing
+from typing import Any
+
+from hypothesis import strategies as st
+
+from pytest_envssot.domains import DOMAINS, domain_error
+from pytest_envssot.types import ResolvedType
+
+# Text known to break at least one consumer; mixed into unconstrained strings.
+HAZARDS = (
+    "${A}", "${}", "$A", "$(id)", "`id`", '"', "'", "\\", "\\n", " ", "#", " #x", "~",
+    "\x1b", "\x00", "\t", "\n", "\u00a0", "\u200d", "\U0001f468\u200d\U0001f469", "é", ";",
+)  # fmt: skip
+BOOL_TEXT = (
+    "true",
+    "false",
+    "True",
+    "False",
+    "1",
+    "0",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "t",
+    "f",
+    "y",
+    "n",
+)
+_URL_SCHEMES = ("http", "https")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# The named domains of pytest_envssot.domains.DOMAINS as (alphabet, min, max).
+_ALPHABETS = {
+    "token_urlsafe": (_ALNUM + "_-", 1, 86),
+    "token_hex": ("0123456789abcdef", 2, 128),
+    "alnum": (_ALNUM, 1, 64),
+    "ascii_printable": ("".join(map(chr, range(0x20, 0x7F))), 1, 64),
+}
+_UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+
+
+class Unsupported(Exception):
+    """No strategy for this type: the round trip is skipped with the reason."""
+
+
+def _domain_text(domain: str | None, min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
+    if domain is None or domain == "any":
+        return _any_text(min_size, max_size)
+    if domain == "url":
+        return _urls(_URL_SCHEMES)
+    if domain in _ALPHABETS:  # a plain alphabet draws far faster than from_regex
+        alphabet, low, high = _ALPHABETS[domain]
+        low, high = max(low, min_size), high if max_size is None else min(high, max_size)
+        return st.text(alphabet, min_size=low, max_size=high)
+    pattern = domain[6:] if domain.startswith("regex:") else DOMAINS[domain]
+    simple = _simple_class(pattern)
+    if simple is not None:
+        alphabet, low, high = simple
+        if max(low, min_size) <= (high if max_size is None else min(high, max_size)):
+            return st.text(
+                alphabet,
+                min_size=max(low, min_size),
+                max_size=high if max_size is None else min(high, max_size),
+            )
+    drawn = st.from_regex(pattern, fullmatch=True)
+    return drawn.filter(lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size))
+
+
+_CLASS_REPEAT = re.compile(r"\[((?:[^\]\\^]|\\.)(?:[^\]\\]|\\.)*)\]\{(\d+)(?:,(\d+))?\}")
+
+
+def _simple_class(pattern: str) -> tuple[str, int, int] | None:
+    """``[A-Za-z0-9/+]{40}`` as (alphabet, min, max): st.text draws it far faster."""
+    found = _CLASS_REPEAT.fullmatch(pattern)
+    if found is None:
+        return None
+    body, chars, i = found.group(1), [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            if i + 1 >= len(body) or body[i + 1].isalnum():
+                return None  # \d, \w...: leave it to from_regex
+            chars.append(body[i + 1])
+            i += 2
+        elif i + 2 < len(body) and body[i + 1] == "-":
+            chars.extend(chr(c) for c in range(ord(ch), ord(body[i + 2]) + 1))
+            i += 3
+        else:
+            chars.append(ch)
+            i += 1
+    low = int(found.group(2))
+    high = int(found.group(3)) if found.group(3) else low
+    return "".join(dict.fromkeys(chars)), low, high
+
+
+def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
+    pieces = st.lists(st.one_of(st.text(max_size=8), st.sampled_from(HAZARDS)), max_size=6)
+    mixed = pieces.map("".join)
+    if min_size or max_size is not None:
+        mixed = mixed.filter(
+            lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size)
+        )
+        return st.one_of(st.text(min_size=min_size, max_size=max_size), mixed)
+    return mixed
+
+
+def _urls(schemes: tuple[str, ...], host_required: bool = True) -> st.SearchStrategy[str]:
+    label = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10)
+    host = st.lists(label, min_size=1, max_size=3).map(".".join)
+    word = st.text(_UNRESERVED, min_size=1, max_size=10)
+    userinfo = st.one_of(
+        st.just(""),
+        word.map(lambda u: u + "@"),
+        st.tuples(word, word).map(lambda p: f"{p[0]}:{p[1]}@"),
+    )
+    port = st.one_of(st.just(""), st.integers(1, 65535).map(lambda p: f":{p}"))
+    path = st.lists(word, max_size=3).map(lambda parts: "".join("/" + p for p in parts))
+    return st.builds(
+        lambda s, u, h, p, a: f"{s}://{u}{h}{p}{a}",
+        st.sampled_from(schemes),
+        userinfo,
+        host,
+        port,
+        path,
+    )
+
+
+def text_strategy(resolved: ResolvedType, domain: str | None) -> st.SearchStrategy[str]:
+    """Env text for ``resolved``; raises :class:`Unsupported`."""
+    return _Builder(domain).text(resolved.annotation, {})
+
+
+class _Builder:
+    def __init__(self, domain: str | None) -> None:
+        self.domain = domain
+
+    # top level: env text ----------------------------------------------------------------
+    def text(self, tp: Any, meta: dict[str, Any]) -> st.SearchStrategy[str]:
+        tp, meta = _unwrap(tp, meta)
+        origin = typing.get_origin(tp)
+        if _is_union(tp):
+            members = [m for m in typing.get_args(tp) if m is not type(None)]
+            return st.one_of(*(self.text(m, dict(meta)) for m in members))
+        if origin is typing.Literal:
+            return st.sampled_from([_literal_text(v) for v in typing.get_args(tp)])
+        if tp is bool:
+            return st.sampled_from(BOOL_TEXT)
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return st.sampled_from([_literal_text(m.value) for m in tp])
+        if tp in (int, float, decimal.Decimal):
+            return self.value(tp, meta).map(_number_text)
+        if _is_str_like(tp):
+            return self._str(meta)
+        schemes = _url_schemes(tp)
+        if schemes is not None:
+            return _urls(schemes) if self.domain in (None, "url", "any") else self._str(meta)
+        if origin in (list, set, frozenset, tuple, dict) or tp in (list, set, frozenset, dict):
+            return self.value(tp, meta).map(lambda v: json.dumps(v, ensure_ascii=False))
+        raise Unsupported(f"no value strategy for {_name(tp)}")
+
+    def _str(self, meta: dict[str, Any]) -> st.SearchStrategy[str]:
+        low = int(meta.get("min_length") or 0)
+        high = meta.get("max_length")
+        pattern = meta.get("pattern")
+        if pattern is not None:
+            drawn = st.from_regex(pattern, fullmatch=False)
+            if self.domain not in (None, "any"):
+                drawn = _domain_text(self.domain, low, high).filter(
+                    lambda s: re.search(pattern, s) is not None
+                )
+            return drawn.filter(lambda s: low <= len(s) and (high is None or len(s) <= high))
+        return _domain_text(self.domain, low, high)
+
+    # inside JSON: Python values ----------------------------------------------------------
+    def value(self, tp: Any, meta: dict[str, Any]) -> st.SearchStrategy[Any]:
+        tp, meta = _unwrap(tp, meta)
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if _is_union(tp):
+            return st.one_of(*(self.value(m, dict(meta)) for m in args))
+        if tp is type(None):
+            return st.none()
+        if origin is typing.Literal:
+            return st.sampled_from(args)
+        if tp is bool:
+            return st.booleans()
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return st.sampled_from([m.value for m in tp])
+        if tp is int:
+            return st.integers(*_bounds(meta, 1))
+        if tp in (float, decimal.Decimal):
+            low, high = _bounds(meta, 0)
+            return st.floats(low, high, allow_nan=False, allow_infinity=False)
+        if _is_str_like(tp) or _url_schemes(tp) is not None:
+            return self.text(tp, meta)
+        if origin in (list, set, frozenset) or tp in (list, set, frozenset):
+            item = self.value(args[0], {}) if args else st.text()
+            low, high = int(meta.get("min_length") or 0), int(meta.get("max_length") or 5)
+            drawn = st.lists(item, min_size=low, max_size=max(low, high))
+            return drawn.map(lambda xs: list(dict.fromkeys(xs))) if origin is not list else drawn
+        if origin is tuple:
+            if len(args) == 2 and args[1] is Ellipsis:
+                return st.lists(self.value(args[0], {}), max_size=5)
+            return st.tuples(*(self.value(a, {}) for a in args)).map(list)
+        if origin is dict or tp is dict:
+            key = self._str({}) if not args else self.value(args[0], {})
+            return st.dictionaries(key, self.value(args[1], {}) if args else st.text(), max_size=4)
+        raise Unsupported(f"no value strategy for {_name(tp)}")
+
+
+def _unwrap(tp: Any, meta: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Strip ``Annotated`` layers, collecting constraints from FieldInfo / annotated_types."""
+    while typing.get_origin(tp) is typing.Annotated:
+        base, *extras = typing.get_args(tp)
+        for extra in extras:
+            _collect(extra, meta)
+        tp = base
+    for extra in getattr(tp, "__metadata__", ()):
+        _collect(extra, meta)
+    return tp, meta
+
+
+def _collect(extra: Any, meta: dict[str, Any]) -> None:
+    for item in [extra, *getattr(extra, "metadata", ())]:
+        for key in ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern"):
+            value = getattr(item, key, None)
+            if value is not None and not callable(value):
+                meta[key] = value
+
+
+def _bounds(meta: dict[str, Any], step: int) -> tuple[Any, Any]:
+    low = meta.get("ge", None if meta.get("gt") is None else meta["gt"] + step)
+    high = meta.get("le", None if meta.get("lt") is None else meta["lt"] - step)
+    return low, high
+
+
+def _is_union(tp: Any) -> bool:
+    import types as pytypes
+
+    return typing.get_origin(tp) in (typing.Union, pytypes.UnionType)
+
+
+def _is_str_like(tp: Any) -> bool:
+    from pydantic import SecretStr
+
+    return tp is str or (isinstance(tp, type) and issubclass(tp, (str, SecretStr)))
+
+
+def _url_schemes(tp: Any) -> tuple[str, ...] | None:
+    """The allowed schemes of a pydantic URL/DSN type, or None if ``tp`` is none."""
+    constraints = getattr(tp, "_constraints", None)
+    if constraints is None or not hasattr(constraints, "allowed_schemes"):
+        return None
+    return tuple(constraints.allowed_schemes or _URL_SCHEMES)
+
+
+def _literal_text(value: object) -> str:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return str(value)
+
+
+def _number_text(value: object) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
+__all__: list[str] = ["DOMAINS", "HAZARDS", "Unsupported", "domain_error", "text_strategy"]

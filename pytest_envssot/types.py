@@ -1,0 +1,616 @@
+"""Annotation source text -> a real type for pydantic, without importing the user's code.
+
+The settings reader keeps each field's annotation as written. Here it is evaluated by a small
+interpreter over Python's ``ast`` that only ever touches a fixed namespace: builtins, the
+public names of typing, typing_extensions, pydantic, pydantic-settings, annotated_types,
+datetime, decimal, enum, ipaddress, pathlib and uuid (reached through the file's own imports,
+so ``import pydantic as p; p.SecretStr`` works), plus simple module-level definitions read
+statically: ``Level = Literal[...]`` aliases, literal constants, ``Enum`` classes with literal
+members, and the BaseModel classes the settings reader found (rebuilt with ``create_model``).
+
+Anything else (a project type imported from elsewhere, a custom validator, a call) makes the
+field :class:`Unresolved` with the reason, and the rules skip it with that reason: nothing is
+guessed. ``Field(...)`` constraints the reader captured are applied as
+``Annotated[T, Field(**constraints)]`` when their values are literals.
+
+:class:`SettingsProbe` then runs pydantic-settings' own env source on one text value, so what
+counts as valid is exactly what the application's settings class would accept.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import importlib
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from pytest_envssot.model import SettingsClass, SettingsField
+from pytest_envssot.readers.settings import module_name
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from pytest_envssot.inheritance import ModelIndex
+
+# Modules whose public names an annotation may use; importing them runs no user code.
+SAFE_MODULES = frozenset(
+    {
+        "typing", "typing_extensions", "pydantic", "pydantic.types", "pydantic.networks",
+        "pydantic.fields", "pydantic.functional_validators", "pydantic_settings",
+        "annotated_types", "datetime", "decimal", "enum", "ipaddress", "pathlib", "uuid",
+        "collections", "collections.abc",
+    }
+)  # fmt: skip
+# Field(...) keywords that change what validates; others (title, examples...) do not.
+CONSTRAINT_KEYS = frozenset(
+    {
+        "gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern", "strict",
+        "allow_inf_nan", "max_digits", "decimal_places", "union_mode",
+    }
+)  # fmt: skip
+_CONSTRAINT_CALLS = frozenset(
+    {
+        "pydantic.Field", "pydantic.fields.Field", "pydantic.constr", "pydantic.conint",
+        "pydantic.confloat", "pydantic.condecimal", "pydantic.conlist", "pydantic.conset",
+        "pydantic.confrozenset", "pydantic.conbytes", "pydantic.condate",
+        "pydantic.types.constr", "pydantic.types.conint", "pydantic.types.confloat",
+        "pydantic.types.conlist", "pydantic.StringConstraints", "pydantic.types.StringConstraints",
+        "pydantic.UrlConstraints", "pydantic.networks.UrlConstraints", "pydantic.Strict",
+        "annotated_types.Gt", "annotated_types.Ge", "annotated_types.Lt", "annotated_types.Le",
+        "annotated_types.MinLen", "annotated_types.MaxLen", "annotated_types.Len",
+        "annotated_types.MultipleOf", "annotated_types.Interval",
+    }
+)  # fmt: skip
+_BUILTINS: dict[str, object] = {
+    "str": str, "int": int, "float": float, "bool": bool, "bytes": bytes, "list": list,
+    "dict": dict, "set": set, "frozenset": frozenset, "tuple": tuple, "type": type,
+    "object": object, "complex": complex, "None": None,
+}  # fmt: skip
+_MAX_DEPTH = 30
+# Classes whose constructor a default may call: library code, never the user's.
+_LIBRARY_ROOTS = frozenset({"pydantic", "datetime", "decimal", "pathlib", "uuid", "ipaddress"})
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """Why a field's type could not be known statically; the item is skipped with it."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResolvedType:
+    annotation: Any  # the type to validate with, constraints applied
+    source: str  # the annotation as written, for messages
+    no_decode: bool  # Annotated[..., NoDecode]: pydantic-settings passes the raw string
+    raw_validators: tuple[str, ...]  # before/wrap/plain validators (user code) see the input
+
+
+class _Fail(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- modules
+
+
+@dataclass
+class _Module:
+    """One settings file: its import bindings and top-level definitions, as ast nodes."""
+
+    name: str
+    rel: str
+    bindings: dict[str, tuple[str, ast.AST | str]] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+    busy: set[str] = field(default_factory=set)
+
+
+def _read_module(root: Path, rel: str) -> _Module:
+    module = _Module(module_name(rel), rel)
+    try:
+        tree = ast.parse((root / rel).read_text(encoding="utf-8"), filename=rel)
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        return module
+    for stmt in tree.body:
+        for name, binding in _bindings(stmt):
+            module.bindings[name] = binding
+    return module
+
+
+def _bindings(stmt: ast.stmt) -> Iterator[tuple[str, tuple[str, ast.AST | str]]]:
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                yield alias.asname, ("module", alias.name)
+            else:
+                top = alias.name.split(".", 1)[0]
+                yield top, ("module", top)
+    elif isinstance(stmt, ast.ImportFrom):
+        prefix = "." * stmt.level + (stmt.module or "")
+        for alias in stmt.names:
+            yield alias.asname or alias.name, ("from", f"{prefix}.{alias.name}")
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        if isinstance(stmt.targets[0], ast.Name):
+            yield stmt.targets[0].id, ("expr", stmt.value)
+    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value:
+        yield stmt.target.id, ("expr", stmt.value)
+    elif isinstance(stmt, ast.ClassDef):
+        yield stmt.name, ("class", stmt)
+    elif type(stmt).__name__ == "TypeAlias":  # `type X = ...` (3.12)
+        name, value = getattr(stmt, "name", None), getattr(stmt, "value", None)
+        if isinstance(name, ast.Name) and isinstance(value, ast.AST):
+            yield name.id, ("expr", value)
+
+
+def _safe_module(name: str) -> ModuleType:
+    if name not in SAFE_MODULES:
+        raise _Fail(f"module {name} is not one envssot evaluates statically")
+    return importlib.import_module(name)
+
+
+# --------------------------------------------------------------------------- the resolver
+
+
+class TypeResolver:
+    """Resolves field annotations of the configured settings files; caches per file."""
+
+    def __init__(self, root: Path, models: ModelIndex | None = None) -> None:
+        self.root = root
+        self.models = models
+        self._modules: dict[str, _Module] = {}
+        self._built: dict[str, type[BaseModel] | _Fail] = {}
+        self._building: set[str] = set()
+
+    def module(self, rel: str) -> _Module:
+        if rel not in self._modules:
+            self._modules[rel] = _read_module(self.root, rel)
+        return self._modules[rel]
+
+    def resolve(self, fld: SettingsField) -> ResolvedType | Unresolved:
+        try:
+            return self._resolve(fld)
+        except _Fail as exc:
+            return Unresolved(exc.reason)
+        except RecursionError:
+            return Unresolved("annotation nested too deeply")
+
+    def _resolve(self, fld: SettingsField) -> ResolvedType:
+        from pydantic import Field
+        from pydantic_settings import NoDecode
+
+        module = self.module(fld.location.path)
+        evaluator = _Evaluator(self, module)
+        tp = evaluator.type_(_parse_expr(fld.annotation))
+        constraints = {}
+        for key, source in fld.constraints:
+            if key in CONSTRAINT_KEYS:
+                constraints[key] = evaluator.literal(_parse_expr(source))
+        if constraints:
+            try:
+                tp = typing.Annotated[tp, Field(**constraints)]
+            except (TypeError, ValueError) as exc:
+                raise _Fail(
+                    f"Field constraints {constraints} rejected by pydantic: {exc}"
+                ) from None
+        metadata = getattr(tp, "__metadata__", ())
+        no_decode = any(m is NoDecode or isinstance(m, NoDecode) for m in metadata)
+        _check_buildable(tp)
+        return ResolvedType(tp, fld.annotation, no_decode, fld.validator_modes)
+
+    def default_value(self, fld: SettingsField) -> object:
+        """The field's default as a Python value: a literal, a module constant, or a call of a
+        library class with literal arguments (``SecretStr("")``); raises :class:`_Fail`."""
+        if fld.default is None:
+            raise _Fail("the field has no default")
+        evaluator = _Evaluator(self, self.module(fld.location.path))
+        node = _parse_expr(fld.default)
+        if isinstance(node, ast.Call) and not node.keywords:
+            func = (
+                evaluator.name(node.func)
+                if isinstance(node.func, (ast.Name, ast.Attribute))
+                else None
+            )
+            library = isinstance(func, type) and func.__module__.split(".", 1)[0] in _LIBRARY_ROOTS
+            if not library:
+                raise _Fail(f"the default {fld.default} is computed by code")
+            args = [evaluator.literal(a) for a in node.args]
+            try:
+                return typing.cast(Any, func)(*args)
+            except Exception as exc:
+                raise _Fail(
+                    f"the default {fld.default} fails to construct ({type(exc).__name__})"
+                ) from None
+        return evaluator.literal(node)
+
+    def default(self, fld: SettingsField) -> tuple[bool, object, str]:
+        """(known, value, reason-if-unknown) for the field's default."""
+        try:
+            return True, self.default_value(fld), ""
+        except _Fail as exc:
+            return False, None, exc.reason
+
+    # nested models ----------------------------------------------------------------------
+    def model(self, cls: SettingsClass) -> type[BaseModel]:
+        cached = self._built.get(cls.qualname)
+        if isinstance(cached, _Fail):
+            raise cached
+        if cached is not None:
+            return cached
+        if cls.qualname in self._building:
+            raise _Fail(f"model {cls.name} refers to itself; recursive models are not rebuilt")
+        self._building.add(cls.qualname)
+        try:
+            built: type[BaseModel] | _Fail = self._build_model(cls)
+        except _Fail as exc:
+            built = exc
+        finally:
+            self._building.discard(cls.qualname)
+        self._built[cls.qualname] = built
+        if isinstance(built, _Fail):
+            raise built
+        return built
+
+    def _build_model(self, cls: SettingsClass) -> type[BaseModel]:
+        from pydantic import BaseModel, Field, create_model
+
+        fields = self.models.resolved(cls).fields if self.models is not None else cls.fields
+        spec: dict[str, Any] = {}
+        for fld in fields:
+            resolved = self._resolve(fld)
+            kwargs: dict[str, Any] = {}
+            if fld.validation_alias and len(fld.validation_alias.choices) == 1:
+                path = fld.validation_alias.choices[0]
+                if len(path) == 1 and isinstance(path[0], str):
+                    kwargs["validation_alias"] = path[0]
+            if not fld.required:
+                kwargs["default"] = _literal_default(fld.default)
+            spec[fld.name] = (resolved.annotation, Field(**kwargs))
+        try:
+            model: type[BaseModel] = create_model(cls.name, __base__=BaseModel, **spec)
+        except Exception as exc:  # pydantic refuses the definition: say so, do not crash
+            raise _Fail(f"model {cls.name} cannot be rebuilt: {type(exc).__name__}") from None
+        return model
+
+    def find_model(self, qualname: str) -> SettingsClass | None:
+        return self.models.find(qualname) if self.models is not None else None
+
+
+def _literal_default(source: str | None) -> object:
+    try:
+        return ast.literal_eval(source) if source is not None else None
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None  # a computed default: the field is optional, its value unknown
+
+
+def _parse_expr(source: str) -> ast.expr:
+    try:
+        return ast.parse(source.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise _Fail(f"cannot parse {source!r}") from None
+
+
+def _check_buildable(tp: object) -> None:
+    from pydantic import TypeAdapter
+
+    try:
+        TypeAdapter(tp)
+    except Exception as exc:
+        raise _Fail(f"pydantic cannot validate this type ({type(exc).__name__})") from None
+
+
+# --------------------------------------------------------------------------- the evaluator
+
+
+class _Evaluator:
+    """Evaluates annotation expressions over whitelisted objects only."""
+
+    def __init__(self, resolver: TypeResolver, module: _Module, depth: int = 0) -> None:
+        self.resolver = resolver
+        self.module = module
+        self.depth = depth
+
+    # types ---------------------------------------------------------------------------
+    def type_(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return None
+            if isinstance(node.value, str):  # a forward reference
+                return self.type_(_parse_expr(node.value))
+            if node.value is Ellipsis:
+                return Ellipsis
+            raise _Fail(f"{node.value!r} is not a type")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return typing.Union[self.type_(node.left), self.type_(node.right)]  # noqa: UP007
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return self.name(node)
+        if isinstance(node, ast.List):  # Callable[[...], R] and friends are not settings types
+            return [self.type_(e) for e in node.elts]
+        raise _Fail(f"{ast.unparse(node)} is not a type envssot can evaluate")
+
+    def _subscript(self, node: ast.Subscript) -> Any:
+        head = self.type_(node.value)
+        parts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+        origin_name = getattr(head, "_name", None) or getattr(head, "__name__", "")
+        if origin_name == "Literal":
+            args: tuple[Any, ...] = tuple(self.literal(p) for p in parts)
+        elif origin_name == "Annotated":
+            args = (self.type_(parts[0]), *(self.metadata(p) for p in parts[1:]))
+        else:
+            args = tuple(self.type_(p) for p in parts)
+        try:
+            return head[args if len(args) != 1 else args[0]]
+        except TypeError as exc:
+            raise _Fail(f"{ast.unparse(node)}: {exc}") from None
+
+    def metadata(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        return self.type_(node)
+
+    def _call(self, node: ast.Call) -> Any:
+        func = self.name(node.func) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
+        qual = _qualname(func)
+        if qual in _CONSTRAINT_CALLS:
+            if qual.endswith(".Field"):  # only what changes validation
+                kwargs = {
+                    k.arg: self.literal(k.value) for k in node.keywords if k.arg in CONSTRAINT_KEYS
+                }
+                return typing.cast(Any, func)(**kwargs)
+            args = [self._arg(a, i, qual) for i, a in enumerate(node.args)]
+            kwargs = {k.arg: self.literal(k.value) for k in node.keywords if k.arg}
+            try:
+                return typing.cast(Any, func)(*args, **kwargs)
+            except (TypeError, ValueError) as exc:
+                raise _Fail(f"{ast.unparse(node)}: {exc}") from None
+        if qual.endswith("Validator") or qual.endswith("Serializer"):
+            raise _Fail(f"{ast.unparse(node)} runs a custom validator (user code)")
+        raise _Fail(f"{ast.unparse(node)} is a call envssot does not evaluate")
+
+    def _arg(self, node: ast.expr, position: int, qual: str) -> Any:
+        if position == 0 and qual.rsplit(".", 1)[-1] in ("conlist", "conset", "confrozenset"):
+            return self.type_(node)
+        return self.literal(node)
+
+    # names ---------------------------------------------------------------------------
+    def name(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Attribute):
+            base = self.name(node.value)
+            if node.attr.startswith("_"):
+                raise _Fail(f"{ast.unparse(node)}: private attribute")
+            if isinstance(base, ModuleType):
+                sub = f"{base.__name__}.{node.attr}"
+                if sub in SAFE_MODULES:
+                    return _safe_module(sub)
+                if not hasattr(base, node.attr):
+                    raise _Fail(f"{ast.unparse(node)} does not exist")
+                return getattr(base, node.attr)
+            if isinstance(base, type) and issubclass(base, enum.Enum):
+                return base[node.attr]
+            raise _Fail(f"{ast.unparse(node)} is not evaluated statically")
+        if not isinstance(node, ast.Name):
+            raise _Fail(f"{ast.unparse(node)} is not a name")
+        return self.lookup(node.id)
+
+    def lookup(self, name: str) -> Any:
+        module = self.module
+        if name in module.values:
+            return module.values[name]
+        binding = module.bindings.get(name)
+        if binding is None:
+            if name in _BUILTINS:
+                return _BUILTINS[name]
+            raise _Fail(f"{name} is not defined in {module.rel}")
+        if name in module.busy or self.depth > _MAX_DEPTH:
+            raise _Fail(f"{name} is defined in terms of itself")
+        module.busy.add(name)
+        try:
+            value = self._bind(name, *binding)
+        finally:
+            module.busy.discard(name)
+        module.values[name] = value
+        return value
+
+    def _bind(self, name: str, kind: str, target: ast.AST | str) -> Any:
+        if kind == "module":
+            return _safe_module(str(target))
+        if kind == "from":
+            modname, _, attr = str(target).rpartition(".")
+            if modname.lstrip(".") and not modname.startswith(".") and modname in SAFE_MODULES:
+                module = _safe_module(modname)
+                if not hasattr(module, attr):
+                    raise _Fail(f"{modname}.{attr} does not exist")
+                return getattr(module, attr)
+            cls = self.resolver.find_model(f"{modname.lstrip('.')}.{attr}".lstrip("."))
+            if cls is not None:
+                return self.resolver.model(cls)
+            raise _Fail(
+                f"{name} is imported from {modname}, which envssot does not evaluate statically"
+            )
+        if kind == "expr":
+            assert isinstance(target, ast.expr)
+            nested = _Evaluator(self.resolver, self.module, self.depth + 1)
+            try:
+                return nested.literal(target)
+            except _Fail:
+                return nested.type_(target)
+        assert isinstance(target, ast.ClassDef)
+        return self._class(target)
+
+    def _class(self, node: ast.ClassDef) -> Any:
+        cls = self.resolver.find_model(f"{self.module.name}.{node.name}")
+        if cls is not None and cls.location.path == self.module.rel:
+            return self.resolver.model(cls)
+        bases = [self.name(b) for b in node.bases]
+        enum_base = next(
+            (b for b in bases if isinstance(b, type) and issubclass(b, enum.Enum)), None
+        )
+        if enum_base is None:
+            raise _Fail(f"class {node.name} is neither an Enum nor a model the reader found")
+        members: list[tuple[str, object]] = []
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+                if isinstance(target, ast.Name) and not target.id.startswith("_"):
+                    members.append((target.id, self._member(stmt.value, enum_base, len(members))))
+        mixins = [b for b in bases if isinstance(b, type) and not issubclass(b, enum.Enum)]
+        try:
+            factory = typing.cast(Any, enum_base)
+            return factory(node.name, members, type=mixins[0] if mixins else None)
+        except (TypeError, ValueError) as exc:
+            raise _Fail(f"Enum {node.name} cannot be rebuilt: {exc}") from None
+
+    def _member(self, value: ast.expr, base: type, position: int) -> object:
+        if isinstance(value, ast.Call) and _qualname(self.name(value.func)) in ("enum.auto",):
+            return enum.auto()
+        return self.literal(value)
+
+    # literals -------------------------------------------------------------------------
+    def literal(self, node: ast.expr) -> Any:
+        """A literal value: constants, containers of them, module constants, enum members."""
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            value = self.name(node)
+            if (
+                isinstance(value, (str, bytes, int, float, bool, enum.Enum, tuple, list, dict))
+                or value is None
+            ):
+                return value
+            raise _Fail(f"{ast.unparse(node)} is not a literal")
+        try:
+            return ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise _Fail(f"{ast.unparse(node)} is not a literal") from None
+
+
+def _qualname(obj: object) -> str:
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if not isinstance(module, str) or not isinstance(name, str):
+        return ""
+    top = module.split(".", 1)[0]
+    if top in ("pydantic", "annotated_types", "enum"):
+        # pydantic.fields.Field is exported as pydantic.Field: accept both spellings
+        return (
+            f"{top}.{name}"
+            if f"{top}.{name}" in _CONSTRAINT_CALLS | {"enum.auto"}
+            else f"{module}.{name}"
+        )
+    return f"{module}.{name}"
+
+
+# --------------------------------------------------------------------------- the probe
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One text value run through pydantic-settings: ok with the value, unset, or an error."""
+
+    ok: bool
+    value: object = None
+    unset: bool = False  # pydantic-settings drops it (env_ignore_empty): the default applies
+    error: str = ""  # pydantic's messages without the input (never a value)
+    stopped_at_validator: bool = False  # decoded fine; a user validator takes it from here
+
+
+_MISSING = object()
+# model_config keys that change how a value validates (the rest name sources, aliases, docs).
+_VALIDATION_KEYS = frozenset(
+    {
+        "str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length",
+        "str_max_length", "strict", "coerce_numbers_to_str", "use_enum_values", "allow_inf_nan",
+        "regex_engine", "arbitrary_types_allowed",
+    }
+)  # fmt: skip
+
+
+class SettingsProbe:
+    """pydantic-settings' own env source on one field, fed one text at a time.
+
+    The class is built once; each value goes through ``EnvSettingsSource`` (JSON decoding of
+    complex fields, ``NoDecode``, ``env_parse_none_str``, ``env_parse_enums``) and then
+    ``model_validate``. Fields with a before/wrap/plain validator stop after decoding: the
+    validator is user code, and only import mode could run it.
+    """
+
+    def __init__(self, resolved: ResolvedType, config: Mapping[str, object]) -> None:
+        from pydantic import ConfigDict, Field, create_model
+        from pydantic_settings import BaseSettings, SettingsConfigDict
+        from pydantic_settings.sources import EnvSettingsSource
+
+        keys = ("env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums")
+        settings_config = {k: config[k] for k in keys if k in config and not _is_expr(config[k])}
+        self.ignore_empty = bool(settings_config.get("env_ignore_empty", False))
+        self.none_str = settings_config.get("env_parse_none_str")
+        self.resolved = resolved
+        model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
+        base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+        field_spec = (resolved.annotation, Field(validation_alias="V"))
+        settings_cls: type[BaseSettings] = create_model(
+            "EnvssotProbe", __base__=base, value=field_spec
+        )
+        self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
+        # Validation through a plain model with the class's validation config: a BaseSettings
+        # would gather sources (the process environment) on every call.
+        validation = {k: v for k, v in config.items() if k in _VALIDATION_KEYS and not _is_expr(v)}
+        self.model = create_model(
+            "EnvssotValue",
+            __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
+            value=field_spec,
+        )
+
+    def check(self, text: str | None) -> Checked:
+        from pydantic import ValidationError
+
+        if text is None or (self.ignore_empty and text == ""):
+            return Checked(ok=True, unset=True)
+        self.source.env_vars = {"V": None if text == self.none_str else text}
+        try:
+            data = self.source()
+        except Exception as exc:  # SettingsError: JSON decoding of a complex field failed
+            cause = exc.__cause__
+            detail = f": {type(cause).__name__}: {_no_input(cause)}" if cause else ""
+            return Checked(ok=False, error=f"pydantic-settings cannot decode it{detail}")
+        raw = data.get("V", data.get("value", _MISSING))
+        if raw is _MISSING:
+            return Checked(ok=True, unset=True)
+        if self.resolved.raw_validators:
+            return Checked(ok=True, value=raw, stopped_at_validator=True)
+        try:
+            obj = self.model.model_validate({"V": raw})
+        except ValidationError as exc:
+            messages = [f"{e['msg']}" for e in exc.errors(include_input=False, include_url=False)]
+            return Checked(ok=False, error="; ".join(dict.fromkeys(messages)))
+        return Checked(ok=True, value=getattr(obj, "value", None))
+
+    def validate_python(self, value: object) -> Checked:
+        """A Python default (not text): validation only, as ``validate_default=True`` would."""
+        from pydantic import ValidationError
+
+        try:
+            obj = self.model.model_validate({"V": value})
+        except ValidationError as exc:
+            messages = [f"{e['msg']}" for e in exc.errors(include_input=False, include_url=False)]
+            return Checked(ok=False, error="; ".join(dict.fromkeys(messages)))
+        return Checked(ok=True, value=getattr(obj, "value", None))
+
+
+def _is_expr(value: object) -> bool:
+    return not isinstance(value, (str, int, float, bool, type(None)))
+
+
+def _no_input(exc: BaseException) -> str:
+    """A decoding error's message without the document it quotes."""
+    import json
+
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    return type(exc).__name__
