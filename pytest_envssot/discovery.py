@@ -43,6 +43,7 @@ _KNOWN_KEYS = frozenset(
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
         "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
+        "environments", "compose",
     }
 )  # fmt: skip
 
@@ -74,6 +75,10 @@ class Config:
     rules: tuple[str, ...] = ()  # when non-empty, only these rules run
     components: tuple[Component, ...] = ()
     source: str | None = None  # the pyproject.toml the settings came from
+    environments: tuple[
+        str, ...
+    ] = ()  # extra environments besides local/ci/pr-N/staging/production
+    compose: tuple[str, ...] | None = None  # compose files; None = discover
     # types and the round trip (see README "Value domains")
     consumer: tuple[tuple[str, str], ...] = (
         ("**", "pydantic-settings"),
@@ -109,6 +114,7 @@ class LayerFiles:
     templates: tuple[str, ...] = ()
     dockerfiles: tuple[str, ...] = ()
     env_example: str = ".env.example"
+    compose: tuple[str, ...] = ()
 
 
 def load_config(root: Path, overrides: dict[str, object] | None = None) -> Config:
@@ -150,6 +156,8 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         components=_components(table.get("components")),
         source=source,
         **_typing_options(table),
+        environments=_opt_list(table, "environments") or (),
+        compose=_opt_list(table, "compose"),
     )
 
 
@@ -320,6 +328,7 @@ def discover(config: Config) -> LayerFiles:
     """Which files are which layer, in one walk of the tree."""
     root = config.root
     needs_walk = config.settings is None or config.templates is None or config.dockerfiles is None
+    needs_walk = needs_walk or config.compose is None
     needs_walk = needs_walk or any(_is_glob(p) for p in _configured_patterns(config))
     files = list(walk_files(root)) if needs_walk else []
     templates = _select(config.templates, [f for f in files if f.endswith(".ctmpl")], files)
@@ -335,16 +344,26 @@ def discover(config: Config) -> LayerFiles:
             settings += tuple(f for f in _select((pattern,), [], files) if f not in settings)
         for pattern in component.templates:
             templates += tuple(f for f in _select((pattern,), [], files) if f not in templates)
+    compose = _select(config.compose, [f for f in files if is_compose_file(f)], files)
     return LayerFiles(
         settings=settings,
         templates=templates,
         dockerfiles=dockerfiles,
         env_example=config.env_example,
+        compose=compose,
     )
 
 
+_COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
+
+
+def is_compose_file(rel: str) -> bool:
+    """``docker-compose*.yml`` / ``compose*.yaml``, as Docker Compose names them."""
+    return bool(_COMPOSE_NAME.fullmatch(rel.rsplit("/", 1)[-1]))
+
+
 def _configured_patterns(config: Config) -> Iterator[str]:
-    for patterns in (config.settings, config.templates, config.dockerfiles):
+    for patterns in (config.settings, config.templates, config.dockerfiles, config.compose):
         yield from patterns or ()
     for component in config.components:
         yield from component.settings

@@ -13,6 +13,7 @@ from pytest_envssot.discovery import Config, ConfigError, LayerFiles, discover, 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Contract
+from pytest_envssot.readers.compose import read_compose
 from pytest_envssot.readers.dockerfile import read_dockerfile
 from pytest_envssot.readers.example import read_example
 from pytest_envssot.readers.settings import read_settings
@@ -53,6 +54,7 @@ def read_contract(config: Config, layers: LayerFiles) -> Contract:
         dockerfiles=tuple(read_dockerfile(root / p, p) for p in layers.dockerfiles),
         external=frozenset(config.external),
         infra=config.infra,
+        compose=tuple(read_compose(root / p, p) for p in layers.compose),
     )
 
 

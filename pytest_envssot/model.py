@@ -192,6 +192,34 @@ class DockerFile:
         return frozenset(n for i in self.instructions if i.kind == "ARG" for n in i.names)
 
 
+# --------------------------------------------------------------------------- compose files
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeEnvVar:
+    """One entry of a service's ``environment`` (mapping or list form)."""
+
+    name: str
+    location: Location
+    value: str | None  # None for a bare ``- NAME`` / ``NAME:`` (passed through from the host)
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeService:
+    name: str  # the key under ``services``
+    location: Location
+    container_name: str | None = None
+    container_location: Location | None = None
+    environment: tuple[ComposeEnvVar, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeFile:
+    path: str
+    services: tuple[ComposeService, ...] = ()
+    error: ReaderError | None = None
+
+
 # --------------------------------------------------------------------------- the whole repo
 
 
@@ -207,3 +235,4 @@ class Contract:
     dockerfiles: tuple[DockerFile, ...] = ()
     external: frozenset[str] = field(default_factory=frozenset)
     infra: tuple[str, ...] = ()
+    compose: tuple[ComposeFile, ...] = ()

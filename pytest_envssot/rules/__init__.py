@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytest_envssot.rules import (
+    compose,
     coverage,
     layers,
     markers,
@@ -19,6 +20,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *uniqueness.RULES,
     *types_values.RULES,
     *types_roundtrip.RULES,
+    *compose.RULES,
 )
 RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
 
