@@ -343,19 +343,21 @@ def _branch_part(branch: str, sep: str, budget: int) -> str:
 
 
 def branch_database_name(
-    project: str, branch: str, workspace: str, worker: str | None = None
+    project: str, branch: str, workspace: str, worker: str | None = None, kind: str = "test"
 ) -> str:
     """``<project>_test_<branch>_<workspace8>[_<worker>]``: a plain identifier of <= 63 bytes.
 
     The workspace (8 hex) and the xdist worker (``gw3``) end the name, so it reads back
-    unambiguously from the right.
+    unambiguously from the right. ``kind="tpl"`` names the template the tests' copies come from.
     """
+    if kind not in ("test", "tpl"):
+        raise NamingError(f"kind {kind!r}: expected 'test' or 'tpl'")
     _check_workspace(workspace)
     suffix = f"_{workspace}" + (f"_{slugify(worker, '_')}" if worker else "")
     project_part = slugify(project, "_")[:MAX_PROJECT_PART].rstrip("_") or "project"
     if not project_part[0].isalpha():
         project_part = f"p{project_part}"
-    head = f"{project_part}_test_"
+    head = f"{project_part}_{kind}_"
     name = head + _branch_part(branch, "_", MAX_PG_IDENT - len(head) - len(suffix)) + suffix
     return _pg_ident(name, "branch database name")
 

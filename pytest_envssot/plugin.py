@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from pytest_envssot.engine import Report
     from pytest_envssot.findings import Finding
 
+# Naming and branch-database fixtures: registered always, inert until a test asks for one.
+pytest_plugins = ["pytest_envssot.fixtures"]
+
 _REPORT = pytest.StashKey["Report"]()
 _BY_PATH = pytest.StashKey[dict[str, list["Finding"]]]()
 

@@ -1,0 +1,366 @@
+"""A private PostgreSQL cluster per branch and workspace, started with the machine's binaries.
+
+The data folder lives in a cache folder and survives the run, so the next run of the same
+branch only starts the server (a warm start). The server listens on 127.0.0.1 only, keeps
+its unix socket inside the cache folder, and runs with fsync off: it holds test data only.
+As root it runs as an unprivileged user, since ``initdb`` and ``postgres`` refuse root.
+
+Several processes share one cluster (xdist workers, overlapping runs): each registers its
+pid under ``users/`` while holding ``lock``; the last one out stops the server. A process
+killed with SIGKILL leaves a pid file whose process is gone, which the next caller prunes.
+No pytest here.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import pwd
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_envssot.naming import BRANCH_PORTS
+
+SUPERUSER = "envssot"
+REQUIRED = ("initdb", "pg_ctl", "postgres")
+INSTALL_HINT = (
+    "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found via "
+    "ENVSSOT_PG_BINDIR, `pg_config --bindir`, PATH or /usr/lib/postgresql/*/bin. Install them "
+    "(Debian/Ubuntu: apt-get install postgresql; Fedora: dnf install postgresql-server; "
+    "macOS: brew install postgresql@16), or point --envssot-db-admin-url / "
+    "ENVSSOT_DB_ADMIN_URL at a running server."
+)
+# Test data only: durability off, loopback only.
+SERVER_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "shared_buffers": "32MB",
+}
+
+
+class ClusterError(Exception):
+    """The private cluster could not be set up; the message says what to do."""
+
+
+def find_bindir() -> Path | None:
+    """The folder holding initdb, pg_ctl and postgres, or None."""
+    candidates: list[str] = []
+    if os.environ.get("ENVSSOT_PG_BINDIR"):  # explicit: used alone, never silently replaced
+        candidates.append(os.environ["ENVSSOT_PG_BINDIR"])
+        return _first_complete(candidates)
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=False
+            )
+            candidates.append(out.stdout.strip())
+        except (OSError, subprocess.SubprocessError):
+            pass
+    for tool in ("pg_ctl", "initdb"):
+        found = shutil.which(tool)
+        if found:
+            candidates.append(str(Path(found).resolve().parent))
+    versioned = glob.glob("/usr/lib/postgresql/*/bin") + glob.glob("/usr/pgsql-*/bin")
+    candidates += sorted(versioned, key=_version_key, reverse=True)
+    return _first_complete(candidates)
+
+
+def _first_complete(candidates: list[str]) -> Path | None:
+    for candidate in candidates:
+        if candidate and all(os.access(Path(candidate) / t, os.X_OK) for t in REQUIRED):
+            return Path(candidate)
+    return None
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", path)) or (0,)
+
+
+def default_cache_root() -> Path:
+    """``ENVSSOT_PG_CACHE``, else a user cache folder; as root one the server user can reach."""
+    if os.environ.get("ENVSSOT_PG_CACHE"):
+        return Path(os.environ["ENVSSOT_PG_CACHE"])
+    if os.geteuid() == 0:
+        return Path("/var/tmp/pytest-envssot-pg")
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pytest-envssot" / "pg"
+
+
+def server_user() -> str | None:
+    """The unprivileged user to run the server as when we are root; None when not root."""
+    if os.geteuid() != 0:
+        return None
+    for name in (os.environ.get("ENVSSOT_PG_USER"), "postgres", "nobody"):
+        if not name:
+            continue
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return name
+    raise ClusterError("running as root and no unprivileged user (postgres, nobody) exists")
+
+
+def process_token(pid: int) -> str:
+    """pid plus its start time, so a recycled pid is not mistaken for a live owner."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return f"{pid}:{fields[19]}"
+    except (OSError, IndexError):
+        return f"{pid}:"
+
+
+def is_alive(token: str) -> bool:
+    pid_text, _, start = token.partition(":")
+    try:
+        pid = int(pid_text)
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return not start or process_token(pid) == token
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def probe_ports(preferred: int) -> Iterator[int]:
+    """``preferred``, then the next ports of 5400-5999 in turn, wrapping around."""
+    start = preferred - BRANCH_PORTS.start
+    for offset in range(len(BRANCH_PORTS)):
+        yield BRANCH_PORTS.start + (start + offset) % len(BRANCH_PORTS)
+
+
+@dataclass
+class PrivateCluster:
+    """One cluster folder: ``data/``, ``sock/``, ``server.log``, ``lock``, ``users/``."""
+
+    root: Path
+    bindir: Path
+    preferred_port: int
+    run_as: str | None = None
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def sock(self) -> Path:
+        return self.root / "sock"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def admin_conninfo(self, port: int) -> str:
+        return f"host=127.0.0.1 port={port} user={SUPERUSER} dbname=postgres"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def acquire(self, label: str = "") -> tuple[int, str]:
+        """Initialise (cold) or start (warm) the cluster, register this process; the port
+        and how it got ready: ``running``, ``warm`` or ``cold``."""
+        self._prepare_root(label)
+        with self._locked():
+            self._register()
+            state = "running"
+            if not (self.data / "PG_VERSION").exists():
+                self._initdb()
+                state = "cold"
+            port = self.running_port()
+            if port is None:
+                port = self._start()
+                state = "warm" if state == "running" else state
+            return port, state
+
+    def release(self) -> bool:
+        """Unregister this process; stop the server when no live process uses it. True if stopped."""
+        with self._locked():
+            mine = self.root / "users" / process_token(os.getpid()).replace(":", "-")
+            mine.unlink(missing_ok=True)
+            if self._live_users():
+                return False
+            self.stop()
+            return True
+
+    def stop(self) -> None:
+        if self.running_port() is not None:
+            self._run(self.bindir / "pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w")
+
+    def running_port(self) -> int | None:
+        """The port of a live server on this data folder, from ``postmaster.pid``."""
+        if not (self.data / "postmaster.pid").exists():
+            return None
+        status = self._call(self.bindir / "pg_ctl", "status", "-D", str(self.data))
+        if status.returncode != 0:
+            return None
+        try:
+            return int((self.data / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    # ------------------------------------------------------------------ internals
+
+    def _prepare_root(self, label: str) -> None:
+        for folder in (self.root, self.sock, self.root / "users"):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (self.root / "lock").touch()
+        if label:
+            (self.root / "branch").write_text(label + "\n", encoding="utf-8", errors="replace")
+        if self.run_as:
+            entry = pwd.getpwnam(self.run_as)
+            self._check_reachable(entry.pw_uid, entry.pw_gid)
+            for path in (self.root, self.sock):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _check_reachable(self, uid: int, gid: int) -> None:
+        """Every parent of the cache folder must let the server user through."""
+        for parent in self.root.resolve().parents:
+            info = parent.stat()
+            bit = (
+                stat.S_IXUSR
+                if info.st_uid == uid
+                else stat.S_IXGRP
+                if info.st_gid == gid
+                else stat.S_IXOTH
+            )
+            if not info.st_mode & bit:
+                raise ClusterError(
+                    f"the server runs as {self.run_as!r}, which cannot enter {parent}: set "
+                    "ENVSSOT_PG_CACHE to a folder it can reach (default /var/tmp/pytest-envssot-pg)"
+                )
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.root / "lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _register(self) -> None:
+        token = process_token(os.getpid())
+        (self.root / "users" / token.replace(":", "-")).write_text(token)
+
+    def _live_users(self) -> list[str]:
+        live = []
+        for entry in (self.root / "users").iterdir():
+            token = entry.name.replace("-", ":", 1)
+            if is_alive(token):
+                live.append(token)
+            else:
+                entry.unlink(missing_ok=True)  # left by a killed run
+        return live
+
+    def _call(self, *cmd: str | Path) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL tool, as the server user when we are root (they refuse root)."""
+        entry = pwd.getpwnam(self.run_as) if self.run_as else None
+        return subprocess.run(
+            [str(c) for c in cmd],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            user=entry.pw_uid if entry else None,
+            group=entry.pw_gid if entry else None,
+            extra_groups=[] if entry else None,
+            cwd=self.root if entry else None,
+        )
+
+    def _run(self, *cmd: str | Path) -> str:
+        proc = self._call(*cmd)
+        if proc.returncode != 0:
+            raise ClusterError(
+                f"{Path(str(cmd[0])).name} failed ({proc.returncode}): "
+                f"{(proc.stderr or proc.stdout).strip()[-2000:]}"
+            )
+        return proc.stdout
+
+    def _initdb(self) -> None:
+        if self.data.exists():  # a half-made folder from an interrupted initdb
+            shutil.rmtree(self.data)
+        self._run(
+            self.bindir / "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        )
+        settings = {**SERVER_SETTINGS, "unix_socket_directories": f"'{self.sock}'"}
+        with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write("\n# pytest-envssot: a private test cluster\n")
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+
+    def _start(self) -> int:
+        problems: list[str] = []
+        for attempt, port in enumerate(probe_ports(self.preferred_port)):
+            if attempt >= 20:
+                break
+            if not port_is_free(port):
+                continue
+            try:
+                self._run(
+                    self.bindir / "pg_ctl",
+                    "start",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    f"-p {port}",
+                )
+            except ClusterError as exc:  # lost a race for the port, or a real failure
+                problems.append(str(exc))
+                if self.running_port() is not None:
+                    break
+                continue
+            return port
+        running = self.running_port()
+        if running is not None:
+            return running
+        tail = self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
+        raise ClusterError(
+            "could not start the private PostgreSQL cluster in "
+            f"{self.data}: {'; '.join(problems[-2:])}\n{tail}"
+        )
+
+
+def wait_ready(port: int, timeout: float = 10.0) -> None:
+    """Wait until the server accepts TCP connections (pg_ctl -w already waited for it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise ClusterError(f"the private cluster on 127.0.0.1:{port} does not accept connections")
