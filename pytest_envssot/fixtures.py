@@ -162,7 +162,7 @@ class DatabaseService:
                 self.ready_state = "admin"
                 return Janitor(admin_url, self.workspace, self.branch)
             conninfo = self._start_cluster()
-            return Janitor(conninfo, self.workspace, self.branch)
+            return Janitor(conninfo, self.workspace, self.branch, file_copy=True)
         except (BranchDBError, ClusterError) as exc:
             raise _Refusal("fail", f"envssot_branch_db: {exc}") from None
 

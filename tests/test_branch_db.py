@@ -410,3 +410,15 @@ def test_naming_fixture_reads_the_project(pytester: pytest.Pytester) -> None:
         """
     )
     _run(pytester).assert_outcomes(passed=1)
+
+
+def test_fixtures_import_nothing_heavy_until_asked(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_plain():
+            assert not {"psycopg", "yaml", "libcst", "hypothesis"} & set(sys.modules)
+        """
+    )
+    _run(pytester).assert_outcomes(passed=1)
