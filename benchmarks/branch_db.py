@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 
 from pytest_envssot.branchdb import Janitor
-from pytest_envssot.pgcluster import PrivateCluster, find_bindir, server_user
+from pytest_envssot.pgcluster import PrivateCluster, default_cache_root, find_bindir, server_user
 
 SCHEMA = [
     "CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL, currency char(3))",
@@ -81,7 +81,7 @@ def main() -> None:
     bindir = find_bindir()
     if bindir is None:
         sys.exit("no PostgreSQL server binaries found")
-    base = Path(tempfile.mkdtemp(prefix="envssot-bench-", dir="/var/tmp"))
+    base = Path(tempfile.mkdtemp(prefix="envssot-bench-", dir=default_cache_root().parent))
     base.chmod(0o755)
     try:
         bare_s = [bare(bindir, base / f"b{i}", 5990) for i in range(args.rounds)]
@@ -133,6 +133,7 @@ def main() -> None:
     ]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"PostgreSQL binaries: {bindir}   cpus: {os.cpu_count()}   load average: {load}")
+    print(f"cluster folders under {base.parent} (the fixture's default cache location)")
     print(f"{'measure':44} {'median':>9} {'min':>9} {'x bare':>8}  target")
     for label, values, target in rows:
         median = statistics.median(values)

@@ -61,9 +61,13 @@ class BranchDB:
 
 def admin_database(conninfo: str) -> str:
     """The database an admin DSN names (libpq's default: the user name)."""
+    import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
-    params = conninfo_to_dict(conninfo)
+    try:
+        params = conninfo_to_dict(conninfo)
+    except psycopg.Error:  # the message would quote the URL, password included
+        raise BranchDBError("the admin URL is not a valid PostgreSQL connection string") from None
     return str(params.get("dbname") or params.get("user") or "postgres")
 
 

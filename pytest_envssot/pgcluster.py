@@ -50,6 +50,10 @@ SERVER_SETTINGS = {
 }
 
 
+MIN_SHM_FREE = 1 << 30  # Docker's default 64 MB /dev/shm would fill up: use disk there
+CLUSTER_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{8}")  # <workspace8>-<branch digest8>
+
+
 class ClusterError(Exception):
     """The private cluster could not be set up; the message says what to do."""
 
@@ -90,13 +94,45 @@ def _version_key(path: str) -> tuple[int, ...]:
 
 
 def default_cache_root() -> Path:
-    """``ENVSSOT_PG_CACHE``, else a user cache folder; as root one the server user can reach."""
+    """``ENVSSOT_PG_CACHE``, else memory-backed ``/dev/shm`` when there is one, else a cache
+    folder on disk (as root, one the unprivileged server user can reach).
+
+    Cloning a template copies its files (about 7 MB of catalogs): on tmpfs that takes
+    milliseconds, on a busy disk hundreds. tmpfs still keeps the cluster between runs,
+    until a reboot, after which the next run starts cold.
+    """
     if os.environ.get("ENVSSOT_PG_CACHE"):
         return Path(os.environ["ENVSSOT_PG_CACHE"])
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) and _free_bytes(shm) >= MIN_SHM_FREE:
+        return shm / f"pytest-envssot-pg-{os.geteuid()}"
     if os.geteuid() == 0:
         return Path("/var/tmp/pytest-envssot-pg")
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "pytest-envssot" / "pg"
+
+
+def _free_bytes(path: Path) -> int:
+    info = os.statvfs(path)
+    return info.f_bavail * info.f_frsize
+
+
+def prune_idle(cache_root: Path, keep: Path, max_idle_days: float = 7.0) -> list[Path]:
+    """Remove stopped clusters of other branches not used for ``max_idle_days`` (the cache
+    would otherwise grow with every branch ever tested)."""
+    removed = []
+    cutoff = time.time() - max_idle_days * 86400
+    for folder in cache_root.iterdir():
+        lock = folder / "lock"
+        ours = CLUSTER_DIR.fullmatch(folder.name) and (folder / "users").is_dir()
+        if not ours or folder == keep or not lock.exists():
+            continue
+        if (folder / "data" / "postmaster.pid").exists():
+            continue
+        if lock.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def server_user() -> str | None:
@@ -222,9 +258,15 @@ class PrivateCluster:
     # ------------------------------------------------------------------ internals
 
     def _prepare_root(self, label: str) -> None:
+        base = self.root.parent
+        base.mkdir(parents=True, exist_ok=True, mode=0o755)
+        shared = base.parent.stat().st_mode & stat.S_ISVTX  # /dev/shm, /tmp, /var/tmp
+        if shared and base.stat().st_uid != os.geteuid():  # planted by another user
+            raise ClusterError(f"{base} belongs to another user; set ENVSSOT_PG_CACHE elsewhere")
         for folder in (self.root, self.sock, self.root / "users"):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        (self.root / "lock").touch()
+        (self.root / "lock").touch()  # its mtime says when the cluster was last used
+        prune_idle(base, keep=self.root)
         if label:
             (self.root / "branch").write_text(label + "\n", encoding="utf-8", errors="replace")
         if self.run_as:

@@ -22,7 +22,7 @@ psycopg = pytest.importorskip("psycopg")
 
 from pytest_envssot.branchdb import TAG_PREFIX  # noqa: E402
 from pytest_envssot.naming import workspace_id  # noqa: E402
-from pytest_envssot.pgcluster import find_bindir  # noqa: E402
+from pytest_envssot.pgcluster import default_cache_root, find_bindir  # noqa: E402
 
 ADMIN_URL = os.environ.get("ENVSSOT_DB_ADMIN_URL", "")
 PROJECT = '[project]\nname = "finance_report"\n'
@@ -32,7 +32,9 @@ INJECTION = "feature/ÄÖ; DROP DATABASE x"
 @pytest.fixture(scope="module")
 def pg_cache() -> Iterator[Path]:
     """A cache folder the unprivileged server user can reach (tmp_path, under /tmp/pytest-of-root, cannot)."""
-    folder = Path(tempfile.mkdtemp(prefix="envssot-pg-", dir="/var/tmp"))
+    shm = Path("/dev/shm")
+    parent = shm if default_cache_root().parent == shm else Path("/var/tmp")
+    folder = Path(tempfile.mkdtemp(prefix="envssot-pg-", dir=parent))
     folder.chmod(0o755)
     yield folder
     bindir = find_bindir()
@@ -422,3 +424,22 @@ def test_fixtures_import_nothing_heavy_until_asked(pytester: pytest.Pytester) ->
         """
     )
     _run(pytester).assert_outcomes(passed=1)
+
+
+def test_idle_clusters_of_other_branches_are_pruned_and_nothing_else(tmp_path: Path) -> None:
+    from pytest_envssot.pgcluster import prune_idle
+
+    def folder(name: str, cluster: bool, age_days: float) -> Path:
+        path = tmp_path / name
+        (path / "users").mkdir(parents=True) if cluster else path.mkdir()
+        (path / "lock").touch()
+        old = time.time() - age_days * 86400
+        os.utime(path / "lock", (old, old))
+        return path
+
+    idle = folder("0123abcd-deadbeef", cluster=True, age_days=30)
+    recent = folder("0123abcd-feedf00d", cluster=True, age_days=1)
+    current = folder("0123abcd-00000000", cluster=True, age_days=30)
+    stranger = folder("my-project", cluster=False, age_days=30)
+    assert prune_idle(tmp_path, keep=current) == [idle]
+    assert recent.exists() and current.exists() and stranger.exists()
