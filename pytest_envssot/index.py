@@ -28,6 +28,7 @@ from pytest_envssot.model import (
     TemplateVar,
 )
 from pytest_envssot.redact import (
+    SECRET_TYPES,
     has_url_password,
     is_local_default,
     is_placeholder,
@@ -175,6 +176,24 @@ class Index:
             return True
         return any(e.value and has_url_password(e.value) for e in entries)
 
+    def secret_reasons(self, name: str) -> list[str]:
+        """Why ``name`` is secret-classified, in words safe to print; empty when it is not."""
+        reasons = []
+        readers = self.fields_reading(name)
+        types = sorted({t for r in readers for t in SECRET_TYPES if t in r.field.annotation})
+        if types:
+            reasons.append(f"a {'/'.join(types)} field reads it")
+        elif self.is_strong_secret(name):
+            reasons.append("its name looks secret")
+        entries = [e for e in self.example_entries() if e.key == name]
+        if any(e.vault for e in entries):
+            reasons.append("[VAULT] in .env.example")
+        if self.rendered(name):
+            reasons.append("a template renders it from Vault")
+        if any(e.value and has_url_password(e.value) for e in entries):
+            reasons.append("its value carries a URL password")
+        return reasons
+
     def is_strong_secret(self, name: str) -> bool:
         """Secret by its type or its name: its values are scrubbed from every output text."""
         readers = self.fields_reading(name)
@@ -234,15 +253,20 @@ _NON_SECRET_TYPE = re.compile(
 _SECRET_WRAPPER = re.compile(r"^\s*(?:[\w.]+\.)?Secret(?:Str|Bytes)\((?P<inner>.*)\)\s*$", re.S)
 
 
-def default_text(source: str) -> str:
-    """The value a default stands for: the literal's text, unwrapping ``SecretStr("...")``;
-    the source itself when it is no literal (a call, a name)."""
+def literal_default(source: str) -> str | None:
+    """The env text a literal default stands for, unwrapping ``SecretStr("...")``; None when the
+    default is no literal (a call, a name: nothing hard-coded we can see)."""
     wrapped = _SECRET_WRAPPER.match(source)
     if wrapped is not None:
         source = wrapped["inner"].strip()
         if not source:
             return ""
-    text = literal_text(source)
+    return literal_text(source)
+
+
+def default_text(source: str) -> str:
+    """:func:`literal_default`, or the source itself when it is no literal."""
+    text = literal_default(source)
     return source if text is None else text
 
 

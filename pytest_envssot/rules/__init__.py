@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from pytest_envssot.rules import (
     coverage,
+    debug,
+    frontend,
+    git,
+    infra,
     layers,
     markers,
+    secrets,
+    templates,
     types_roundtrip,
     types_values,
     uniqueness,
@@ -19,6 +25,13 @@ ALL_RULES: tuple[Rule, ...] = (
     *uniqueness.RULES,
     *types_values.RULES,
     *types_roundtrip.RULES,
+    # hygiene: secrets and deployment (issue 5)
+    *secrets.RULES,
+    *infra.RULES,
+    *templates.RULES,
+    *frontend.RULES,
+    *git.RULES,
+    *debug.RULES,
 )
 RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
 
