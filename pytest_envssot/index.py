@@ -224,7 +224,9 @@ class Index:
         public = {self.contract.project} | {
             part for f in self._layer_paths() for part in re.split(r"[/.]", f) if part
         }
-        values = {v for v in values if not (is_placeholder(v) or is_local_default(v) or v in public)}
+        values = {
+            v for v in values if not (is_placeholder(v) or is_local_default(v) or v in public)
+        }
         # Whatever its name, a value that looks like a real credential is never shown either.
         return values | {v for v in self._all_values() if looks_real(v)}
 

@@ -56,13 +56,17 @@ RULES = (
         debug_off,
         valid=(
             RuleExample(
-                mini_repo("class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"),
+                mini_repo(
+                    "class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"
+                ),
                 "DEBUG",
             ),
         ),
         invalid=(
             RuleExample(
-                mini_repo("class Settings(BaseSettings):\n    debug: bool = True\n", "DEBUG=false\n"),
+                mini_repo(
+                    "class Settings(BaseSettings):\n    debug: bool = True\n", "DEBUG=false\n"
+                ),
                 "DEBUG",
             ),
             RuleExample(

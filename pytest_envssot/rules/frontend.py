@@ -72,7 +72,9 @@ def _problem(build: _Build, name: str) -> str | None:
     if arg is None and env is None:
         return f"the build stage before {where} has neither ARG {name} nor ENV {name}"
     if arg is None:
-        return f"the build stage before {where} has ENV {name} but no ARG: it cannot be set per build"
+        return (
+            f"the build stage before {where} has ENV {name} but no ARG: it cannot be set per build"
+        )
     if env is None:
         return f"the build stage before {where} has ARG {name} but no ENV {name}"
     if env.location.line < arg.location.line:
@@ -121,8 +123,8 @@ def next_public_baked(index: Index) -> Iterator[Finding]:
 
 _FIELD = 'class Settings(BaseSettings):\n    app_url: str = Field(default="", validation_alias="NEXT_PUBLIC_APP_URL")\n'
 _GOOD = (
-    "FROM node:20 AS build\nARG NEXT_PUBLIC_APP_URL=\"\"\nENV NEXT_PUBLIC_APP_URL=${NEXT_PUBLIC_APP_URL}\n"
-    "RUN npm ci\nRUN npm run build\nFROM node:20\nCMD [\"npm\", \"start\"]\n"
+    'FROM node:20 AS build\nARG NEXT_PUBLIC_APP_URL=""\nENV NEXT_PUBLIC_APP_URL=${NEXT_PUBLIC_APP_URL}\n'
+    'RUN npm ci\nRUN npm run build\nFROM node:20\nCMD ["npm", "start"]\n'
 )
 
 RULES = (

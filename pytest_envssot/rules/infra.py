@@ -43,12 +43,11 @@ def _appearances(index: Index) -> Iterator[tuple[str, Location, str]]:
     for ref in index.distinct_fields():
         for env_name in [n.name for n in ref.names] or [ref.primary]:
             if first(env_name, ref.field.location.path):
-                yield env_name, ref.field.location, (
-                    f"the field {ref.owner.cls.name}.{ref.field.name}"
-                )
+                field = f"the field {ref.owner.cls.name}.{ref.field.name}"
+                yield env_name, ref.field.location, field
     for var in index.template_vars():
         if first(var.name, var.location.path):
-            yield var.name, var.location, "the template line (and the key from the app's Vault path)"
+            yield var.name, var.location, "the template line (and the key from the Vault path)"
     for entry in index.example_entries():
         if first(entry.key, entry.location.path):
             yield entry.key, entry.location, "the line (document it in .envrc / the ops runbook)"
@@ -73,6 +72,7 @@ def infra_var_not_in_app(index: Index) -> Iterator[Finding]:
         if pattern is None:
             yield Finding("infra-var-not-in-app", name, Outcome.PASSED, at)
             continue
+        why: tuple[str, ...]
         if name.upper() == ROOT_TOKEN:
             why = (
                 f"{name} is Vault's root token: write access to every path of every environment. "
@@ -118,7 +118,9 @@ RULES = (
                 "VAULT_ROOT_TOKEN",
             ),
             RuleExample(
-                mini_repo(_FIELD, "REDIS_URL=\n", tmpl_line("REDIS_URL") + tmpl_line("DOKPLOY_URL")),
+                mini_repo(
+                    _FIELD, "REDIS_URL=\n", tmpl_line("REDIS_URL") + tmpl_line("DOKPLOY_URL")
+                ),
                 "DOKPLOY_URL",
             ),
             RuleExample(mini_repo(_FIELD, "REDIS_URL=\nVPS_HOST=1.2.3.4\n"), "VPS_HOST"),

@@ -126,7 +126,9 @@ def no_secret_default(index: Index) -> Iterator[Finding]:
 
 # A GitHub-token-shaped value made for these examples only.
 _TOKEN = "ghp_" + "R8mXk2Lq9VwT4zYb7NcJ5pHs3FdG6aE1uQ0o"
-_KEY_FIELD = 'class Settings(BaseSettings):\n    api_key: SecretStr = Field(validation_alias="API_KEY")\n'
+_KEY_FIELD = (
+    'class Settings(BaseSettings):\n    api_key: SecretStr = Field(validation_alias="API_KEY")\n'
+)
 _SECRET_IMPORT = "from pydantic import SecretStr\n"
 
 RULES = (

@@ -61,12 +61,12 @@ def _dotenv_problems(var: TemplateVar) -> list[str]:
             'Quote it with printf "%q" (python-dotenv decodes its escapes).'
         )
     fallback = (var.fallback or "").strip()
-    if fallback and "{{" not in fallback and fallback[0] not in "\"'":
-        if not _SAFE_BARE.fullmatch(fallback):
-            problems.append(
-                "its {{ else }} fallback is written bare and holds a space, '#', '$', a quote or "
-                'a backslash, which python-dotenv reads back changed. Quote it ("…").'
-            )
+    bare = fallback and "{{" not in fallback and fallback[0] not in "\"'"
+    if bare and not _SAFE_BARE.fullmatch(fallback):
+        problems.append(
+            "its {{ else }} fallback is written bare and holds a space, '#', '$', a quote or "
+            'a backslash, which python-dotenv reads back changed. Quote it ("…").'
+        )
     return problems
 
 
@@ -148,9 +148,7 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
         elif keys[0] == var.name:
             yield Finding(rule, var.name, Outcome.PASSED, at)
         else:
-            case = (
-                " Vault keys are case-sensitive." if keys[0].upper() == var.name.upper() else ""
-            )
+            case = " Vault keys are case-sensitive." if keys[0].upper() == var.name.upper() else ""
             yield Finding(
                 rule,
                 var.name,
@@ -164,7 +162,7 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
                     f"Rename the key in Vault to {var.name} and render it:",
                 ),
                 fix=(
-                    f"{var.name}={{{{ with .Data.data.{var.name} }}}}{{{{ printf \"%q\" . }}}}"
+                    f'{var.name}={{{{ with .Data.data.{var.name} }}}}{{{{ printf "%q" . }}}}'
                     '{{ else }}""{{ end }}',
                 ),
             )
@@ -264,9 +262,13 @@ _FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", 
 _URL_FIELDS = _FIELD + '    database_url: str = ""\n'
 
 
-def _repo(template_body: str, path: str = 'printf "secret/data/demo/%s/app" (env "ENV")') -> dict[str, str]:
+def _repo(
+    template_body: str, path: str = 'printf "secret/data/demo/%s/app" (env "ENV")'
+) -> dict[str, str]:
     files = mini_repo(_URL_FIELDS, "# [VAULT]\nREDIS_URL=\n# [VAULT]\nDATABASE_URL=\n")
-    files["deploy/app/secrets.ctmpl"] = f"{{{{ with secret ({path}) }}}}\n{template_body}{{{{ end }}}}\n"
+    files["deploy/app/secrets.ctmpl"] = (
+        f"{{{{ with secret ({path}) }}}}\n{template_body}{{{{ end }}}}\n"
+    )
     return files
 
 
