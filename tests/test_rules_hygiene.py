@@ -213,3 +213,24 @@ def test_composed_value_passes_and_says_so(sample_repo: Path, edit: object) -> N
     mine = [f for f in report.findings if f.variable == "DATABASE_URL"]
     assert [f.outcome.value for f in mine] == ["passed", "passed"]
     assert "composed from Vault keys DB_USER, DB_PASSWORD" in mine[1].lines + mine[0].lines
+
+
+HYGIENE_RULES = (
+    "no-secret-in-example,no-secret-default,infra-var-not-in-app,template-quoting,"
+    "template-key-matches-var,vault-path-convention,next-public-baked,env-file-ignored,debug-off"
+)
+DRIFTED_HYGIENE_FAILURES = [
+    f"{ENV}::no-secret-in-example[OPENROUTER_API_KEY]",
+    f"{APP_TMPL}::template-quoting[REDIS_URL]",
+    f"{PG_TMPL}::vault-path-convention[postgres]",
+    f"{CONFIG}::debug-off[DEBUG]",
+]
+
+
+def test_drifted_repo_fails_exactly_its_hygiene_drift(pytester: pytest.Pytester) -> None:
+    from conftest import DRIFTED, copy_repo
+
+    copy_repo(DRIFTED, pytester.path)
+    result = pytester.runpytest("--envssot", f"--envssot-rules={HYGIENE_RULES}", "-rf")
+    assert _failed_ids(result) == sorted(DRIFTED_HYGIENE_FAILURES)
+    assert "sk-or-v1-0c4e" not in result.stdout.str()

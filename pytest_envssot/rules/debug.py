@@ -39,7 +39,7 @@ def debug_off(index: Index) -> Iterator[Finding]:
             at,
             lines=(
                 field_line(index, ref),
-                "A debug flag that defaults to true is on wherever nobody sets it: production "
+                f"{ref.owner.cls.name}.{fld.name} defaults to true. A debug flag that defaults to true is on wherever nobody sets it: production "
                 "too, the day Vault or Dokploy forgets it (stack traces, debug endpoints, verbose "
                 "logs with values in them).",
                 f"Default it to False; turn it on locally with {ref.primary}=true in your .env:",
