@@ -94,13 +94,20 @@ def hex_entropy(data: str) -> float:
     return entropy
 
 
+def _placeholder_body(body: str) -> bool:
+    """``sk-xxxxxxxx…``, ``ghp_000…`` (few distinct characters) or ``sk-learn-model-registry-…``
+    (no digit: words, not random base62) are no tokens. Headers (empty body) always count."""
+    if not body:
+        return False
+    return len(set(body) - set("-_.=/")) < _MIN_BODY_DISTINCT or not any(c.isdigit() for c in body)
+
+
 def token_shape(value: str) -> str | None:
     """The description of the first known token shape in ``value``, or None."""
     for name, pattern in TOKEN_SHAPES:
         for match in pattern.finditer(value):
-            body = match.group("body")
-            if body and len(set(body) - set("-_.=/")) < _MIN_BODY_DISTINCT:
-                continue  # sk-xxxxxxxxxxxxxxxxxxxxxxxx
+            if _placeholder_body(match.group("body")):
+                continue
             return name
     return None
 
@@ -118,8 +125,7 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     spans = [(m.start(), m.end()) for m in _KEY_BLOCK.finditer(text)]
     for _, pattern in TOKEN_SHAPES:
         for match in pattern.finditer(text):
-            body = match.group("body")
-            if body and len(set(body) - set("-_.=/")) < _MIN_BODY_DISTINCT:
+            if _placeholder_body(match.group("body")):
                 continue
             if match.end() > match.start():
                 spans.append((match.start(), match.end()))

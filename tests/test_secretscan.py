@@ -57,6 +57,7 @@ NOT_REAL = [
     "your-api-key-here",
     "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     "ghp_" + "0" * 36,
+    "sk-learn-model-registry-url-for-the-team",  # words after sk-, no digit: not a key
     "postgres",
     "minioadmin",
     "postgresql://postgres:postgres@localhost:5432/app",

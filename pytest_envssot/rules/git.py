@@ -55,7 +55,7 @@ def _toplevel(root: Path) -> Path:
     done = _git(root, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
         first = (done.stderr.strip().splitlines() or ["not a git repository"])[0]
-        raise GitError(f"{root.name} is not in a git work tree ({first.removeprefix('fatal: ')})")
+        raise GitError(f"not in a git work tree (git: {first.removeprefix('fatal: ')})")
     return Path(done.stdout.strip())
 
 
@@ -99,7 +99,7 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
             ENV_FILE,
             Outcome.SKIPPED,
             Location(".gitignore", 0),
-            lines=(f"{exc}: nothing can be committed here",),
+            lines=(f"{exc}; nothing here can be committed, so no .env can leak through git",),
         )
         return
     if ENV_FILE not in tracked:
