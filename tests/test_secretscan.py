@@ -173,5 +173,5 @@ def test_secret_names_extend_the_defaults(tmp_path: Path) -> None:
 
 def test_unknown_consumer_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.envssot]\nconsumer = "bash"\n')
-    with pytest.raises(ConfigError, match="consumer = 'bash' is not one of pydantic-settings"):
+    with pytest.raises(ConfigError, match="consumer 'bash' is not one of pydantic-settings"):
         load_config(tmp_path)

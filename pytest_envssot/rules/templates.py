@@ -35,7 +35,14 @@ def _distinct_vars(index: Index) -> Iterator[TemplateVar]:
 
 _WITH = re.compile(r"\{\{-?\s*with\b")
 _SAFE_BARE = re.compile(r"[^\s#'\"\\$`]*")  # what python-dotenv reads back unchanged unquoted
-_DOTENV = ("pydantic-settings", "python-dotenv")
+# '{{ ... | replaceAll "'" "'\\''" }}': the one quoting a POSIX shell reads back verbatim.
+_SHELL_SINGLE = re.compile(r"^'.*replaceAll\s+\"'\"\s+.*'$", re.S)
+# Who reads the rendered file (quoting.CONSUMERS; [tool.envssot] consumer, per template glob).
+_READERS = {
+    "pydantic-settings": "python-dotenv",
+    "docker-env-file": "docker run --env-file",
+    "posix-shell": "`. file` in a POSIX shell",
+}
 
 
 def _missing_key_problem(var: TemplateVar) -> str | None:
@@ -86,33 +93,59 @@ def _docker_env_file_problems(var: TemplateVar) -> list[str]:
     return problems
 
 
+def _shell_problems(var: TemplateVar) -> list[str]:
+    if _SHELL_SINGLE.match(var.value_source.strip()):
+        return []
+    how = 'quotes it with printf "%q"' if var.quoted else "renders it unquoted"
+    return [
+        f"it {how}, and a shell still expands $NAME, $(...) and backticks in that value (and "
+        "does not decode %q's escapes). Only single quotes keep it verbatim, with each ' "
+        "written as '\\''."
+    ]
+
+
 def _quoting_fix(var: TemplateVar, consumer: str) -> str:
     if var.composed:
         keys = " ".join(f".Data.data.{k}" for k in var.vault_keys)
         inner = f'(printf "<format with one %s per key>" {keys})'
-        if consumer in _DOTENV:
-            return f'{var.name}={{{{ printf "%q" {inner} }}}}'
-        return f"{var.name}={{{{ {inner} }}}}"
+        if consumer == "docker-env-file":
+            return f"{var.name}={{{{ {inner} }}}}"
+        if consumer == "posix-shell":
+            return f"""{var.name}='{{{{ {inner} | replaceAll "'" "'\\\\''" }}}}'"""
+        return f'{var.name}={{{{ printf "%q" {inner} }}}}'
     key = var.vault_keys[0]
-    if consumer in _DOTENV:
-        return f'{var.name}={{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}""{{{{ end }}}}'
-    return f"{var.name}={{{{ with .Data.data.{key} }}}}{{{{ . }}}}{{{{ else }}}}{{{{ end }}}}"
+    if consumer == "docker-env-file":
+        return f"{var.name}={{{{ with .Data.data.{key} }}}}{{{{ . }}}}{{{{ else }}}}{{{{ end }}}}"
+    if consumer == "posix-shell":
+        return (
+            f"{var.name}='{{{{ with .Data.data.{key} }}}}"
+            f"""{{{{ . | replaceAll "'" "'\\\\''" }}}}{{{{ else }}}}{{{{ end }}}}'"""
+        )
+    return f'{var.name}={{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}""{{{{ end }}}}'
+
+
+def _quoting_problems(var: TemplateVar, consumer: str) -> list[str]:
+    if consumer == "docker-env-file":
+        return _docker_env_file_problems(var)
+    if consumer == "posix-shell":
+        return _shell_problems(var)
+    return _dotenv_problems(var)
 
 
 def template_quoting(index: Index) -> Iterator[Finding]:
-    consumer = index.config.consumer
     for var in _distinct_vars(index):
         rule, at = "template-quoting", var.location
         if not var.vault_keys:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault value",))
             continue
-        problems = _dotenv_problems(var) if consumer in _DOTENV else _docker_env_file_problems(var)
+        consumer = index.config.consumer_for(var.location.path)
+        problems = _quoting_problems(var, consumer)
         missing = _missing_key_problem(var)
         problems += [missing] if missing else []
         if not problems:
             yield Finding(rule, var.name, Outcome.PASSED, at)
             continue
-        reader = "python-dotenv" if consumer in _DOTENV else "docker run --env-file"
+        reader = _READERS.get(consumer, consumer)
         yield Finding(
             rule,
             var.name,
@@ -277,6 +310,12 @@ _COMPOSED = (
     ".Data.data.DB_USER .Data.data.DB_PASSWORD) }}\n"
 )
 
+_SHELL_PYPROJECT = '[project]\nname = "demo"\n[tool.envssot]\nconsumer = "posix-shell"\n'
+_SHELL_LINE = (
+    "REDIS_URL='{{ with .Data.data.REDIS_URL }}{{ . | replaceAll \"'\" \"'\\\\''\" }}"
+    "{{ else }}{{ end }}'\n"
+)
+
 RULES = (
     Rule(
         "template-quoting",
@@ -286,6 +325,7 @@ RULES = (
         valid=(
             RuleExample(_repo(tmpl_line("REDIS_URL")), "REDIS_URL"),
             RuleExample(_repo(_COMPOSED), "DATABASE_URL"),
+            RuleExample({**_repo(_SHELL_LINE), "pyproject.toml": _SHELL_PYPROJECT}, "REDIS_URL"),
         ),
         invalid=(
             RuleExample(_repo("REDIS_URL={{ .Data.data.REDIS_URL }}\n"), "REDIS_URL"),
@@ -300,6 +340,9 @@ RULES = (
                     'consumer = "docker-env-file"\n',
                 },
                 "REDIS_URL",
+            ),
+            RuleExample(
+                {**_repo(tmpl_line("REDIS_URL")), "pyproject.toml": _SHELL_PYPROJECT}, "REDIS_URL"
             ),
         ),
     ),
