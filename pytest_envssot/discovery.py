@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_envssot.redact import DEFAULT_SECRET_NAMES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -74,6 +76,8 @@ class Config:
     disable: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()  # when non-empty, only these rules run
     components: tuple[Component, ...] = ()
+    # Configured patterns add to the defaults: a wider net can only mask more.
+    secret_names: tuple[str, ...] = DEFAULT_SECRET_NAMES
     source: str | None = None  # the pyproject.toml the settings came from
     environments: tuple[
         str, ...
@@ -154,6 +158,9 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         disable=_opt_list(table, "disable") or (),
         rules=_opt_list(table, "rules") or (),
         components=_components(table.get("components")),
+        secret_names=tuple(
+            dict.fromkeys((*DEFAULT_SECRET_NAMES, *(_opt_list(table, "secret_names") or ())))
+        ),
         source=source,
         **_typing_options(table),
         environments=_opt_list(table, "environments") or (),

@@ -10,7 +10,7 @@ import ast
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pytest_envssot.discovery import Config, match_paths
@@ -28,12 +28,14 @@ from pytest_envssot.model import (
     TemplateVar,
 )
 from pytest_envssot.redact import (
+    SECRET_TYPES,
     has_url_password,
     is_local_default,
     is_placeholder,
     is_secret_name,
     is_secret_type,
 )
+from pytest_envssot.secretscan import looks_real
 
 
 @dataclass(frozen=True)
@@ -174,13 +176,31 @@ class Index:
             return True
         return any(e.value and has_url_password(e.value) for e in entries)
 
+    def secret_reasons(self, name: str) -> list[str]:
+        """Why ``name`` is secret-classified, in words safe to print; empty when it is not."""
+        reasons = []
+        readers = self.fields_reading(name)
+        types = sorted({t for r in readers for t in SECRET_TYPES if t in r.field.annotation})
+        if types:
+            reasons.append(f"a {'/'.join(types)} field reads it")
+        elif self.is_strong_secret(name):
+            reasons.append("its name looks secret")
+        entries = [e for e in self.example_entries() if e.key == name]
+        if any(e.vault for e in entries):
+            reasons.append("[VAULT] in .env.example")
+        if self.rendered(name):
+            reasons.append("a template renders it from Vault")
+        if any(e.value and has_url_password(e.value) for e in entries):
+            reasons.append("its value carries a URL password")
+        return reasons
+
     def is_strong_secret(self, name: str) -> bool:
         """Secret by its type or its name: its values are scrubbed from every output text."""
         readers = self.fields_reading(name)
         if any(is_secret_type(r.field.annotation) for r in readers):
             return True
         # A secret-like name holding a number or a flag (ACCESS_TOKEN_EXPIRE_MINUTES) is no secret.
-        return is_secret_name(name) and not any(
+        return is_secret_name(name, self.config.secret_names) and not any(
             _NON_SECRET_TYPE.match(r.field.annotation) for r in readers
         )
 
@@ -196,7 +216,7 @@ class Index:
                 values.add(entry.value)
         for ref in self.fields:
             if ref.field.default and self.is_strong_secret(ref.primary):
-                values.add(literal_text(ref.field.default) or ref.field.default)
+                values.add(default_text(ref.field.default))
         for var in self.template_vars():
             if var.fallback and self.is_strong_secret(var.name):
                 values.add(literal_text(var.fallback) or var.fallback)
@@ -204,7 +224,22 @@ class Index:
         public = {self.contract.project} | {
             part for f in self._layer_paths() for part in re.split(r"[/.]", f) if part
         }
-        return {v for v in values if not (is_placeholder(v) or is_local_default(v) or v in public)}
+        values = {
+            v for v in values if not (is_placeholder(v) or is_local_default(v) or v in public)
+        }
+        # Whatever its name, a value that looks like a real credential is never shown either.
+        return values | {v for v in self._all_values() if looks_real(v)}
+
+    def _all_values(self) -> Iterator[str]:
+        for entry in self.example_entries():
+            if entry.value:
+                yield entry.value
+        for ref in self.fields:
+            if ref.field.default:
+                yield default_text(ref.field.default)
+        for var in self.template_vars():
+            if var.fallback:
+                yield literal_text(var.fallback) or var.fallback
 
     def _layer_paths(self) -> list[str]:
         contract = self.contract
@@ -215,6 +250,26 @@ class Index:
 _NON_SECRET_TYPE = re.compile(
     r"^(?:int|float|bool|Literal\[.*\]|PositiveInt|NonNegativeInt|timedelta)$"
 )
+
+
+_SECRET_WRAPPER = re.compile(r"^\s*(?:[\w.]+\.)?Secret(?:Str|Bytes)\((?P<inner>.*)\)\s*$", re.S)
+
+
+def literal_default(source: str) -> str | None:
+    """The env text a literal default stands for, unwrapping ``SecretStr("...")``; None when the
+    default is no literal (a call, a name: nothing hard-coded we can see)."""
+    wrapped = _SECRET_WRAPPER.match(source)
+    if wrapped is not None:
+        source = wrapped["inner"].strip()
+        if not source:
+            return ""
+    return literal_text(source)
+
+
+def default_text(source: str) -> str:
+    """:func:`literal_default`, or the source itself when it is no literal."""
+    text = literal_default(source)
+    return source if text is None else text
 
 
 def literal_text(source: str) -> str | None:
@@ -229,6 +284,8 @@ def literal_text(source: str) -> str | None:
         return ""
     if isinstance(value, str):
         return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, (list, tuple, dict, set)):

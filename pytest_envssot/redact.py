@@ -73,6 +73,7 @@ def mask_url_passwords(text: str) -> str:
 
 
 def is_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
+    """``name`` matches a secret-name pattern (fnmatch, case-insensitive)."""
     upper = name.upper()
     return any(fnmatch.fnmatchcase(upper, p.upper()) for p in patterns)
 
@@ -91,7 +92,13 @@ def show(value: str | None, secret: bool) -> str:
 
 
 class Redactor:
-    """Last line of defence: scrubs every known secret value out of a text before output."""
+    """Last line of defence: scrubs secrets out of any text before it is output.
+
+    Three passes: every known secret value (longest first), every known token shape
+    (``ghp_…``, ``AKIA…``, JWTs, private key headers: whatever their source), and the
+    password of every URL. Apply it to any text: ``redactor(text)`` or ``redactor.scrub(text)``;
+    ``redactor.with_values(more)`` adds values found later (e.g. generated examples).
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         values = {s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}
@@ -101,7 +108,35 @@ class Redactor:
             re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
         )
 
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(self._values)
+
+    def with_values(self, secrets: Iterable[str]) -> Redactor:
+        """A redactor that also scrubs ``secrets``."""
+        return Redactor((*self._values, *secrets))
+
     def scrub(self, text: str) -> str:
+        from pytest_envssot.secretscan import token_spans  # secretscan imports this module
+
         if self._pattern is not None:
             text = self._pattern.sub(lambda m: mask(m.group(0)), text)
+        spans = token_spans(text)
+        if spans:
+            text = _replace_spans(text, spans)
         return mask_url_passwords(text)
+
+    __call__ = scrub
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """Mask each span (overlapping spans merged) from the end so offsets stay valid."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + mask(text[start:end]) + text[end:]
+    return text

@@ -14,6 +14,10 @@ from pytest_envssot.redact import Redactor, has_url_password, is_secret_name, ma
 CANARY = "CANARYx9Qz7Lw2Rk5Tp3"
 DSN_CANARY = "CANARYdsnPw8Hs4Mm"
 FALLBACK_CANARY = "CANARYfallbackYy6Nn1"
+# Token-shaped canaries, so the hygiene rules fail right next to them.
+TOKEN_CANARY = "sk-or-v1-CANARY7d3f9a1c5e8b2d4f6a0c9e7b5d3f1a8c6e4b2d0f9a7c5e3b1d8f6a4c2e0"
+ROOT_CANARY = "hvs.CANARYroot4Lq9VwT4zYb7NcJ5pHs3"
+ENVFILE_CANARY = "CANARYenvfileGx81kqZ"
 ENV = ".env.example"
 CONFIG = "apps/backend/src/config.py"
 APP_TMPL = "repo/finance_report/finance_report/10.app/secrets.ctmpl"
@@ -77,14 +81,39 @@ def canary_repo(sample_pytester: pytest.Pytester, edit: object) -> pytest.Pytest
     tmpl.write_text(
         tmpl.read_text().replace(
             "\n{{ end }}\n",
-            f'\nWEBHOOK_TOKEN={{{{ with .Data.data.WEBHOOK_TOKEN }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}"{FALLBACK_CANARY}"{{{{ end }}}}\n{{{{ end }}}}\n',
+            f'\nWEBHOOK_TOKEN={{{{ with .Data.data.WEBHOOK_TOKEN }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}"{FALLBACK_CANARY}"{{{{ end }}}}\n'
+            # Raw, under another key: template-quoting and template-key-matches-var fail here.
+            f'HOOK_TOKEN={{{{ with .Data.data.HOOK }}}}{{{{ . }}}}{{{{ else }}}}"{FALLBACK_CANARY}"{{{{ end }}}}\n{{{{ end }}}}\n',
         )
     )
+    # Hygiene rules: a token in .env.example (no-secret-in-example), the root token in the
+    # example and as a settings default (infra-var-not-in-app, no-secret-default), a tracked
+    # .env (env-file-ignored: git is asked, the file is never read).
+    do(root, ENV, "OPENROUTER_API_KEY=\n", f"OPENROUTER_API_KEY={TOKEN_CANARY}\n")  # type: ignore[operator]
+    do(root, ENV, "BASE_CURRENCY=SGD\n", f"BASE_CURRENCY=SGD\nVAULT_ROOT_TOKEN={ROOT_CANARY}\n")  # type: ignore[operator]
+    do(root, CONFIG, "    # Auth\n", f'    # Auth\n    vault_root_token: str = "{ROOT_CANARY}"\n')  # type: ignore[operator]
+    (root / ".env").write_text(f"SECRET_KEY={ENVFILE_CANARY}\nOPENROUTER_API_KEY={TOKEN_CANARY}\n")
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-f", ".env"], cwd=root, check=True)
     return sample_pytester
 
 
+CANARIES = (CANARY, DSN_CANARY, FALLBACK_CANARY, TOKEN_CANARY, ROOT_CANARY, ENVFILE_CANARY)
+HYGIENE_FAILURES = (
+    "no-secret-in-example[OPENROUTER_API_KEY]",
+    "no-secret-in-example[VAULT_ROOT_TOKEN]",
+    "no-secret-default[API_TOKEN]",
+    "no-secret-default[VAULT_ROOT_TOKEN]",
+    "infra-var-not-in-app[VAULT_ROOT_TOKEN]",
+    "template-quoting[HOOK_TOKEN]",
+    "template-key-matches-var[HOOK_TOKEN]",
+    "env-file-ignored[.env]",
+)
+
+
 def _assert_clean(text: str) -> None:
-    for canary in (CANARY, DSN_CANARY, FALLBACK_CANARY, "CANARY"):
+    for canary in (*CANARIES, "CANARY"):
         assert canary not in text
 
 
@@ -100,6 +129,8 @@ def test_pytest_output_never_shows_a_canary(canary_repo: pytest.Pytester, tb: st
         "unique-env-name[S3_SECRET_KEY]" in out and "template-var-has-field[WEBHOOK_TOKEN]" in out
     )
     assert "postgresql://app:***" in out
+    for item in HYGIENE_FAILURES:
+        assert item in out
     _assert_clean(out)
     _assert_clean((canary_repo.path / "report.xml").read_text())
 
@@ -121,10 +152,15 @@ def test_cli_output_never_shows_a_canary(canary_repo: pytest.Pytester, args: lis
     _assert_clean(proc.stdout + proc.stderr)
     if "json" in args:
         json.loads(proc.stdout)
+    if args in (["check"], ["check", "--format", "json"]):
+        for item in HYGIENE_FAILURES:
+            rule, variable = item[:-1].split("[", 1)
+            assert rule in proc.stdout and variable in proc.stdout
 
 
 def test_the_canary_repo_really_holds_the_canaries(canary_repo: pytest.Pytester) -> None:
     """Guard against a vacuous pass: the planted values are there to leak."""
-    text = "".join(p.read_text() for p in Path(canary_repo.path).rglob("*") if p.is_file())
-    for canary in (CANARY, DSN_CANARY, FALLBACK_CANARY):
+    files = [p for p in Path(canary_repo.path).rglob("*") if p.is_file() and ".git" not in p.parts]
+    text = "".join(p.read_text() for p in files)
+    for canary in CANARIES:
         assert canary in text

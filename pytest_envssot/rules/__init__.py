@@ -5,8 +5,14 @@ from __future__ import annotations
 from pytest_envssot.rules import (
     compose,
     coverage,
+    debug,
+    frontend,
+    git,
+    infra,
     layers,
     markers,
+    secrets,
+    templates,
     types_roundtrip,
     types_values,
     uniqueness,
@@ -21,6 +27,13 @@ ALL_RULES: tuple[Rule, ...] = (
     *types_values.RULES,
     *types_roundtrip.RULES,
     *compose.RULES,
+    # hygiene: secrets and deployment (issue 5)
+    *secrets.RULES,
+    *infra.RULES,
+    *templates.RULES,
+    *frontend.RULES,
+    *git.RULES,
+    *debug.RULES,
 )
 RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
 

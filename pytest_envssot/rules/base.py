@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class RuleExample:
     files: Mapping[str, str]
     variable: str  # the item the example is about (a variable, or "" for file-level rules)
+    git: bool = False  # run `git init` + `git add -A` in it first (rules that ask git)
 
 
 @dataclass(frozen=True)

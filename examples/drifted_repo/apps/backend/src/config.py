@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     )
 
     # Application
-    debug: bool = Field(default=False, description="Never true in prod")
+    debug: bool = Field(default=True, description="Never true in prod")
     base_currency: str = Field(
         default="SGD",
         min_length=3,

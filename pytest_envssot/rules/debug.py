@@ -1,0 +1,82 @@
+"""``debug-off``: a debug flag defaults to false; it is switched on where wanted, never by default."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import FieldRef, Index, literal_default
+from pytest_envssot.model import Layer
+from pytest_envssot.rules._text import field_line
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+
+_DEBUG_NAME = re.compile(r"(?i)(?:^|_)debug(?:_|$)")
+_BOOL = re.compile(r"^(?:bool|StrictBool|Optional\[bool\]|bool\s*\|\s*None|None\s*\|\s*bool)$")
+
+
+def is_debug_flag(ref: FieldRef) -> bool:
+    names = [ref.field.name, *(n.name for n in ref.names)]
+    annotation = ref.field.annotation.replace("pydantic.", "").replace("typing.", "")
+    return any(_DEBUG_NAME.search(n) for n in names) and bool(_BOOL.match(annotation.strip()))
+
+
+def debug_off(index: Index) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for ref in index.distinct_fields():
+        if ref.primary in seen or not is_debug_flag(ref):
+            continue
+        seen.add(ref.primary)
+        fld, at = ref.field, ref.field.location
+        default = literal_default(fld.default) if fld.default is not None else None
+        if default != "true":
+            yield Finding("debug-off", ref.primary, Outcome.PASSED, at)
+            continue
+        yield Finding(
+            "debug-off",
+            ref.primary,
+            Outcome.FAILED,
+            at,
+            lines=(
+                field_line(index, ref),
+                f"{ref.owner.cls.name}.{fld.name} defaults to true. A debug flag that defaults to true is on wherever nobody sets it: production "
+                "too, the day Vault or Dokploy forgets it (stack traces, debug endpoints, verbose "
+                "logs with values in them).",
+                f"Default it to False; turn it on locally with {ref.primary}=true in your .env:",
+            ),
+            fix=(f"{fld.name}: {fld.annotation} = False",),
+        )
+
+
+RULES = (
+    Rule(
+        "debug-off",
+        Layer.SETTINGS,
+        "a debug flag defaults to true",
+        debug_off,
+        valid=(
+            RuleExample(
+                mini_repo(
+                    "class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"
+                ),
+                "DEBUG",
+            ),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo(
+                    "class Settings(BaseSettings):\n    debug: bool = True\n", "DEBUG=false\n"
+                ),
+                "DEBUG",
+            ),
+            RuleExample(
+                mini_repo(
+                    "class Settings(BaseSettings):\n"
+                    '    sql_debug: bool = Field(default=True, validation_alias="APP_SQL_DEBUG")\n',
+                    "APP_SQL_DEBUG=false\n",
+                ),
+                "APP_SQL_DEBUG",
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,164 @@
+"""``next-public-baked``: Next.js freezes ``NEXT_PUBLIC_*`` into the bundle at build time.
+
+Each ``NEXT_PUBLIC_*`` var the repository names (in ``.env.example``, a settings field, a
+Dockerfile) needs ``ARG`` and then ``ENV`` in the stage of every frontend Dockerfile that runs
+the build (``npm run build``, ``next build``...), before that ``RUN``. A runtime value never
+reaches the browser. The backend may read the same var through a ``validation_alias``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import Index
+from pytest_envssot.model import DockerFile, DockerInstruction, Layer, Location
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+
+PREFIX = "NEXT_PUBLIC_"
+_BUILD = re.compile(r"\b(?:next\s+build|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build)\b")
+
+
+@dataclass(frozen=True)
+class _Build:
+    """The stage of one Dockerfile that runs the frontend build, up to that RUN."""
+
+    dockerfile: DockerFile
+    run: DockerInstruction
+    stage: tuple[DockerInstruction, ...]  # from the stage's FROM up to (not including) the RUN
+
+    def first(self, kind: str, name: str) -> DockerInstruction | None:
+        return next((i for i in self.stage if i.kind == kind and name in i.names), None)
+
+
+def frontend_builds(index: Index) -> list[_Build]:
+    builds = []
+    for docker in index.dockerfiles():
+        stage_start = 0
+        for number, ins in enumerate(docker.instructions):
+            if ins.kind == "FROM":
+                stage_start = number
+            elif ins.kind == "RUN" and _BUILD.search(ins.text):
+                stage = docker.instructions[stage_start:number]
+                builds.append(_Build(docker, ins, stage))
+                break
+    return builds
+
+
+def _public_vars(index: Index) -> dict[str, Location]:
+    """Every NEXT_PUBLIC_* name, where its item hangs: .env.example, else a Dockerfile, else
+    the field that reads it."""
+    found: dict[str, Location] = {}
+    for entry in index.example_entries():
+        if entry.key.startswith(PREFIX):
+            found.setdefault(entry.key, entry.location)
+    for docker in index.dockerfiles():
+        for ins in docker.instructions:
+            for name in ins.names:
+                if ins.kind in ("ARG", "ENV") and name.startswith(PREFIX):
+                    found.setdefault(name, ins.location)
+    for ref in index.distinct_fields():
+        for env in ref.names:
+            if env.name.upper().startswith(PREFIX):
+                found.setdefault(env.name.upper(), ref.field.location)
+    return found
+
+
+def _problem(build: _Build, name: str) -> str | None:
+    arg, env = build.first("ARG", name), build.first("ENV", name)
+    where = f"{build.run.location} (RUN {build.run.text.strip()})"
+    if arg is None and env is None:
+        return f"the build stage before {where} has neither ARG {name} nor ENV {name}"
+    if arg is None:
+        return (
+            f"the build stage before {where} has ENV {name} but no ARG: it cannot be set per build"
+        )
+    if env is None:
+        return f"the build stage before {where} has ARG {name} but no ENV {name}"
+    if env.location.line < arg.location.line:
+        return (
+            f"ENV {name} ({env.location}) comes before ARG {name} ({arg.location}): "
+            f"${{{name}}} expands to empty there"
+        )
+    return None
+
+
+def next_public_baked(index: Index) -> Iterator[Finding]:
+    names = _public_vars(index)
+    if not names:
+        return
+    builds = frontend_builds(index)
+    for name, at in names.items():
+        rule = "next-public-baked"
+        if not builds:
+            yield Finding(
+                rule,
+                name,
+                Outcome.SKIPPED,
+                at,
+                lines=("no Dockerfile runs a Next.js build (npm run build, next build...)",),
+            )
+            continue
+        problems = [(b, p) for b in builds if (p := _problem(b, name)) is not None]
+        if not problems:
+            yield Finding(rule, name, Outcome.PASSED, at)
+            continue
+        build, _ = problems[0]
+        yield Finding(
+            rule,
+            name,
+            Outcome.FAILED,
+            at,
+            lines=(
+                *(f"{b.dockerfile.path}: {p}" for b, p in problems),
+                "Next.js inlines NEXT_PUBLIC_* into the static bundle while it builds; a value "
+                "set only when the container runs never reaches the browser.",
+                f"Declare it in the build stage before {build.run.location}:",
+            ),
+            fix=(f'ARG {name}=""', f"ENV {name}=${{{name}}}"),
+        )
+
+
+_FIELD = 'class Settings(BaseSettings):\n    app_url: str = Field(default="", validation_alias="NEXT_PUBLIC_APP_URL")\n'
+_GOOD = (
+    'FROM node:20 AS build\nARG NEXT_PUBLIC_APP_URL=""\nENV NEXT_PUBLIC_APP_URL=${NEXT_PUBLIC_APP_URL}\n'
+    'RUN npm ci\nRUN npm run build\nFROM node:20\nCMD ["npm", "start"]\n'
+)
+
+RULES = (
+    Rule(
+        "next-public-baked",
+        Layer.EXAMPLE,
+        "a NEXT_PUBLIC_* var has no ARG + ENV before the build step of a Dockerfile",
+        next_public_baked,
+        valid=(
+            RuleExample(
+                mini_repo(_FIELD, "NEXT_PUBLIC_APP_URL=\n", extra={"web/Dockerfile": _GOOD}),
+                "NEXT_PUBLIC_APP_URL",
+            ),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo(
+                    _FIELD,
+                    "NEXT_PUBLIC_APP_URL=\n",
+                    extra={"web/Dockerfile": _GOOD.replace("ENV NEXT_PUBLIC_APP_URL", "ENV OTHER")},
+                ),
+                "NEXT_PUBLIC_APP_URL",
+            ),
+            RuleExample(
+                mini_repo(
+                    _FIELD,
+                    "NEXT_PUBLIC_APP_URL=\n",
+                    extra={
+                        "web/Dockerfile": "FROM node:20\nRUN npm run build\n"
+                        'ARG NEXT_PUBLIC_APP_URL=""\nENV NEXT_PUBLIC_APP_URL=${NEXT_PUBLIC_APP_URL}\n'
+                    },
+                ),
+                "NEXT_PUBLIC_APP_URL",
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,129 @@
+"""``infra-var-not-in-app``: deployment credentials stay out of the app's layers.
+
+Infra variables (``[tool.envssot] infra``; by default ``VAULT_ROOT_TOKEN``, ``VAULT_ADDR``,
+``VAULT_APP_TOKEN``, ``DOKPLOY_*``, ``VPS_HOST``) belong to direnv / CI secrets / Dokploy, never
+to a settings field, a template line or ``.env.example``. ``VAULT_ROOT_TOKEN`` is the strongest
+form: write access to every path of every environment.
+
+One item per variable per app layer that names it (passed ones too).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import Index
+from pytest_envssot.model import Layer, Location
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+
+ROOT_TOKEN = "VAULT_ROOT_TOKEN"
+
+
+def infra_pattern(name: str, patterns: tuple[str, ...]) -> str | None:
+    """The infra pattern ``name`` matches (env names compare case-insensitively here)."""
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(name.upper(), pattern.upper()):
+            return pattern
+    return None
+
+
+def _appearances(index: Index) -> Iterator[tuple[str, Location, str]]:
+    """(variable, where, what to remove) for every variable each app layer names, once per file."""
+    seen: set[tuple[str, str]] = set()
+
+    def first(name: str, path: str) -> bool:
+        key = (name.upper(), path)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for ref in index.distinct_fields():
+        for env_name in [n.name for n in ref.names] or [ref.primary]:
+            if first(env_name, ref.field.location.path):
+                field = f"the field {ref.owner.cls.name}.{ref.field.name}"
+                yield env_name, ref.field.location, field
+    for var in index.template_vars():
+        if first(var.name, var.location.path):
+            yield var.name, var.location, "the template line (and the key from the Vault path)"
+    for entry in index.example_entries():
+        if first(entry.key, entry.location.path):
+            yield entry.key, entry.location, "the line (document it in .envrc / the ops runbook)"
+    yield from _compose_environment(index)
+
+
+def _compose_environment(index: Index) -> Iterator[tuple[str, Location, str]]:
+    """Hook for compose files: each service's ``environment:`` / ``env_file`` keys.
+
+    No compose reader exists yet. When one does, yield ``(name, location, "the key from
+    service <s>'s environment")`` here and every compose service is checked like any app
+    layer: ``VAULT_ROOT_TOKEN`` in a service's environment is the strongest failure.
+    """
+    del index
+    return iter(())
+
+
+def infra_var_not_in_app(index: Index) -> Iterator[Finding]:
+    patterns = index.config.infra
+    for name, at, what in _appearances(index):
+        pattern = infra_pattern(name, patterns)
+        if pattern is None:
+            yield Finding("infra-var-not-in-app", name, Outcome.PASSED, at)
+            continue
+        why: tuple[str, ...]
+        if name.upper() == ROOT_TOKEN:
+            why = (
+                f"{name} is Vault's root token: write access to every path of every environment. "
+                "In an app container one compromised dependency owns every secret you have.",
+                "Apps read their secrets through Vault Agent with a per-service, read-only token "
+                "(VAULT_APP_TOKEN, set in Dokploy); the root token lives in 1Password for admin "
+                "tasks only. Rotate it if it ever reached an app.",
+            )
+        else:
+            why = (
+                f"{name} is an infra variable ([tool.envssot] infra matches {pattern}): it belongs "
+                "to deployment tooling (direnv .envrc, CI secrets, Dokploy), not to the app's "
+                "configuration.",
+            )
+        yield Finding(
+            "infra-var-not-in-app",
+            name,
+            Outcome.FAILED,
+            at,
+            lines=(
+                f"{at} names {name}",
+                *why,
+                f"Remove {what}. If the app really needs it, take it out of [tool.envssot] infra.",
+            ),
+        )
+
+
+_FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n'
+
+RULES = (
+    Rule(
+        "infra-var-not-in-app",
+        Layer.SETTINGS,
+        "an infra var (VAULT_ROOT_TOKEN, DOKPLOY_*...) appears in app config or a template",
+        infra_var_not_in_app,
+        valid=(RuleExample(mini_repo(_FIELD, "REDIS_URL=\n"), "REDIS_URL"),),
+        invalid=(
+            RuleExample(
+                mini_repo(
+                    _FIELD + "    vault_root_token: str = ''\n",
+                    "REDIS_URL=\nVAULT_ROOT_TOKEN=\n",
+                ),
+                "VAULT_ROOT_TOKEN",
+            ),
+            RuleExample(
+                mini_repo(
+                    _FIELD, "REDIS_URL=\n", tmpl_line("REDIS_URL") + tmpl_line("DOKPLOY_URL")
+                ),
+                "DOKPLOY_URL",
+            ),
+            RuleExample(mini_repo(_FIELD, "REDIS_URL=\nVPS_HOST=1.2.3.4\n"), "VPS_HOST"),
+        ),
+    ),
+)

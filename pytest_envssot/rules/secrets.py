@@ -1,0 +1,196 @@
+"""No real credential in the repository: ``no-secret-in-example`` and ``no-secret-default``.
+
+A variable is secret-classified when any layer says so (:meth:`Index.secret_reasons`), or when
+its value has the shape of a known token. Allowed everywhere: empty values, placeholders,
+local-development credentials (:func:`secretscan.allowance`). Values are shown masked only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.index import FieldRef, Index, literal_default
+from pytest_envssot.model import ExampleEntry, Layer
+from pytest_envssot.redact import mask
+from pytest_envssot.rules._text import field_line
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.secretscan import Suspicion, allowance, scan, token_shape
+
+_LEAKED = (
+    "The repository is not a vault: anyone with read access (and its history) has that value. "
+    "If it was ever real, rotate it."
+)
+
+
+def _example_value(entry: ExampleEntry) -> str | None:
+    """The value, also of a commented-out ``# KEY=value`` line: a comment leaks just as well."""
+    if entry.value is not None or not entry.commented_out:
+        return entry.value
+    _, _, rest = entry.raw.partition("=")
+    return rest.strip().strip("'\"") or None
+
+
+def _why(index: Index, name: str, value: str) -> list[str]:
+    reasons = index.secret_reasons(name)
+    if not reasons and token_shape(value):
+        reasons = ["its value has the shape of a token"]
+    return reasons
+
+
+# --------------------------------------------------------------------------- no-secret-in-example
+
+
+def no_secret_in_example(index: Index) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for entry in index.example_entries():
+        if entry.key in seen:
+            continue
+        seen.add(entry.key)
+        rule, at = "no-secret-in-example", entry.location
+        value = _example_value(entry)
+        suspicion = scan(value) if value else None
+        reasons = _why(index, entry.key, value) if value and suspicion else []
+        if suspicion is None or not reasons:
+            yield Finding(rule, entry.key, Outcome.PASSED, at)
+            continue
+        yield Finding(
+            rule,
+            entry.key,
+            Outcome.FAILED,
+            at,
+            lines=(
+                f"{at} sets {entry.key} to {mask(value or '')}: {suspicion.reason}",
+                f"{entry.key} is secret-classified ({'; '.join(reasons)}).",
+                _LEAKED,
+                "Keep the real value in Vault and your untracked .env; in .env.example leave it "
+                "empty or a placeholder:",
+            ),
+            fix=(f"{'# ' if entry.commented_out else ''}{entry.key}=",),
+        )
+
+
+# --------------------------------------------------------------------------- no-secret-default
+
+
+def _default_problem(index: Index, ref: FieldRef) -> tuple[str, list[str]] | None:
+    """(what is wrong, why the field is secret) or None when the default is fine."""
+    if ref.field.default is None:
+        return None
+    value = literal_default(ref.field.default)
+    if value is None or (allowance(value) is not None and token_shape(value) is None):
+        return None  # not a literal (nothing hard-coded we can see), or an allowed value
+    reasons = _why(index, ref.primary, value)
+    if not reasons:
+        return None
+    suspicion: Suspicion | None = scan(value)
+    if suspicion is not None:
+        return f"hard-coded, and {suspicion.reason}", reasons
+    if index.is_strong_secret(ref.primary):
+        # By type or name it is a credential: any hard-coded value is one, real-looking or not.
+        return "a hard-coded credential (neither empty, a placeholder nor a local default)", reasons
+    return None  # Vault-managed only (an endpoint, a bucket): a plain local default is fine
+
+
+def no_secret_default(index: Index) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for ref in index.distinct_fields():
+        if ref.primary in seen:
+            continue
+        seen.add(ref.primary)
+        rule, at = "no-secret-default", ref.field.location
+        problem = _default_problem(index, ref)
+        if problem is None:
+            yield Finding(rule, ref.primary, Outcome.PASSED, at)
+            continue
+        what, reasons = problem
+        fld = ref.field
+        yield Finding(
+            rule,
+            ref.primary,
+            Outcome.FAILED,
+            at,
+            lines=(
+                field_line(index, ref),
+                f"{ref.primary} is secret-classified ({'; '.join(reasons)}); its default is {what}.",
+                "A default ships with the code and keeps working wherever Vault or .env forgets "
+                f"the key, production included. {_LEAKED}",
+                "Drop the default (the value comes from Vault, locally from .env), or default "
+                "to empty:",
+            ),
+            fix=(f'{fld.name}: {fld.annotation} = Field(validation_alias="{ref.primary}")',),
+        )
+
+
+# --------------------------------------------------------------------------- the catalogue entries
+
+# A GitHub-token-shaped value made for these examples only.
+_TOKEN = "ghp_" + "R8mXk2Lq9VwT4zYb7NcJ5pHs3FdG6aE1uQ0o"
+_KEY_FIELD = (
+    'class Settings(BaseSettings):\n    api_key: SecretStr = Field(validation_alias="API_KEY")\n'
+)
+_SECRET_IMPORT = "from pydantic import SecretStr\n"
+
+RULES = (
+    Rule(
+        "no-secret-in-example",
+        Layer.EXAMPLE,
+        "a secret-classified var carries a real-looking value",
+        no_secret_in_example,
+        valid=(
+            RuleExample(mini_repo(_SECRET_IMPORT + _KEY_FIELD, "API_KEY=changeme\n"), "API_KEY"),
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    database_url: str = ""\n',
+                    "DATABASE_URL=postgresql://postgres:postgres@localhost:5432/app\n",
+                ),
+                "DATABASE_URL",
+            ),
+        ),
+        invalid=(
+            RuleExample(mini_repo(_SECRET_IMPORT + _KEY_FIELD, f"API_KEY={_TOKEN}\n"), "API_KEY"),
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    database_url: str = ""\n',
+                    "# [VAULT]\nDATABASE_URL=postgresql://app:Xq7-pW2z@db.prod.internal:5432/app\n",
+                    tmpl_line("DATABASE_URL"),
+                ),
+                "DATABASE_URL",
+            ),
+        ),
+    ),
+    Rule(
+        "no-secret-default",
+        Layer.SETTINGS,
+        "a secret-classified field has a hard-coded non-empty default",
+        no_secret_default,
+        valid=(
+            RuleExample(mini_repo(_SECRET_IMPORT + _KEY_FIELD, "API_KEY=\n"), "API_KEY"),
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    api_key: str = ""\n'
+                    '    database_url: str = "postgresql://postgres:postgres@localhost/app"\n',
+                    "API_KEY=\nDATABASE_URL=\n",
+                ),
+                "DATABASE_URL",
+            ),
+        ),
+        invalid=(
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    webhook_secret: str = "hunter2-but-longer"\n',
+                    "WEBHOOK_SECRET=\n",
+                ),
+                "WEBHOOK_SECRET",
+            ),
+            RuleExample(
+                mini_repo(
+                    _SECRET_IMPORT + "class Settings(BaseSettings):\n"
+                    f'    api_key: SecretStr = SecretStr("{_TOKEN}")\n',
+                    "API_KEY=\n",
+                ),
+                "API_KEY",
+            ),
+        ),
+    ),
+)

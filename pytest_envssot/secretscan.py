@@ -1,0 +1,226 @@
+"""Does a value look like a real credential? A detect-secrets-like scanner, written for env values.
+
+Two signals, as detect-secrets uses them:
+
+* **entropy**: maximal runs of base64 characters (letters, digits, ``+/-_=``) above 4.5 bits of
+  Shannon entropy per character, and runs of hex digits above 3.0 bits (all-digit runs lose
+  ``1.2 / log2(len)``, because numbers are rarely secrets). Entropy is measured over the
+  charset's alphabet, so a run needs at least 23 (base64) or 9 (hex) distinct characters to pass
+  the limit: words, slugs and model names stay well below it.
+* **known token shapes**: ``sk-…``, ``sk-or-…``, ``ghp_…``/``github_pat_…``, ``AKIA…``,
+  ``xoxb-…``, JWTs ``eyJ….eyJ…``, Vault ``hvs.…``, ``-----BEGIN … PRIVATE KEY-----`` and a few more.
+
+Allowed whatever they look like: empty values, obvious placeholders (:func:`redact.is_placeholder`),
+the credentials every local docker-compose uses (``postgres``/``minioadmin``...), and URLs whose
+password is only good on a loopback host (``postgresql://postgres:postgres@localhost:5432/app``).
+
+Nothing here returns or formats the value itself: a :class:`Suspicion` describes *why* a value
+looks real in words that are safe to print.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+import string
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+from pytest_envssot.redact import is_local_default, is_placeholder
+
+BASE64_CHARSET = string.ascii_letters + string.digits + "+/" + "-_" + "="
+HEX_CHARSET = string.hexdigits
+BASE64_LIMIT = 4.5  # detect-secrets' Base64HighEntropyString default
+HEX_LIMIT = 3.0  # detect-secrets' HexHighEntropyString default
+
+_BASE64_RUN = re.compile(f"[{re.escape(BASE64_CHARSET)}]+")
+_HEX_RUN = re.compile(f"[{re.escape(HEX_CHARSET)}]+")
+
+# (description safe to print, pattern with a `body` group: the random part after any prefix)
+TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("an OpenRouter key (sk-or-…)", r"\bsk-or-(?:v\d+-)?(?P<body>[A-Za-z0-9]{32,})"),
+        ("an Anthropic key (sk-ant-…)", r"\bsk-ant-(?:[a-z0-9]+-)?(?P<body>[A-Za-z0-9_\-]{32,})"),
+        ("an OpenAI-style key (sk-…)", r"\bsk-(?:proj-|svcacct-|admin-)?(?P<body>[A-Za-z0-9_\-]{20,})"),
+        ("a Stripe key (sk_live_/rk_live_…)", r"\b[rsp]k_(?:live|test)_(?P<body>[A-Za-z0-9]{16,})"),
+        ("a GitHub token (ghp_/gho_/ghu_/ghs_/ghr_…)", r"\bgh[pousr]_(?P<body>[A-Za-z0-9]{36,})"),
+        ("a GitHub fine-grained token (github_pat_…)", r"\bgithub_pat_(?P<body>[A-Za-z0-9_]{22,})"),
+        ("a GitLab token (glpat-…)", r"\bglpat-(?P<body>[A-Za-z0-9_\-]{20,})"),
+        ("an AWS access key id (AKIA…)", r"\b(?:AKIA|ASIA|ABIA|ACCA)(?P<body>[A-Z0-9]{16})\b"),
+        ("a Google API key (AIza…)", r"\bAIza(?P<body>[0-9A-Za-z_\-]{35})"),
+        ("a Slack token (xoxb-/xoxp-…)", r"\bxox[abposr]-(?P<body>[A-Za-z0-9\-]{10,})"),
+        ("a Slack webhook URL", r"hooks\.slack\.com/services/(?P<body>[A-Za-z0-9/]{20,})"),
+        ("a SendGrid key (SG.…)", r"\bSG\.(?P<body>[\w\-]{16,}\.[\w\-]{16,})"),
+        ("a Vault token (hvs./hvb./hvr.…)", r"\bhv[sbr]\.(?P<body>[A-Za-z0-9_\-]{24,})"),
+        ("a JSON Web Token (eyJ….eyJ….…)", r"\beyJ[A-Za-z0-9_\-]+=*\.eyJ(?P<body>[A-Za-z0-9_\-]+=*\.[A-Za-z0-9_\-+/=]*)"),
+        ("a private key (-----BEGIN … PRIVATE KEY-----)", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>)"),
+        ("a PuTTY private key", r"PuTTY-User-Key-File-\d(?P<body>)"),
+    )
+)  # fmt: skip
+# A shape filled with one or two characters (`sk-xxxxxxxx…`, `ghp_000…`) is a placeholder.
+_MIN_BODY_DISTINCT = 5
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+@dataclass(frozen=True, slots=True)
+class Suspicion:
+    """Why a value looks real; ``reason`` never contains the value or any part of it."""
+
+    kind: str  # "token" | "entropy" | "url-password"
+    reason: str
+
+
+def shannon_entropy(data: str, charset: str) -> float:
+    """Bits per character of ``data``, counting only characters of ``charset`` (as detect-secrets)."""
+    if not data:
+        return 0.0
+    entropy = 0.0
+    length = len(data)
+    for ch in set(data):
+        if ch in charset:
+            p = data.count(ch) / length
+            entropy -= p * math.log2(p)
+    return entropy
+
+
+def hex_entropy(data: str) -> float:
+    """Hex entropy, lowered for all-digit runs: long numbers are ids and ports, rarely secrets."""
+    entropy = shannon_entropy(data, HEX_CHARSET)
+    if len(data) > 1 and data.isdigit():
+        entropy -= 1.2 / math.log2(len(data))
+    return entropy
+
+
+def _placeholder_body(body: str) -> bool:
+    """``sk-xxxxxxxx…``, ``ghp_000…`` (few distinct characters) or ``sk-learn-model-registry-…``
+    (no digit: words, not random base62) are no tokens. Headers (empty body) always count."""
+    if not body:
+        return False
+    return len(set(body) - set("-_.=/")) < _MIN_BODY_DISTINCT or not any(c.isdigit() for c in body)
+
+
+def token_shape(value: str) -> str | None:
+    """The description of the first known token shape in ``value``, or None."""
+    for name, pattern in TOKEN_SHAPES:
+        for match in pattern.finditer(value):
+            if _placeholder_body(match.group("body")):
+                continue
+            return name
+    return None
+
+
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*-----|\Z)", re.S
+)
+
+
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """Where known token shapes occur in ``text`` (for scrubbing any output).
+
+    A private key spans from its BEGIN line to its END line (or the end of the text).
+    """
+    spans = [(m.start(), m.end()) for m in _KEY_BLOCK.finditer(text)]
+    for _, pattern in TOKEN_SHAPES:
+        for match in pattern.finditer(text):
+            if _placeholder_body(match.group("body")):
+                continue
+            if match.end() > match.start():
+                spans.append((match.start(), match.end()))
+    return spans
+
+
+def high_entropy(value: str) -> str | None:
+    """A description of the first run that passes detect-secrets' entropy limits, or None."""
+    for run in _BASE64_RUN.findall(value):
+        entropy = shannon_entropy(run, BASE64_CHARSET)
+        if entropy > BASE64_LIMIT:
+            return (
+                f"a random-looking base64 string ({len(run)} characters, entropy "
+                f"{entropy:.2f} > {BASE64_LIMIT})"
+            )
+    for run in _HEX_RUN.findall(value):
+        entropy = hex_entropy(run)
+        if entropy > HEX_LIMIT:
+            return (
+                f"a random-looking hex string ({len(run)} characters, entropy "
+                f"{entropy:.2f} > {HEX_LIMIT})"
+            )
+    return None
+
+
+def is_loopback(host: str | None) -> bool:
+    """``localhost``, ``*.localhost`` (RFC 6761), 127.0.0.0/8, ``::1``, and 0.0.0.0 (binds locally)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower().rstrip(".")
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _split_url(value: str) -> SplitResult | None:
+    if "://" not in value:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return None
+    return parts if parts.scheme and parts.netloc else None
+
+
+def allowance(value: str | None) -> str | None:
+    """Why ``value`` is safe to keep in a repository whatever its name, or None.
+
+    Empty, an obvious placeholder, a well-known local-development credential, or a URL whose
+    only credential is a placeholder, a local default, or good on a loopback host only.
+    """
+    if value is None or not value.strip():
+        return "empty"
+    if is_placeholder(value):
+        return "a placeholder"
+    if is_local_default(value):
+        return "a well-known local-development default"
+    url = _split_url(value)
+    if url is not None and url.password is not None:
+        password = url.password
+        if is_loopback(url.hostname):
+            return "local-development credentials on a loopback host"
+        if is_placeholder(password) or is_local_default(password):
+            return "a URL whose password is a placeholder or a local default"
+    return None
+
+
+def scan(value: str | None) -> Suspicion | None:
+    """Does ``value`` look like a real credential? None when it is allowed or looks harmless."""
+    allowed = allowance(value)
+    if value is None or allowed in ("empty", "a placeholder"):
+        return None
+    shape = token_shape(value)  # a token is real even as the password of a local URL
+    if shape is not None:
+        return Suspicion("token", f"it has the shape of {shape}")
+    if allowed is not None:
+        return None
+    url = _split_url(value)
+    if url is not None and url.password is not None:
+        return Suspicion(
+            "url-password", f"it is a URL with a password for the non-local host {url.hostname}"
+        )
+    if url is not None:
+        # Scheme and host are public; a token hides in a path segment, the query or fragment.
+        value = " ".join((*url.path.split("/"), url.query, url.fragment))
+    entropy = high_entropy(value)
+    if entropy is not None:
+        return Suspicion("entropy", f"it is {entropy}")
+    return None
+
+
+def looks_real(value: str | None) -> bool:
+    return scan(value) is not None
