@@ -30,3 +30,19 @@ def domain_error(domain: str) -> str | None:
     if domain not in DOMAINS:
         return f"unknown domain {domain!r} (known: {', '.join(DOMAINS)}, or regex:PATTERN)"
     return None
+
+
+def domain_accepts(domain: str | None, value: str) -> bool:
+    """Whether ``value`` belongs to ``domain`` (None and ``any`` hold every string).
+
+    The ``url`` domain is built part by part, so no single hazard is claimed to belong to it.
+    """
+    if domain is None or domain == "any":
+        return True
+    pattern = domain[6:] if domain.startswith("regex:") else DOMAINS.get(domain, "")
+    if not pattern:
+        return False
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return False

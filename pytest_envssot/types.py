@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_envssot.model import SettingsClass, SettingsField
 from pytest_envssot.readers.settings import module_name
@@ -299,7 +299,7 @@ def _check_buildable(tp: object) -> None:
     from pydantic import TypeAdapter
 
     try:
-        TypeAdapter(tp)
+        TypeAdapter(cast(Any, tp))  # newer pydantic types the argument as a TypeForm
     except Exception as exc:
         raise _Fail(f"pydantic cannot validate this type ({type(exc).__name__})") from None
 

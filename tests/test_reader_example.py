@@ -121,7 +121,8 @@ def test_sample_header_does_not_attach_to_first_entry() -> None:
         ("KEY=a#b", "a#b", ""),  # no blank before '#': part of the value
         ("KEY=a #b #c", "a", "b #c"),
         ("KEY=", "", ""),
-        ("KEY= # note", "# note", ""),  # dotenv skips blanks after '=', so '#' starts the value
+        # python-dotenv 1.2.2 keeps '# note' as the value, 1.2.4 reads it as a comment: follow it.
+        ("KEY= # note", "<dotenv>", "<dotenv>"),
         ("KEY='single # not a comment'", "single # not a comment", ""),
         ("KEY='single' # note", "single", "note"),
         ('KEY="double # not a comment"', "double # not a comment", ""),
@@ -139,6 +140,9 @@ def test_quoting_matches_dotenv(tmp_path: Path, line: str, value: str, comment: 
 
     path = write(tmp_path, line + "\n")
     entry = only(read_example(path, ".env.example"))
+    if value == "<dotenv>":
+        value = dotenv_values(path)["KEY"] or ""
+        comment = "" if value else "note"
     assert (entry.key, entry.value, entry.comment) == ("KEY", value, comment)
     assert dotenv_values(path) == {"KEY": value}
     assert entry.raw == line

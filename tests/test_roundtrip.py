@@ -55,20 +55,11 @@ def test_str_var_breaks_under_pydantic_settings(sample_repo: Path, edit: Edit) -
     assert "[tool.envssot.domains] OTEL_EXPORTER_OTLP_ENDPOINT" in text
 
 
-def test_both_pydantic_settings_breakages_are_reachable(tmp_path: Path) -> None:
-    """Seeds differ in which breakage shrinks first; both kinds turn up with the default budget."""
-    root = _mini(tmp_path)
-    causes = set()
-    for seed in range(8):
-        text = _roundtrip(root, "NAME", seed=seed).render()
-        causes.add(
-            "interpolation"
-            if "expands ${...}" in text
-            else "escape"
-            if "Go escapes" in text
-            else text
-        )
-    assert causes == {"interpolation", "escape"}
+def test_both_pydantic_settings_breakages_are_reported(tmp_path: Path) -> None:
+    # Whatever hypothesis draws, the known hazards are probed first: one run names both causes.
+    text = _roundtrip(_mini(tmp_path), "NAME").render()
+    assert "python-dotenv expands ${...}" in text
+    assert "Go escapes" in text
 
 
 def test_escape_breakage_names_esc_or_nbsp(tmp_path: Path) -> None:

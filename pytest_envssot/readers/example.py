@@ -31,7 +31,6 @@ _EXPORT = re.compile(r"export[^\S\r\n]+")
 _KEY_PREFIX = re.compile(r"[^\S\r\n]*(?:export[^\S\r\n]+)?(?:'[^']+'|[^=#\s]+)[^\S\r\n]*")
 _EQUALS = re.compile(r"=[^\S\r\n]*")
 # dotenv ends an unquoted value at the first blank followed by '#'.
-_UNQUOTED_COMMENT = re.compile(r"\s+#(.*)")
 # A commented-out binding must look like an env name right after '#': `# KEY=...`.
 _COMMENTED_BINDING = re.compile(r"#[^\S\r\n]*((?:export[^\S\r\n]+)?[A-Z_][A-Z0-9_]*=.*)", re.S)
 
@@ -110,7 +109,7 @@ def _add_entry(
 ) -> None:
     """Record one binding; ``body`` is the statement without its leading '#', if commented out."""
     body = stmt if body is None else body
-    comment = "\n".join(c for c in [*state.pending, _inline_comment(body)] if c).strip()
+    comment = "\n".join(c for c in [*state.pending, _inline_comment(body, value)] if c).strip()
     state.entries.append(
         ExampleEntry(
             key=key,
@@ -168,7 +167,7 @@ def _value_part(stmt: str) -> str:
     return rest[equals.end() :] if equals else ""
 
 
-def _inline_comment(stmt: str) -> str:
+def _inline_comment(stmt: str, parsed: str | None = None) -> str:
     """The `# ...` dotenv drops after a value (or after a bare `KEY`)."""
     prefix = _KEY_PREFIX.match(stmt)
     rest = stmt[prefix.end() :] if prefix else stmt
@@ -180,10 +179,21 @@ def _inline_comment(stmt: str) -> str:
         if value[:1] in ("'", '"'):
             tail = _after_quoted(value)
         else:
-            found = _UNQUOTED_COMMENT.search(value)
-            return found.group(1).strip() if found else ""
+            # Whatever dotenv keeps as the value; the rest is the comment (versions differ on
+            # `KEY= # note`: 1.2.2 keeps '# note' as the value, 1.2.4 reads a comment).
+            kept = parsed if parsed is not None else _parse_with_dotenv(value)
+            tail = value[len(kept) :] if kept is not None and value.startswith(kept) else ""
     tail = tail.strip()
     return tail[1:].strip() if tail.startswith("#") else ""
+
+
+def _parse_with_dotenv(value: str) -> str | None:
+    from dotenv.parser import Error, Reader, parse_value
+
+    try:
+        return parse_value(Reader(io.StringIO(value)))
+    except Error:
+        return None
 
 
 def _after_quoted(value: str) -> str:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from pytest_envssot.domains import domain_accepts
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import Layer, TemplateVar
@@ -96,12 +98,52 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
             return False
         return not _same(original, back)
 
+    # Known hazards first: deterministic, whatever hypothesis version or seed draws.
+    hazards = [h for h in _hazard_values() if domain_accepts(domain, h) and broken(h)]
     outcome = _search(index, var, consumer, domain, found, strategy, broken)
+    if hazards:
+        # hypothesis still ran: its shrunk example lands in its database like any failing test.
+        first, rest = hazards[0], hazards[1:] + ([outcome] if isinstance(outcome, str) else [])
+        failure = _failure(
+            index, var, ref, consumer, domain, found, first, line_for(first), "known hazard"
+        )
+        return _with_other_causes(index, var, consumer, domain, failure, first, rest, line_for)
     if isinstance(outcome, Finding):
         return outcome
     if outcome is None:
         return Finding(RULE, var.name, Outcome.PASSED, var.location)
     return _failure(index, var, ref, consumer, domain, found, outcome, line_for(outcome))
+
+
+def _hazard_values() -> list[str]:
+    """The shapes known to break a consumer, alone and inside text, shortest first."""
+    from pytest_envssot.strategies import HAZARDS
+
+    values = {h for h in HAZARDS} | {f"a{h}b" for h in HAZARDS}
+    return sorted(values, key=lambda v: (len(v), v))
+
+
+def _with_other_causes(
+    index: Index,
+    var: TemplateVar,
+    consumer: str,
+    domain: str | None,
+    failure: Finding,
+    first: str,
+    others: list[str],
+    line_for: Callable[[str], str],
+) -> Finding:
+    """Name every distinct reason the var breaks, not just the one the smallest value shows."""
+    seen = {_diagnose(var, consumer, first, line_for(first), domain)[0]}
+    extra: list[str] = []
+    secret = index.is_strong_secret(var.name)
+    for value in others:
+        cause = _diagnose(var, consumer, value, line_for(value), domain)[0]
+        if cause not in seen:
+            seen.add(cause)
+            shown = show(value, True) if secret else show(repr(value), False)
+            extra.append(f"also breaks: {shown}: {cause}")
+    return replace(failure, lines=(*failure.lines, *extra))
 
 
 def _same(original: Checked, back: Checked) -> bool:
@@ -172,6 +214,7 @@ def _failure(
     found: Typed,
     value: str,
     line: str,
+    how: str = "hypothesis, shrunk",
 ) -> Finding:
     secret = index.is_strong_secret(var.name)
     shown = show(value, True) if secret else show(repr(value), False)
@@ -190,7 +233,7 @@ def _failure(
         lines=(
             template_line(var),
             f"{type_words(ref)}; values drawn from {drawn}",
-            f"smallest breaking value (hypothesis, shrunk): {shown}",
+            f"smallest breaking value ({how}): {shown}",
             f"rendered by Vault Agent and read back by {consumer}, it {result}",
             f"why: {cause}",
             *fix,
