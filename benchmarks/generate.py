@@ -257,6 +257,7 @@ class {cls}BaseSettings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # an empty template fallback keeps the default
         extra="ignore",
     )
 
@@ -347,14 +348,31 @@ def _dockerfile(docker: list[Var]) -> str:
     )
 
 
-def _pyproject(external: list[Var]) -> str:
+# What Vault really holds for a rendered non-secret variable, by kind (``[tool.envssot.domains]``);
+# secrets get ``default_secret_domain``. Without them the round-trip rules draw every string.
+DOMAINS = {
+    "url": "url",
+    "str": "regex:[a-z0-9][a-z0-9.-]{0,62}",
+    "int": "regex:[1-9][0-9]{0,5}",
+    "float": "regex:[0-9]{1,4}\\.[0-9]{1,2}",
+    "bool": "regex:true|false",
+    "literal": "regex:DEBUG|INFO|WARNING|ERROR",
+    "list": 'regex:\\[("https?://[a-z0-9.:-]+"(,"https?://[a-z0-9.:-]+")*)?\\]',
+}
+
+
+def _pyproject(external: list[Var], rendered: list[Var]) -> str:
     text = f'[project]\nname = "{PROJECT}"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+    text += "\n[tool.envssot]\n# Keys are rotated with secrets.token_urlsafe.\n"
+    text += 'default_secret_domain = "token_urlsafe"\n'
     if external:
         names = ", ".join(f'"{v.name}"' for v in external)
         text += (
-            "\n[tool.envssot]\n# The postgres container reads these from its own Vault path.\n"
-            f"external = [{names}]\n"
+            f"# The postgres container reads these from its own Vault path.\nexternal = [{names}]\n"
         )
+    domains = [f"{v.name} = {json.dumps(DOMAINS[v.kind])}" for v in rendered if v.kind in DOMAINS]
+    if domains:
+        text += "\n[tool.envssot.domains]\n" + "\n".join(domains) + "\n"
     return text
 
 
@@ -370,13 +388,15 @@ def generate_repo(
     if services < 1 or templates < 1:
         raise ValueError("services and templates must be at least 1")
     svcs, external, docker = _plan(n_vars, services, seed)
-    _write(root / "pyproject.toml", _pyproject(external))
+
     _write(root / ".gitignore", ".env\n__pycache__/\nnode_modules/\n.next/\n")
     for svc in svcs:
         src = root / "apps" / svc.name / "src" / svc.name
         _write(src / "__init__.py", "")
         _write(src / "config.py", _settings_file(svc))
-    rendered = [v.name for svc in svcs for v in (*svc.vars, *svc.nested) if v.rendered]
+    rendered_vars = [v for svc in svcs for v in (*svc.vars, *svc.nested) if v.rendered]
+    _write(root / "pyproject.toml", _pyproject(external, rendered_vars))
+    rendered = [v.name for v in rendered_vars]
     base = root / "repo" / PROJECT / PROJECT
     for k in range(templates):
         component = COMPONENTS[k] if k < len(COMPONENTS) else f"app{k + 1}"
