@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             root = Path(tmp) / f"repo{n}"
             generate_repo(root, n)
-            if not results:  # warm-up: first imports (libcst, dotenv) are not reader time
+            if not results:  # warm-up: first imports (dotenv) are not reader time
                 time_layers(root, 1)
             results[n] = time_layers(root, args.repeat)
             print(f"measured {n} variables", flush=True)

@@ -577,3 +577,96 @@ def test_resolved_settings_is_frozen() -> None:
     assert isinstance(resolved, ResolvedSettings)
     with pytest.raises(AttributeError):
         resolved.fields = ()  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- text and names as written
+
+
+def test_source_text_keeps_parentheses_comments_and_relative_indentation() -> None:
+    cls = only_class(
+        """
+        from pydantic import Field
+        from pydantic_settings import BaseSettings
+
+        class S(BaseSettings):
+            a: (int) = (5)
+            b: str = Field(
+                ( "x" ),
+                pattern=(r"^[a-z]+"  # letters (only)
+                    r"$"),
+                examples=["é",
+                    "ü"],
+            )
+            c: list[str] = Field(default_factory=( list ))
+        """
+    )
+    a, b, c = cls.fields
+    assert (a.annotation, a.default) == ("(int)", "(5)")
+    assert b.default == '( "x" )'
+    assert dict(b.constraints) == {
+        "pattern": '(r"^[a-z]+"  # letters (only)\n        r"$")',  # less the block's indent
+        "examples": '["é",\n        "ü"]',
+    }
+    assert c.default_factory == "( list )"
+
+
+def test_windows_line_ends_and_tabs() -> None:
+    source = (
+        "from pydantic import Field\r\nfrom pydantic_settings import BaseSettings\r\n"
+        'class S(BaseSettings):\r\n\tx: str = Field(\r\n\t\t"d", description=("one"\r\n\t\t" two"))\r\n'
+    )
+    (field,) = parse(source).classes[0].fields
+    assert (field.default, field.description, field.location.line) == ('"d"', "one two", 4)
+
+
+def test_names_follow_python_scopes() -> None:
+    file = parse(
+        """
+        from datetime import date
+        try:
+            from pydantic_settings import BaseSettings
+        except ImportError:  # pydantic 1
+            from pydantic import BaseSettings
+        from .base import Shared
+        from pydantic_settings import BaseSettings as Later
+
+        class S(BaseSettings):
+            when: date
+            model_config = {"env_prefix": PREFIX}
+
+            class Config:
+                case_sensitive = True
+
+        class Sub(Shared):
+            x: int = 1
+
+        class Early(Later):
+            y: int = 1
+
+        PREFIX = "APP_"
+        """,
+        "pkg/settings.py",
+    )
+    s, sub, early = file.classes
+    assert s.is_settings  # either import counts
+    assert s.fields[0].nested_model is None  # datetime.date is no model
+    assert s.config == (("env_prefix", "APP_"), ("case_sensitive", True))
+    assert sub.bases == ("pkg.base.Shared",) and not sub.is_settings
+    assert early.is_settings
+
+
+def test_text_and_lines_with_non_ascii_source() -> None:
+    cls = only_class(
+        """
+        from pydantic import Field
+        from pydantic_settings import BaseSettings
+        NAMES = "ÄÖÜ"
+
+        class S(BaseSettings):
+            größe: str = Field("日本", alias=NAMES, description="€ (euro)")
+            weiter: int = 1
+        """
+    )
+    first, second = cls.fields
+    assert (first.default, first.alias, first.description) == ('"日本"', "ÄÖÜ", "€ (euro)")
+    assert (first.location.line, second.location.line) == (7, 8)
