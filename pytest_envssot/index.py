@@ -12,9 +12,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pytest_envssot.discovery import Config, match_paths
-from pytest_envssot.envnames import EnvName, env_names
+from pytest_envssot.envnames import EnvName, all_env_names
 from pytest_envssot.inheritance import ResolvedSettings, models, resolve
 from pytest_envssot.model import (
     Contract,
@@ -37,8 +38,10 @@ from pytest_envssot.redact import (
 )
 from pytest_envssot.secretscan import looks_real
 
+_T = TypeVar("_T")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)  # identity: hashing the owner's whole field tuple is O(n)
 class FieldRef:
     """A field as one settings class reads it (inherited fields appear once per class)."""
 
@@ -64,6 +67,7 @@ class Index:
     _sensitive: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
     _folded: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
     cache: dict[object, object] = field(default_factory=dict)  # per-run memo for rule helpers
+    _strong: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def build(cls, contract: Contract, config: Config) -> Index:
@@ -71,15 +75,46 @@ class Index:
         lookup = models(parsed)
         resolved = resolve(parsed)
         refs = tuple(
-            FieldRef(owner, fld, env_names(owner, fld, lookup))
+            FieldRef(owner, fld, names)
             for owner in resolved
-            for fld in owner.fields
+            for fld, names in all_env_names(owner, lookup)  # one naming state per class: linear
         )
         index = cls(contract=contract, config=config, settings=resolved, fields=refs)
         for ref in refs:
             for name in ref.names:
                 (index._sensitive if name.case_sensitive else index._folded)[name.key].append(ref)
+        index._index_other_layers()
         return index
+
+    def _index_other_layers(self) -> None:
+        """Name -> places maps, so every lookup a rule makes per variable is O(1)."""
+        example = self.example
+        self._entries = () if example is None or example.error else example.entries
+        self._entries_exact: dict[str, list[ExampleEntry]] = defaultdict(list)
+        self._entries_folded: dict[str, list[ExampleEntry]] = defaultdict(list)
+        for entry in self._entries:
+            self._entries_exact[entry.key].append(entry)
+            self._entries_folded[entry.key.lower()].append(entry)
+        self._vars = [v for t in self.templates() for v in t.vars]
+        self._vars_exact: dict[str, list[TemplateVar]] = defaultdict(list)
+        self._vars_folded: dict[str, list[TemplateVar]] = defaultdict(list)
+        for var in self._vars:
+            self._vars_exact[var.name].append(var)
+            self._vars_folded[var.name.lower()].append(var)
+        self._args: dict[str, list[DockerFile]] = defaultdict(list)
+        for docker in self.dockerfiles():
+            for arg in docker.args:
+                self._args[arg].append(docker)
+
+    def _by_names(
+        self, ref: FieldRef, exact: dict[str, list[_T]], folded: dict[str, list[_T]]
+    ) -> list[_T]:
+        found: list[_T] = []
+        for name in ref.names:
+            found.extend(
+                exact.get(name.name, ()) if name.case_sensitive else folded.get(name.key, ())
+            )
+        return list(dict.fromkeys(found))
 
     # ------------------------------------------------------------------ fields
 
@@ -108,34 +143,33 @@ class Index:
         return self.contract.examples[0] if self.contract.examples else None
 
     def example_entries(self, include_commented: bool = True) -> list[ExampleEntry]:
-        file = self.example
-        if file is None or file.error is not None:
-            return []
-        return [e for e in file.entries if include_commented or not e.commented_out]
+        return [e for e in self._entries if include_commented or not e.commented_out]
+
+    def example_entries_named(self, key: str) -> list[ExampleEntry]:
+        return list(self._entries_exact.get(key, ()))
 
     def example_entry_for(self, ref: FieldRef) -> ExampleEntry | None:
-        for entry in self.example_entries():
-            if ref.reads(entry.key):
-                return entry
-        return None
+        """The first line of .env.example that sets one of the field's env names."""
+        found = self._by_names(ref, self._entries_exact, self._entries_folded)
+        return min(found, key=lambda e: e.location.line) if found else None
 
     def templates(self) -> list[TemplateFile]:
         return [t for t in self.contract.templates if t.error is None]
 
     def template_vars(self) -> list[TemplateVar]:
-        return [v for t in self.templates() for v in t.vars]
+        return list(self._vars)
 
     def rendered(self, name: str) -> list[TemplateVar]:
-        return [v for v in self.template_vars() if v.name == name]
+        return list(self._vars_exact.get(name, ()))
 
     def rendered_for(self, ref: FieldRef) -> list[TemplateVar]:
-        return [v for v in self.template_vars() if ref.reads(v.name)]
+        return self._by_names(ref, self._vars_exact, self._vars_folded)
 
     def dockerfiles(self) -> list[DockerFile]:
         return [d for d in self.contract.dockerfiles if d.error is None]
 
     def docker_args(self, name: str) -> list[DockerFile]:
-        return [d for d in self.dockerfiles() if name in d.args]
+        return list(self._args.get(name, ()))
 
     def is_external(self, name: str) -> bool:
         return name in self.contract.external
@@ -171,7 +205,7 @@ class Index:
         """
         if self.is_strong_secret(name):
             return True
-        entries = [e for e in self.example_entries() if e.key == name]
+        entries = self._entries_exact.get(name, [])
         if any(e.vault for e in entries) or self.rendered(name):
             return True
         return any(e.value and has_url_password(e.value) for e in entries)
@@ -185,7 +219,7 @@ class Index:
             reasons.append(f"a {'/'.join(types)} field reads it")
         elif self.is_strong_secret(name):
             reasons.append("its name looks secret")
-        entries = [e for e in self.example_entries() if e.key == name]
+        entries = self._entries_exact.get(name, [])
         if any(e.vault for e in entries):
             reasons.append("[VAULT] in .env.example")
         if self.rendered(name):
@@ -196,6 +230,12 @@ class Index:
 
     def is_strong_secret(self, name: str) -> bool:
         """Secret by its type or its name: its values are scrubbed from every output text."""
+        memo = self._strong.get(name)
+        if memo is None:
+            memo = self._strong[name] = self._strong_secret(name)
+        return memo
+
+    def _strong_secret(self, name: str) -> bool:
         readers = self.fields_reading(name)
         if any(is_secret_type(r.field.annotation) for r in readers):
             return True

@@ -9,6 +9,10 @@ from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.inheritance import models
 from pytest_envssot.types import ResolvedType, SettingsProbe, TypeResolver, Unresolved
 
+_PROBE_CONFIG = frozenset(
+    {"env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums"}
+)
+
 
 @dataclass(frozen=True)
 class Typed:
@@ -32,6 +36,15 @@ def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
     found = index.cache.get(key)
     if isinstance(found, (Typed, Unresolved)):
         return found
+    # Fields of the same shape share one probe: building a pydantic class per field dominates.
+    fld = ref.field
+    config = tuple((k, repr(v)) for k, v in ref.owner.config if k in _PROBE_CONFIG)
+    shape = ("types-shape", fld.location.path, fld.annotation, fld.constraints,
+             fld.validator_modes, fld.nested_model, config)  # fmt: skip
+    found = index.cache.get(shape)
+    if isinstance(found, (Typed, Unresolved)):
+        index.cache[key] = found
+        return found
     resolved = resolver(index).resolve(ref.field)
     result: Typed | Unresolved
     if isinstance(resolved, Unresolved):
@@ -43,7 +56,7 @@ def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
             result = Unresolved(
                 f"pydantic cannot build a settings class for it ({type(exc).__name__})"
             )
-    index.cache[key] = result
+    index.cache[key] = index.cache[shape] = result
     return result
 
 

@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding, Outcome
-from pytest_envssot.index import FieldRef, Index
+from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
 from pytest_envssot.rules._text import (
     example_lines,
@@ -75,32 +75,26 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
 # --------------------------------------------------------------------------- field-documented
 
 
-def _insert_line(index: Index, ref: FieldRef, order: list[FieldRef]) -> int:
-    """Where the missing line belongs: after the entry of the nearest documented earlier field."""
-    example = index.example
-    last = max((e.location.line for e in index.example_entries()), default=0)
-    position = order.index(ref)
-    for earlier in reversed(order[:position]):
-        entry = index.example_entry_for(earlier)
-        if entry is not None:
-            return entry.location.line + 1
-    return last + 1 if example is not None else 0
-
-
 def field_documented(index: Index) -> Iterator[Finding]:
     example_path = index.config.env_example
-    order = index.distinct_fields()
+    # A missing line belongs after the entry of the nearest documented earlier field (one pass).
+    end = max((e.location.line for e in index.example_entries()), default=0)
+    after: int | None = None
+    broken = index.unreadable(Layer.EXAMPLE)
     seen: set[str] = set()
-    for ref in order:
+    for ref in index.distinct_fields():
+        entry = index.example_entry_for(ref)
+        if entry is not None:
+            after = entry.location.line + 1
         if ref.primary in seen:
             continue
         seen.add(ref.primary)
-        entry = index.example_entry_for(ref)
         if entry is not None:
             yield Finding("field-documented", ref.primary, Outcome.PASSED, entry.location)
             continue
-        where = Location(example_path, _insert_line(index, ref, order))
-        if broken := index.unreadable(Layer.EXAMPLE):
+        line = after if after is not None else (end + 1 if index.example is not None else 0)
+        where = Location(example_path, line)
+        if broken:
             yield unreadable_skip("field-documented", ref.primary, where, broken)
             continue
         yield Finding(
