@@ -72,8 +72,10 @@ def select_rules(
     return tuple(r for r in chosen if r.name not in off)
 
 
-def run_rules(index: Index, rules: Sequence[Rule]) -> tuple[Finding, ...]:
-    return tuple(finding for rule in rules for finding in rule.check(index))
+def run_rules(index: Index, rules: Sequence[Rule], defer: bool = False) -> tuple[Finding, ...]:
+    """Every finding; with ``defer`` the expensive ones keep their check for the item to run."""
+    findings = (finding for rule in rules for finding in rule.check(index))
+    return tuple(findings if defer else (f.resolve() for f in findings))
 
 
 def check(
@@ -81,11 +83,15 @@ def check(
     overrides: dict[str, object] | None = None,
     only: Iterable[str] = (),
     disable: Iterable[str] = (),
+    defer: bool = False,
 ) -> Report:
-    """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config."""
+    """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config.
+
+    ``defer`` (the pytest face) leaves expensive checks pending until their item runs.
+    """
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
     index = Index.build(read_contract(config, layers), config)
-    findings = run_rules(index, rules)
+    findings = run_rules(index, rules, defer)
     return Report(config, layers, index, findings, Redactor(index.secret_values()))

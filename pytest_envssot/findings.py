@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import Enum
 
 from pytest_envssot.model import Location
@@ -28,6 +29,13 @@ class Finding:
     location: Location
     lines: tuple[str, ...] = ()
     fix: tuple[str, ...] = ()
+    # An expensive check (the hypothesis round trip) runs when its item runs, so pytest-xdist
+    # workers share the work instead of each doing all of it at collection.
+    pending: Callable[[], Finding] | None = field(default=None, compare=False, repr=False)
+
+    def resolve(self) -> Finding:
+        """The finding with its outcome known (runs a pending check)."""
+        return self.pending() if self.pending is not None else self
 
     @property
     def name(self) -> str:

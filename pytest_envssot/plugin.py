@@ -96,7 +96,9 @@ def pytest_configure(config: pytest.Config) -> None:
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
     try:
-        report = check(_repo_root(config), _overrides(config), only=rules, disable=disable)
+        report = check(
+            _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
+        )
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
@@ -202,6 +204,7 @@ class RuleItem(pytest.Item):
     def runtest(self) -> None:
         from pytest_envssot.findings import Outcome
 
+        self.finding = self.finding.resolve()
         if self.finding.outcome is Outcome.FAILED:
             raise ContractFailure(self.config.stash[_REPORT].redactor.scrub(self.finding.render()))
         if self.finding.outcome is Outcome.SKIPPED:

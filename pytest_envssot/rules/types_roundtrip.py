@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pytest_envssot.domains import domain_accepts
@@ -52,7 +53,13 @@ def template_roundtrip(index: Index) -> Iterator[Finding]:
             seen.add(var.name)
             refs = index.fields_reading(var.name, scope)
             if refs:
-                yield _roundtrip(index, var, refs[0], consumer)
+                yield Finding(
+                    RULE,
+                    var.name,
+                    Outcome.SKIPPED,
+                    var.location,
+                    pending=partial(_roundtrip, index, var, refs[0], consumer),
+                )
 
 
 def _skip(var: TemplateVar, reason: str) -> Finding:
