@@ -164,3 +164,42 @@ def test_the_canary_repo_really_holds_the_canaries(canary_repo: pytest.Pytester)
     text = "".join(p.read_text() for p in files)
     for canary in CANARIES:
         assert canary in text
+
+
+HYPOTHESIS_CANARY = "CANARYhypoQq4Ww9"
+
+
+def test_hypothesis_breaking_value_of_a_secret_is_never_shown_or_stored(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The only value the declared domain allows is the canary, and it breaks the round trip
+    (python-dotenv expands its ${A}): hypothesis' falsifying example must appear nowhere."""
+    from pytest_envssot.rules.types_roundtrip import _example
+
+    monkeypatch.delenv("CI", raising=False)  # hypothesis keeps a database outside CI
+    # The regex spells the canary with classes, so the config itself does not contain it.
+    spelled = "".join(f"[{ch}]" for ch in HYPOTHESIS_CANARY)
+    domain = f'[tool.envssot.domains]\nAPI_SECRET = "regex:{spelled}[$][{{]A[}}]"\n'
+    for rel, text in _example("SecretStr", 'SecretStr("")', "API_SECRET", domain).items():
+        path = pytester.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    # An explicit example database in the repo, so "stored nowhere" is checked, not assumed.
+    pytester.makeconftest(
+        "from hypothesis import settings\n"
+        "from hypothesis.database import DirectoryBasedExampleDatabase\n"
+        "settings.register_profile('db', database=DirectoryBasedExampleDatabase('hypodb'))\n"
+        "settings.load_profile('db')\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--envssot", "-vv", "-l", "--tb=long", "-rA", "--junitxml=report.xml",
+        "-k", "template-roundtrip",
+    )  # fmt: skip
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == 1 and "template-roundtrip[API_SECRET]" in out
+    assert "python-dotenv expands ${...}" in out
+    assert HYPOTHESIS_CANARY not in out
+    written = b"".join(p.read_bytes() for p in pytester.path.rglob("*") if p.is_file())
+    assert HYPOTHESIS_CANARY.encode() not in written
+    # Hypothesis' database encodes draws, so grep alone proves little: nothing is stored at all.
+    assert not [p for p in (pytester.path / "hypodb").rglob("*") if p.is_file()]
