@@ -21,8 +21,8 @@ class Settings(BaseSettings):
     DEBUG: never true in production.
     """
 
-    # .env also carries compose and frontend variables (POSTGRES_*, NEXT_PUBLIC_API_URL).
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # .env also carries compose and frontend variables; empty (the templates' fallback) = default.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     SUPPORTED_CURRENCIES: ClassVar[tuple[str, ...]] = ("SGD", "USD", "EUR", "CNY")
 
