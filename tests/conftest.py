@@ -44,3 +44,29 @@ def edit() -> Callable[[Path, str, str, str], None]:
         path.write_text(text.replace(old, new), encoding="utf-8")
 
     return _edit
+
+
+def build_go_helper(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build tests/go/<name> once (stdlib only: offline, private caches); skip without Go."""
+    import os
+    import subprocess
+
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("Go toolchain not installed (apt-get install golang-go)")
+    tmp = tmp_path_factory.mktemp(name)
+    env = {
+        **os.environ,
+        "GOFLAGS": "-mod=mod",
+        "GOCACHE": str(tmp / "cache"),
+        "GOPATH": str(tmp / "gopath"),
+        "GOPROXY": "off",
+        "GOTOOLCHAIN": "local",
+        "CGO_ENABLED": "0",
+    }
+    binary = tmp / name
+    source = Path(__file__).parent / "go" / name
+    subprocess.run(
+        [go, "build", "-o", str(binary), "."], cwd=source, env=env, check=True, timeout=300
+    )
+    return binary

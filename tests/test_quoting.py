@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import build_go_helper
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -28,31 +28,13 @@ from pytest_envssot.quoting import (
     shell_word,
 )
 
-GO_SOURCE = Path(__file__).parent / "go" / "goquote"
 DATA = Path(__file__).parent.parent / "pytest_envssot" / "data" / "go_isprint.txt"
 GoQuote = Callable[[list[bytes]], list[str]]
 
 
 @pytest.fixture(scope="session")
 def go_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("Go toolchain not installed (apt-get install golang-go)")
-    tmp = tmp_path_factory.mktemp("goquote")
-    env = {
-        **os.environ,
-        "GOFLAGS": "-mod=mod",
-        "GOCACHE": str(tmp / "cache"),
-        "GOPATH": str(tmp / "gopath"),
-        "GOPROXY": "off",
-        "GOTOOLCHAIN": "local",
-        "CGO_ENABLED": "0",
-    }
-    binary = tmp / "goquote"
-    subprocess.run(
-        [go, "build", "-o", str(binary), "."], cwd=GO_SOURCE, env=env, check=True, timeout=300
-    )
-    return binary
+    return build_go_helper("goquote", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,13 @@ template both sides must agree on whether it parses, and on the references.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import build_go_helper
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +27,6 @@ from pytest_envssot.readers.template import (
 
 pytestmark = pytest.mark.needs_go
 
-GO_SOURCE = Path(__file__).parent / "go" / "tmplkeys"
 SAMPLES = Path(__file__).parent.parent / "examples/sample_repo/repo/finance_report/finance_report"
 
 GoScan = Callable[[list[str]], list[dict[str, Any]]]
@@ -37,23 +35,7 @@ GoScan = Callable[[list[str]], list[dict[str, Any]]]
 @pytest.fixture(scope="session")
 def go_scan(tmp_path_factory: pytest.TempPathFactory) -> GoScan:
     """Build tmplkeys once (stdlib only: offline, private caches) and return a runner."""
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("Go toolchain not installed (apt-get install golang-go)")
-    tmp = tmp_path_factory.mktemp("tmplkeys")
-    env = {
-        **os.environ,
-        "GOFLAGS": "-mod=mod",
-        "GOCACHE": str(tmp / "cache"),
-        "GOPATH": str(tmp / "gopath"),
-        "GOPROXY": "off",
-        "GOTOOLCHAIN": "local",
-        "CGO_ENABLED": "0",
-    }
-    binary = tmp / "tmplkeys"
-    subprocess.run(
-        [go, "build", "-o", str(binary), "."], cwd=GO_SOURCE, env=env, check=True, timeout=300
-    )
+    binary = build_go_helper("tmplkeys", tmp_path_factory)
 
     def scan(texts: list[str]) -> list[dict[str, Any]]:
         done = subprocess.run(
