@@ -70,3 +70,10 @@ def build_go_helper(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path
         [go, "build", "-o", str(binary), "."], cwd=source, env=env, check=True, timeout=300
     )
     return binary
+
+
+def failed_ids(result: pytest.RunResult) -> list[str]:
+    """Node ids of the FAILED lines of a pytester run's short summary (run with -rf)."""
+    import re
+
+    return sorted(re.findall(r"^FAILED (\S+)", result.stdout.str(), re.MULTILINE))

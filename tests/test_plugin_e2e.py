@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import failed_ids
 
 from pytest_envssot.engine import check
 
@@ -19,10 +20,6 @@ CONTRACT_RULES = (
 )
 ONLY = f"--envssot-rules={CONTRACT_RULES}"  # keeps counts about these rules as others are added
 SAMPLE_ITEMS = 135  # items of CONTRACT_RULES on the sample
-
-
-def _failed_ids(result: pytest.RunResult) -> list[str]:
-    return sorted(re.findall(r"^FAILED (\S+)", result.stdout.str(), re.MULTILINE))
 
 
 def test_sample_repo_passes_every_item(sample_pytester: pytest.Pytester) -> None:
@@ -118,7 +115,7 @@ def test_one_edit_fails_exactly_one_item(
 ) -> None:
     edit(sample_pytester.path, rel, old, new)  # type: ignore[operator]
     result = sample_pytester.runpytest("--envssot", "-rf")
-    assert _failed_ids(result) == [failing]
+    assert failed_ids(result) == [failing]
     out = result.stdout.str()
     for text in expected:
         assert text in out
@@ -130,7 +127,7 @@ def test_reader_error_fails_layer_parses_and_other_layers_still_run(
 ) -> None:
     edit(sample_pytester.path, APP_TMPL, "\n{{ end }}\n", "\n")  # type: ignore[operator]
     result = sample_pytester.runpytest("--envssot", "-rfs")
-    assert _failed_ids(result) == [f"{APP_TMPL}::layer-parses"]
+    assert failed_ids(result) == [f"{APP_TMPL}::layer-parses"]
     out = result.stdout.str()
     assert f"{APP_TMPL}:" in out
     # Items whose evidence lived in the broken template are skipped, not blamed.
@@ -146,7 +143,7 @@ def test_config_syntax_error_names_its_line(sample_pytester: pytest.Pytester, ed
         "class Settings(BaseSettings:",
     )  # type: ignore[operator]
     result = sample_pytester.runpytest("--envssot")
-    assert _failed_ids(result) == [f"{CONFIG}::layer-parses"]
+    assert failed_ids(result) == [f"{CONFIG}::layer-parses"]
     assert re.search(rf"{re.escape(CONFIG)}:\d+: ", result.stdout.str())
     assert "INTERNALERROR" not in result.stdout.str()
 
@@ -271,9 +268,7 @@ def test_xdist_collects_the_same_items_and_outcomes(
     single = sample_pytester.runpytest_subprocess("--envssot", "-p", "no:randomly")
     multi = sample_pytester.runpytest_subprocess("--envssot", "-n", "2")
     assert single.parseoutcomes() == multi.parseoutcomes()
-    assert (
-        _failed_ids(multi) == _failed_ids(single) == [f"{ENV}::example-var-has-field[LEGACY_MODE]"]
-    )
+    assert failed_ids(multi) == failed_ids(single) == [f"{ENV}::example-var-has-field[LEGACY_MODE]"]
 
 
 def test_reportinfo_points_at_the_line(sample_pytester: pytest.Pytester) -> None:
@@ -307,7 +302,7 @@ def test_drifted_repo_fails_exactly_its_drift(pytester: pytest.Pytester) -> None
 
     copy_repo(DRIFTED, pytester.path)
     result = pytester.runpytest("--envssot", ONLY, "-rf")
-    assert _failed_ids(result) == sorted(DRIFTED_FAILURES)
+    assert failed_ids(result) == sorted(DRIFTED_FAILURES)
     result.assert_outcomes(passed=134, failed=8)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import failed_ids
 
 from pytest_envssot.engine import check
 
@@ -29,10 +29,6 @@ def git_sample(sample_pytester: pytest.Pytester) -> pytest.Pytester:
     git(sample_pytester.path, "init", "-q")
     git(sample_pytester.path, "add", "-A")
     return sample_pytester
-
-
-def _failed_ids(result: pytest.RunResult) -> list[str]:
-    return sorted(re.findall(r"^FAILED (\S+)", result.stdout.str(), re.MULTILINE))
 
 
 def test_sample_in_git_passes_every_rule(git_sample: pytest.Pytester) -> None:
@@ -142,7 +138,7 @@ def test_one_edit_fails_exactly_one_hygiene_item(
 ) -> None:
     edit(git_sample.path, rel, old, new)  # type: ignore[operator]
     result = git_sample.runpytest("--envssot", "-rf")
-    assert _failed_ids(result) == [failing]
+    assert failed_ids(result) == [failing]
     out = result.stdout.str()
     for text in expected:
         assert text.rstrip("\n") in out
@@ -155,7 +151,7 @@ def test_tracked_env_file_fails_without_reading_it(git_sample: pytest.Pytester) 
     (git_sample.path / ".env").write_text(f"OPENROUTER_API_KEY={GITHUB_TOKEN}\n")
     git(git_sample.path, "add", "-f", ".env")
     result = git_sample.runpytest("--envssot", "-rf")
-    assert _failed_ids(result) == [".env::env-file-ignored[.env]"]
+    assert failed_ids(result) == [".env::env-file-ignored[.env]"]
     out = result.stdout.str()
     assert "is tracked by git" in out and "git rm --cached .env" in out
     assert GITHUB_TOKEN not in out
@@ -165,7 +161,7 @@ def test_env_file_in_a_subfolder_not_ignored(git_sample: pytest.Pytester) -> Non
     (git_sample.path / "apps/backend/.env.production.local").write_text("X=1\n")
     result = git_sample.runpytest("--envssot", "-rf")
     name = "apps/backend/.env.production.local"
-    assert _failed_ids(result) == [f"{name}::env-file-ignored[{name}]"]
+    assert failed_ids(result) == [f"{name}::env-file-ignored[{name}]"]
     assert "the next `git add .` commits it" in result.stdout.str()
 
 
@@ -176,7 +172,7 @@ def test_env_ignored_only_by_local_excludes_fails(
     with (git_sample.path / ".git/info/exclude").open("a") as exclude:
         exclude.write(".env\n")
     result = git_sample.runpytest("--envssot", "-rf")
-    assert _failed_ids(result) == [".gitignore::env-file-ignored[.env]"]
+    assert failed_ids(result) == [".gitignore::env-file-ignored[.env]"]
     assert "ignored only by .git/info/exclude" in result.stdout.str()
 
 
@@ -184,7 +180,7 @@ def test_docker_env_file_consumer_rejects_the_seeds_quoting(git_sample: pytest.P
     pyproject = git_sample.path / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'consumer = "docker-env-file"\n')
     result = git_sample.runpytest("--envssot", "-rf", "-k", "template-quoting")
-    failed = _failed_ids(result)
+    failed = failed_ids(result)
     assert len(failed) == 15 and all("template-quoting[" in f for f in failed)
     out = result.stdout.str()
     assert "docker --env-file keeps every byte after '='" in out
@@ -195,7 +191,7 @@ def test_configured_secret_names_classify_and_mask(git_sample: pytest.Pytester) 
     pyproject = git_sample.path / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + 'secret_names = ["*_BUCKET"]\n')
     result = git_sample.runpytest("--envssot", "-rf")
-    assert _failed_ids(result) == [f"{CONFIG}::no-secret-default[S3_BUCKET]"]
+    assert failed_ids(result) == [f"{CONFIG}::no-secret-default[S3_BUCKET]"]
     out = result.stdout.str()
     assert "its name looks secret" in out and "a hard-coded credential" in out
     assert "finance-report-local" not in out
@@ -232,5 +228,5 @@ def test_drifted_repo_fails_exactly_its_hygiene_drift(pytester: pytest.Pytester)
 
     copy_repo(DRIFTED, pytester.path)
     result = pytester.runpytest("--envssot", f"--envssot-rules={HYGIENE_RULES}", "-rf")
-    assert _failed_ids(result) == sorted(DRIFTED_HYGIENE_FAILURES)
+    assert failed_ids(result) == sorted(DRIFTED_HYGIENE_FAILURES)
     assert "sk-or-v1-0c4e" not in result.stdout.str()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import failed_ids
 
 from pytest_envssot.engine import check
 from pytest_envssot.findings import Outcome
@@ -16,10 +16,6 @@ CONFIG = "apps/backend/src/config.py"
 APP_TMPL = "repo/finance_report/finance_report/10.app/secrets.ctmpl"
 TYPE_RULES = "example-value-type,default-value-type,template-fallback-type"
 Edit = Callable[[Path, str, str, str], None]
-
-
-def _failed_ids(result: pytest.RunResult) -> list[str]:
-    return sorted(re.findall(r"^FAILED (\S+)", result.stdout.str(), re.MULTILINE))
 
 
 def test_fallback_models_comma_list_for_list_str_fails_with_json_fix(
@@ -40,7 +36,7 @@ def test_fallback_models_comma_list_for_list_str_fails_with_json_fix(
         "FALLBACK_MODELS=a,b\n# X=nvidia",
     )
     result = sample_pytester.runpytest("--envssot", f"--envssot-rules={TYPE_RULES}")
-    assert _failed_ids(result) == [f"{ENV}::example-value-type[FALLBACK_MODELS]"]
+    assert failed_ids(result) == [f"{ENV}::example-value-type[FALLBACK_MODELS]"]
     out = result.stdout.str()
     assert "JSON-decodes" in out
     assert 'FALLBACK_MODELS=["a", "b"]' in out
@@ -69,7 +65,7 @@ def test_before_validator_with_nodecode_is_not_flagged(
         "CORS_ORIGINS=http://a.test,http://b.test",
     )
     result = sample_pytester.runpytest("--envssot", "--envssot-rules=example-value-type")
-    assert _failed_ids(result) == []
+    assert failed_ids(result) == []
     assert "example-value-type[CORS_ORIGINS]" not in result.stdout.str()
     result.assert_outcomes(passed=len(check(root, only=["example-value-type"]).findings))
 
@@ -147,7 +143,7 @@ def test_example_values_of_the_wrong_type_fail(
     )  # fmt: skip
     edit(root, ENV, old, new)
     result = sample_pytester.runpytest("--envssot", f"--envssot-rules={TYPE_RULES}")
-    assert _failed_ids(result) == [item]
+    assert failed_ids(result) == [item]
     for text in expected:
         assert text in result.stdout.str()
 
@@ -162,7 +158,7 @@ def test_default_of_the_wrong_type_fails(sample_pytester: pytest.Pytester, edit:
     )
     edit(root, ENV, "BASE_CURRENCY=SGD\n", "BASE_CURRENCY=SGD\nPORT=80\n")
     result = sample_pytester.runpytest("--envssot", f"--envssot-rules={TYPE_RULES}")
-    assert _failed_ids(result) == [f"{CONFIG}::default-value-type[PORT]"]
+    assert failed_ids(result) == [f"{CONFIG}::default-value-type[PORT]"]
     assert "does not validate defaults" in result.stdout.str()
 
 
