@@ -56,6 +56,7 @@ _ALPHABETS = {
     "ascii_printable": ("".join(map(chr, range(0x20, 0x7F))), 1, 64),
 }
 _UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+_HOST = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 class Unsupported(Exception):
@@ -72,44 +73,121 @@ def _domain_text(domain: str | None, min_size: int, max_size: int | None) -> st.
         low, high = max(low, min_size), high if max_size is None else min(high, max_size)
         return st.text(alphabet, min_size=low, max_size=high)
     pattern = domain[6:] if domain.startswith("regex:") else DOMAINS[domain]
-    simple = _simple_class(pattern)
-    if simple is not None:
-        alphabet, low, high = simple
-        if max(low, min_size) <= (high if max_size is None else min(high, max_size)):
-            return st.text(
-                alphabet,
-                min_size=max(low, min_size),
-                max_size=high if max_size is None else min(high, max_size),
-            )
-    drawn = st.from_regex(pattern, fullmatch=True)
+    fast = _sequence_text(pattern)
+    drawn = fast if fast is not None else st.from_regex(pattern, fullmatch=True)
+    if not min_size and max_size is None:
+        return drawn
     return drawn.filter(lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size))
 
 
-_CLASS_REPEAT = re.compile(r"\[((?:[^\]\\^]|\\.)(?:[^\]\\]|\\.)*)\]\{(\d+)(?:,(\d+))?\}")
+_SPECIAL = set(".^$*+?{}[]|()\\")
+_REPEAT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
 
 
-def _simple_class(pattern: str) -> tuple[str, int, int] | None:
-    """``[A-Za-z0-9/+]{40}`` as (alphabet, min, max): st.text draws it far faster."""
-    found = _CLASS_REPEAT.fullmatch(pattern)
-    if found is None:
+def _sequence_text(pattern: str) -> st.SearchStrategy[str] | None:
+    """A full-match pattern made of character classes and literals with counts
+    (``[a-z][a-z0-9-]{0,62}``, ``[0-9]{1,4}\\.[0-9]{1,2}``) or of literal alternatives
+    (``true|false``), drawn as plain ``st.text`` pieces: the same language as ``from_regex``,
+    several times cheaper per draw. None for anything else."""
+    words = pattern.split("|")
+    if len(words) > 1:
+        if all(w and not _SPECIAL & set(w) for w in words):
+            return st.sampled_from(words)
         return None
-    body, chars, i = found.group(1), [], 0
+    pieces = _pieces(pattern)
+    if pieces is None:
+        return None
+    parts = [
+        st.just(alphabet) if low == high == 1 and len(alphabet) == 1
+        else st.text(alphabet, min_size=low, max_size=high)
+        for alphabet, low, high in pieces
+    ]  # fmt: skip
+    return st.tuples(*parts).map("".join)
+
+
+def _pieces(pattern: str) -> list[tuple[str, int, int | None]] | None:
+    """``pattern`` as (alphabet, min, max) pieces, or None when it is not that simple."""
+    out: list[tuple[str, int, int | None]] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "[":
+            end = i + 1
+            while end < n and (pattern[end] != "]" or end == i + 1):
+                end += 2 if pattern[end] == "\\" else 1
+            if end >= n:
+                return None
+            alphabet = _class_chars(pattern[i + 1 : end])
+            i = end + 1
+        elif ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            alphabet = "0123456789" if nxt == "d" else None if nxt.isalnum() else nxt
+            i += 2
+        elif ch in _SPECIAL:
+            return None
+        else:
+            alphabet = ch
+            i += 1
+        if not alphabet:
+            return None
+        low, high, i = _count(pattern, i)
+        if low < 0:
+            return None
+        out.append((alphabet, low, high))
+    return out
+
+
+def _count(pattern: str, i: int) -> tuple[int, int | None, int]:
+    """The quantifier at ``i`` as (min, max, next index); min -1 when it is not a plain one."""
+    rest = pattern[i : i + 1]
+    if rest == "?":
+        low, high, i = 0, 1, i + 1
+    elif rest == "*":
+        low, high, i = 0, None, i + 1
+    elif rest == "+":
+        low, high, i = 1, None, i + 1
+    else:
+        found = _REPEAT.match(pattern, i)
+        if found is None:
+            return 1, 1, i
+        low = int(found.group(1))
+        high = low if not found.group(2) else int(found.group(3)) if found.group(3) else None
+        i = found.end()
+        if high is not None and high < low:
+            return -1, None, i
+    if pattern[i : i + 1] in ("?", "+", "*", "{"):
+        return -1, None, i  # lazy, possessive or stacked quantifiers: leave it to from_regex
+    return low, high, i
+
+
+def _class_chars(body: str) -> str | None:
+    """The characters of a ``[...]`` body; None for negation or class escapes like ``\\w``."""
+    if body.startswith("^") or "[:" in body:
+        return None
+    chars: list[str] = []
+    i = 0
     while i < len(body):
         ch = body[i]
         if ch == "\\":
-            if i + 1 >= len(body) or body[i + 1].isalnum():
-                return None  # \d, \w...: leave it to from_regex
-            chars.append(body[i + 1])
+            if i + 1 >= len(body):
+                return None
+            nxt = body[i + 1]
+            if nxt == "d":
+                chars.extend("0123456789")
+            elif nxt.isalnum():
+                return None  # \w, \s, \xNN...: leave it to from_regex
+            else:
+                chars.append(nxt)
             i += 2
         elif i + 2 < len(body) and body[i + 1] == "-":
+            if ord(body[i + 2]) < ord(ch) or body[i + 2] == "\\":
+                return None
             chars.extend(chr(c) for c in range(ord(ch), ord(body[i + 2]) + 1))
             i += 3
         else:
             chars.append(ch)
             i += 1
-    low = int(found.group(2))
-    high = int(found.group(3)) if found.group(3) else low
-    return "".join(dict.fromkeys(chars)), low, high
+    return "".join(dict.fromkeys(chars))
 
 
 def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
@@ -124,23 +202,23 @@ def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
 
 
 def _urls(schemes: tuple[str, ...], host_required: bool = True) -> st.SearchStrategy[str]:
-    label = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10)
-    host = st.lists(label, min_size=1, max_size=3).map(".".join)
-    word = st.text(_UNRESERVED, min_size=1, max_size=10)
-    userinfo = st.one_of(
-        st.just(""),
-        word.map(lambda u: u + "@"),
-        st.tuples(word, word).map(lambda p: f"{p[0]}:{p[1]}@"),
-    )
-    port = st.one_of(st.just(""), st.integers(1, 65535).map(lambda p: f":{p}"))
-    path = st.lists(word, max_size=3).map(lambda parts: "".join("/" + p for p in parts))
-    return st.builds(
-        lambda s, u, h, p, a: f"{s}://{u}{h}{p}{a}",
+    # Flat pieces joined by _url: a third of the cost per draw of nested builds/lists.
+    return st.tuples(
         st.sampled_from(schemes),
-        userinfo,
-        host,
-        port,
-        path,
+        st.text(_UNRESERVED + ":", max_size=12),
+        st.text(_HOST, min_size=1, max_size=10),
+        st.text(_HOST, max_size=10),
+        st.integers(0, 65535),
+        st.text(_UNRESERVED + "/", max_size=16),
+    ).map(_url)
+
+
+def _url(parts: tuple[str, str, str, str, int, str]) -> str:
+    """scheme://[userinfo@]label[.label][:port][/path]"""
+    scheme, userinfo, host, domain, port, path = parts
+    return (
+        f"{scheme}://{userinfo + '@' if userinfo else ''}{host}{'.' + domain if domain else ''}"
+        f"{':' + str(port) if port else ''}{'/' + path if path else ''}"
     )
 
 
@@ -182,7 +260,9 @@ class _Builder:
         high = meta.get("max_length")
         pattern = meta.get("pattern")
         if pattern is not None:
-            drawn = st.from_regex(pattern, fullmatch=False)
+            anchored = re.fullmatch(r"\^(.*[^\\])\$", pattern, re.DOTALL)
+            fast = _sequence_text(anchored.group(1)) if anchored else None
+            drawn = fast if fast is not None else st.from_regex(pattern, fullmatch=False)
             if self.domain not in (None, "any"):
                 drawn = _domain_text(self.domain, low, high).filter(
                     lambda s: re.search(pattern, s) is not None

@@ -523,7 +523,7 @@ class Checked:
 
 _MISSING = object()
 # model_config keys that change how a value validates (the rest name sources, aliases, docs).
-_VALIDATION_KEYS = frozenset(
+VALIDATION_KEYS = frozenset(
     {
         "str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length",
         "str_max_length", "strict", "coerce_numbers_to_str", "use_enum_values", "allow_inf_nan",
@@ -560,7 +560,7 @@ class SettingsProbe:
         self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
         # Validation through a plain model with the class's validation config: a BaseSettings
         # would gather sources (the process environment) on every call.
-        validation = {k: v for k, v in config.items() if k in _VALIDATION_KEYS and not _is_expr(v)}
+        validation = {k: v for k, v in config.items() if k in VALIDATION_KEYS and not _is_expr(v)}
         self.model = create_model(
             "EnvssotValue",
             __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
