@@ -84,7 +84,7 @@ def test_fingerprint_tells_types_apart_and_matches_equal_ones(tmp_path: Path) ->
     )
     assert fingerprint(A) != fingerprint(B)
     assert fingerprint(typing.Literal["1"]) != fingerprint(typing.Literal[1])
-    assert fingerprint(AnyHttpUrl | None) == fingerprint(typing.Optional[AnyHttpUrl])
+    assert fingerprint(AnyHttpUrl | None) == fingerprint(typing.Optional[AnyHttpUrl])  # noqa: UP045
     assert fingerprint(SecretStr) == "pydantic.types.SecretStr"
     assert fingerprint(M) is None  # a user's model: no sharing across files
     assert fingerprint(list[M]) is None
