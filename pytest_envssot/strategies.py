@@ -80,114 +80,102 @@ def _domain_text(domain: str | None, min_size: int, max_size: int | None) -> st.
     return drawn.filter(lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size))
 
 
-_SPECIAL = set(".^$*+?{}[]|()\\")
-_REPEAT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
+def _sequence_text(pattern: str, anchored: bool = False) -> st.SearchStrategy[str] | None:
+    """The strings fully matching ``pattern``, built from plain ``st.text`` / ``st.lists``
+    pieces: the same language as ``st.from_regex(pattern, fullmatch=True)``, several times
+    cheaper per draw. Only literals, ``[...]`` sets of literals and ranges, groups,
+    alternation and counted repeats; None for anything else (``\\d``, ``.``, negated sets,
+    flags, look-arounds, back-references), which is left to ``from_regex``.
 
-
-def _sequence_text(pattern: str) -> st.SearchStrategy[str] | None:
-    """A full-match pattern made of character classes and literals with counts
-    (``[a-z][a-z0-9-]{0,62}``, ``[0-9]{1,4}\\.[0-9]{1,2}``) or of literal alternatives
-    (``true|false``), drawn as plain ``st.text`` pieces: the same language as ``from_regex``,
-    several times cheaper per draw. None for anything else."""
-    words = pattern.split("|")
-    if len(words) > 1:
-        if all(w and not _SPECIAL & set(w) for w in words):
-            return st.sampled_from(words)
+    ``anchored``: ``pattern`` is used with ``re.search`` and must start with ``^`` and end
+    with ``$`` to be a full match (a trailing newline ``$`` would allow, pydantic's regex
+    engine does not: it is not drawn).
+    """
+    try:
+        parsed = _sre_parse(pattern)
+    except Exception:  # re.error, RecursionError: from_regex reports it its own way
         return None
-    pieces = _pieces(pattern)
-    if pieces is None:
+    if parsed.state.flags & ~re.UNICODE:
         return None
-    parts = [
-        st.just(alphabet) if low == high == 1 and len(alphabet) == 1
-        else st.text(alphabet, min_size=low, max_size=high)
-        for alphabet, low, high in pieces
-    ]  # fmt: skip
-    return st.tuples(*parts).map("".join)
+    items = list(parsed)
+    begin = items[:1] and items[0][0] is _sre.AT and items[0][1] in _BEGIN
+    end = items[-1:] and items[-1][0] is _sre.AT and items[-1][1] in _END
+    if anchored and not (begin and end and len(items) >= 2):
+        return None
+    items = items[1 if begin else 0 : len(items) - (1 if end else 0)]
+    return _seq(items)
 
 
-def _pieces(pattern: str) -> list[tuple[str, int, int | None]] | None:
-    """``pattern`` as (alphabet, min, max) pieces, or None when it is not that simple."""
-    out: list[tuple[str, int, int | None]] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "[":
-            end = i + 1
-            while end < n and (pattern[end] != "]" or end == i + 1):
-                end += 2 if pattern[end] == "\\" else 1
-            if end >= n:
+try:  # Python 3.11+
+    import re._constants as _sre  # type: ignore[import-not-found,unused-ignore]
+    import re._parser as _sre_parser  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre  # type: ignore[no-redef,unused-ignore]
+    import sre_parse as _sre_parser  # type: ignore[no-redef,unused-ignore]
+
+_sre_parse = _sre_parser.parse
+_BEGIN = (_sre.AT_BEGINNING, _sre.AT_BEGINNING_STRING)
+_END = (_sre.AT_END, _sre.AT_END_STRING)
+
+
+def _seq(items: list[tuple[Any, Any]]) -> st.SearchStrategy[str] | None:
+    parts: list[st.SearchStrategy[str]] = []
+    literal = ""
+    for op, av in items:
+        if op is _sre.LITERAL:
+            literal += chr(av)
+            continue
+        part = _node(op, av)
+        if part is None:
+            return None
+        if literal:
+            parts.append(st.just(literal))
+            literal = ""
+        parts.append(part)
+    if literal:
+        parts.append(st.just(literal))
+    if len(parts) == 1:
+        return parts[0]
+    return st.tuples(*parts).map("".join) if parts else st.just("")
+
+
+def _node(op: Any, av: Any) -> st.SearchStrategy[str] | None:
+    if op is _sre.IN:
+        alphabet = _set_chars(av)
+        return None if alphabet is None else st.sampled_from(alphabet)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):  # lazy or greedy: the same language
+        low, high, sub = av
+        high = None if high == _sre.MAXREPEAT else high
+        body = list(sub)
+        if len(body) == 1 and body[0][0] in (_sre.IN, _sre.LITERAL):
+            kind, value = body[0]
+            alphabet = chr(value) if kind is _sre.LITERAL else _set_chars(value)
+            if alphabet is None:
                 return None
-            alphabet = _class_chars(pattern[i + 1 : end])
-            i = end + 1
-        elif ch == "\\" and i + 1 < n:
-            nxt = pattern[i + 1]
-            alphabet = "0123456789" if nxt == "d" else None if nxt.isalnum() else nxt
-            i += 2
-        elif ch in _SPECIAL:
+            return st.text(alphabet, min_size=low, max_size=high)
+        inner = _seq(body)
+        return None if inner is None else st.lists(inner, min_size=low, max_size=high).map("".join)
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av
+        return None if add_flags or del_flags else _seq(list(sub))
+    if op is _sre.BRANCH:
+        branches = [_seq(list(b)) for b in av[1]]
+        if any(b is None for b in branches):
             return None
-        else:
-            alphabet = ch
-            i += 1
-        if not alphabet:
-            return None
-        low, high, i = _count(pattern, i)
-        if low < 0:
-            return None
-        out.append((alphabet, low, high))
-    return out
+        return st.one_of(*typing.cast(list[st.SearchStrategy[str]], branches))
+    return None
 
 
-def _count(pattern: str, i: int) -> tuple[int, int | None, int]:
-    """The quantifier at ``i`` as (min, max, next index); min -1 when it is not a plain one."""
-    rest = pattern[i : i + 1]
-    if rest == "?":
-        low, high, i = 0, 1, i + 1
-    elif rest == "*":
-        low, high, i = 0, None, i + 1
-    elif rest == "+":
-        low, high, i = 1, None, i + 1
-    else:
-        found = _REPEAT.match(pattern, i)
-        if found is None:
-            return 1, 1, i
-        low = int(found.group(1))
-        high = low if not found.group(2) else int(found.group(3)) if found.group(3) else None
-        i = found.end()
-        if high is not None and high < low:
-            return -1, None, i
-    if pattern[i : i + 1] in ("?", "+", "*", "{"):
-        return -1, None, i  # lazy, possessive or stacked quantifiers: leave it to from_regex
-    return low, high, i
-
-
-def _class_chars(body: str) -> str | None:
-    """The characters of a ``[...]`` body; None for negation or class escapes like ``\\w``."""
-    if body.startswith("^") or "[:" in body:
-        return None
+def _set_chars(entries: list[tuple[Any, Any]]) -> str | None:
     chars: list[str] = []
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\":
-            if i + 1 >= len(body):
-                return None
-            nxt = body[i + 1]
-            if nxt == "d":
-                chars.extend("0123456789")
-            elif nxt.isalnum():
-                return None  # \w, \s, \xNN...: leave it to from_regex
-            else:
-                chars.append(nxt)
-            i += 2
-        elif i + 2 < len(body) and body[i + 1] == "-":
-            if ord(body[i + 2]) < ord(ch) or body[i + 2] == "\\":
-                return None
-            chars.extend(chr(c) for c in range(ord(ch), ord(body[i + 2]) + 1))
-            i += 3
+    for op, av in entries:
+        if op is _sre.LITERAL:
+            chars.append(chr(av))
+        elif op is _sre.RANGE:
+            chars.extend(chr(c) for c in range(av[0], av[1] + 1))
         else:
-            chars.append(ch)
-            i += 1
-    return "".join(dict.fromkeys(chars))
+            return None  # NEGATE, CATEGORY (\\d, \\w: Unicode classes)...
+    return "".join(dict.fromkeys(chars)) or None
 
 
 def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
@@ -260,8 +248,7 @@ class _Builder:
         high = meta.get("max_length")
         pattern = meta.get("pattern")
         if pattern is not None:
-            anchored = re.fullmatch(r"\^(.*[^\\])\$", pattern, re.DOTALL)
-            fast = _sequence_text(anchored.group(1)) if anchored else None
+            fast = _sequence_text(pattern, anchored=True)
             drawn = fast if fast is not None else st.from_regex(pattern, fullmatch=False)
             if self.domain not in (None, "any"):
                 drawn = _domain_text(self.domain, low, high).filter(

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_envssot.rules._typed import fingerprint
 from pytest_envssot.strategies import _domain_text, _sequence_text
+from pytest_envssot.types import fingerprint
 
 SIMPLE = [
     "[a-z][a-z0-9.-]{0,62}",
@@ -23,9 +23,16 @@ SIMPLE = [
     "[A-Za-z0-9_-]{1,86}",
     "sk_[a-f0-9]{8}x?y*z+",
     "[]a]{2}",
-    "\\d{3}-\\d{2}",
+    "(ab)+",
+    "[a-z]{2}$",
+    "a{,3}",
+    "a+?",
+    "[a|b]{2}|c",
+    '\\[("https?://[a-z0-9.:-]+"(,"https?://[a-z0-9.:-]+")*)?\\]',
+    "(?:x|yz){2,3}",
 ]
-NOT_SIMPLE = ["[^a]{2}", "(ab)+", "[a-z]{2}$", "a{,3}", "[\\w]+", "a+?", "[a|b]{2}|c", "."]
+# Unicode classes, negation, flags, look-arounds, back-references: left to from_regex.
+NOT_SIMPLE = ["\\d{3}-\\d{2}", "[^a]{2}", "[\\w]+", ".", "(?i)ab", "a(?=b)b", "(a)\\1", "a|^b"]
 
 
 @pytest.mark.parametrize("pattern", SIMPLE)
@@ -45,12 +52,21 @@ def test_sequence_patterns_draw_full_matches_only(pattern: str) -> None:
 def test_other_patterns_are_left_to_from_regex(pattern: str) -> None:
     assert _sequence_text(pattern) is None
 
+
+@pytest.mark.parametrize("pattern", NOT_SIMPLE[:4])
+def test_from_regex_still_draws_the_others(pattern: str) -> None:
     @settings(max_examples=30, derandomize=True, database=None)
     @given(_domain_text("regex:" + pattern, 0, None))
     def draws(value: str) -> None:
         assert re.fullmatch(pattern, value), value
 
     draws()
+
+
+def test_anchored_search_patterns_only_when_anchored_at_both_ends() -> None:
+    assert _sequence_text("^[a-z]{2}$", anchored=True) is not None
+    assert _sequence_text("[a-z]{2}", anchored=True) is None  # search: anything around it
+    assert _sequence_text("^[a-z]{2}", anchored=True) is None
 
 
 @given(st.data())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from pytest_envssot.types import (
     SettingsProbe,
     TypeResolver,
     Unresolved,
+    fingerprint,
 )
 
 _PROBE_CONFIG = frozenset(
@@ -56,8 +54,13 @@ def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
     if isinstance(resolved, Unresolved):
         result = resolved
     else:
+        # ... and so do fields of equal structure in other files (a monorepo's fifty services).
+        same = ("types-probe", _structure_key(ref, resolved))
+        probe = index.cache.get(same)
         try:
-            result = Typed(resolved, SettingsProbe(resolved, dict(ref.owner.config)))
+            if not isinstance(probe, SettingsProbe):
+                probe = index.cache[same] = SettingsProbe(resolved, dict(ref.owner.config))
+            result = Typed(resolved, probe)
         except Exception as exc:  # pydantic refused the probe class: a reason, not a crash
             result = Unresolved(
                 f"pydantic cannot build a settings class for it ({type(exc).__name__})"
@@ -76,7 +79,7 @@ def _field_shape(ref: FieldRef) -> tuple[object, ...]:
             fld.validator_modes, fld.nested_model, config)  # fmt: skip
 
 
-def validation_key(ref: FieldRef, found: Typed) -> tuple[object, ...]:
+def validation_key(index: Index, ref: FieldRef, found: Typed) -> tuple[object, ...]:
     """What decides how a text validates for ``ref``, comparable across settings files.
 
     Two fields with equal keys accept the same texts and give the same values: the structure of
@@ -84,65 +87,21 @@ def validation_key(ref: FieldRef, found: Typed) -> tuple[object, ...]:
     constraints by their repr), the validator modes and the probe's config. A type that cannot
     be described so (a user's nested model) falls back to the field's own shape in its file.
     """
+    memo = ("types-validation-key", id(found), id(ref.owner))  # both live as long as the index
+    key = index.cache.get(memo)
+    if not isinstance(key, tuple):
+        key = index.cache[memo] = _structure_key(ref, found.resolved)
+    return key
+
+
+def _structure_key(ref: FieldRef, resolved: ResolvedType) -> tuple[object, ...]:
     config = tuple(
         (k, repr(v)) for k, v in ref.owner.config if k in _PROBE_CONFIG | VALIDATION_KEYS
     )
-    resolved = found.resolved
     structure = fingerprint(resolved.annotation)
     if structure is None:
         return ("field", *_field_shape(ref))
     return ("type", structure, resolved.no_decode, bool(resolved.raw_validators), config)
-
-
-_LIBRARY_MODULES = frozenset(
-    {"builtins", "typing", "typing_extensions", "pydantic", "pydantic_core", "pydantic_settings",
-     "annotated_types", "datetime", "decimal", "enum", "ipaddress", "pathlib", "uuid",
-     "collections"}
-)  # fmt: skip
-
-
-def fingerprint(tp: object, depth: int = 0) -> str | None:
-    """A stable text for a resolved annotation's structure; None when it cannot vouch for one."""
-    if depth > 20:
-        return None
-    if tp is None or tp is type(None):
-        return "None"
-    origin = typing.get_origin(tp)
-    if origin is not None:
-        args = typing.get_args(tp)
-        if origin is typing.Literal:
-            return "Literal[" + ", ".join(f"{type(a).__qualname__}:{a!r}" for a in args) + "]"
-        if origin is typing.Annotated:
-            base = fingerprint(args[0], depth + 1)
-            extras = [_metadata(m) for m in args[1:]]
-            if base is None or None in extras:
-                return None
-            return f"Annotated[{base}, {', '.join(typing.cast(list[str], extras))}]"
-        union = origin is typing.Union or origin is types.UnionType
-        head = "Union" if union else fingerprint(origin, depth + 1)
-        inner = [a if a is Ellipsis else fingerprint(a, depth + 1) for a in args]
-        if head is None or None in inner:
-            return None
-        return f"{head}[{', '.join('...' if a is Ellipsis else str(a) for a in inner)}]"
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        bases = ",".join(c.__qualname__ for c in tp.__mro__)
-        members = ",".join(f"{m.name}={m.value!r}" for m in tp)
-        return f"Enum({bases}; {members})"
-    module = getattr(tp, "__module__", None)
-    name = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", None)
-    if isinstance(module, str) and module.split(".", 1)[0] in _LIBRARY_MODULES and name:
-        return f"{module}.{name}"
-    return None
-
-
-def _metadata(meta: object) -> str | None:
-    module = getattr(type(meta), "__module__", "")
-    if module.split(".", 1)[0] in ("pydantic", "pydantic_settings", "annotated_types"):
-        names = [*getattr(meta, "__dict__", {}), *getattr(type(meta), "__slots__", ())]
-        if any(callable(getattr(meta, n, None)) for n in names):
-            return None  # a validator function: user code, compared by identity only
-        return repr(meta)
-    return None
 
 
 def nested_reason(ref: FieldRef, name: str) -> str | None:

@@ -74,6 +74,10 @@ class _Verdict:
     shrunk: str | None = None  # hypothesis' smallest breaking value
     skip: str | None = None  # why it was not fuzzed (no strategy, nothing drawable)
 
+    @property
+    def passed(self) -> bool:
+        return not self.breaking and self.shrunk is None and self.skip is None
+
     def holds_for(self, broken: Callable[[str], bool]) -> bool:
         """Re-check the breaking values on another variable's own line (a few calls)."""
         values = [*self.breaking[:1], *([self.shrunk] if self.shrunk is not None else [])]
@@ -88,13 +92,31 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
     found = typed(index, ref)
     if reason or isinstance(found, Unresolved):
         return _skip(var, reason or f"{type_words(ref)}: type not known statically: {found.reason}")  # type: ignore[union-attr]
-    try:
-        nodes = compile_value(var.value_source)
-    except NotModelled as exc:
-        return _skip(var, f"the line's value is not modelled: {exc}")
     domain = index.config.domain_for(var.name)
     if domain is None and index.is_strong_secret(var.name):
         domain = index.config.default_secret_domain
+    # One search per shape: variables whose lines differ only in the names validate, render
+    # and parse every value alike (see _line_shape), so they share one verdict.
+    secret = index.is_strong_secret(var.name)
+    shape = (
+        RULE,
+        validation_key(index, ref, found),
+        consumer,
+        domain or "",
+        _line_shape(var),
+        secret,
+    )
+    verdict = index.cache.get(shape)
+    if isinstance(verdict, _Verdict) and verdict.passed:
+        return Finding(RULE, var.name, Outcome.PASSED, var.location)
+    if isinstance(verdict, _Verdict) and verdict.skip is not None:
+        return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
+    try:
+        nodes = compile_value(var.value_source)
+    except NotModelled as exc:
+        verdict = _Verdict(skip=f"the line's value is not modelled: {exc}")
+        index.cache.setdefault(shape, verdict)
+        return _skip(var, verdict.skip or "")
     key = var.vault_keys[0]
     prefix = ("export " if var.exported else "") + f"{var.name}="
 
@@ -113,11 +135,6 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
             return False
         return not _same(original, back)
 
-    # One search per shape: variables whose lines differ only in the names validate, render
-    # and parse every value alike (see _line_shape), so they share one verdict.
-    secret = index.is_strong_secret(var.name)
-    shape = (RULE, validation_key(ref, found), consumer, domain or "", _line_shape(var), secret)
-    verdict = index.cache.get(shape)
     if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
         verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
         index.cache.setdefault(shape, verdict)
@@ -149,9 +166,11 @@ def _line_shape(var: TemplateVar) -> tuple[object, ...]:
     one way NAME could matter is a value that itself starts a new ``NAME=`` line, which already
     breaks the line for any name; :meth:`_Verdict.holds_for` re-checks each var's own line.
     """
-    key = var.vault_keys[0]
-    value = re.sub(
-        r"\.Data\.data\." + re.escape(key) + r"(?![A-Za-z0-9_])", ".Data.data.\0", var.value_source
+    field = ".Data.data." + var.vault_keys[0]
+    parts = var.value_source.split(field)
+    # Only whole references: `.Data.data.KEY` not followed by more of an identifier.
+    value = parts[0] + "".join(
+        (".Data.data.\0" if not (p[:1].isalnum() or p[:1] == "_") else field) + p for p in parts[1:]
     )
     return (value, var.exported)
 
