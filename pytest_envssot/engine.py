@@ -78,6 +78,18 @@ def run_rules(index: Index, rules: Sequence[Rule], defer: bool = False) -> tuple
     return tuple(findings if defer else (f.resolve() for f in findings))
 
 
+def validate(
+    root: Path,
+    overrides: dict[str, object] | None = None,
+    only: Iterable[str] = (),
+    disable: Iterable[str] = (),
+) -> None:
+    """What :func:`check` would raise ConfigError for, without reading any layer file."""
+    config = load_config(root, overrides)
+    select_rules(config, only, disable)
+    discover(config)
+
+
 def check(
     root: Path,
     overrides: dict[str, object] | None = None,
