@@ -606,6 +606,7 @@ class SettingsProbe:
         keys = ("env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums")
         settings_config = {k: config[k] for k in keys if k in config and not _is_expr(config[k])}
         self.ignore_empty = bool(settings_config.get("env_ignore_empty", False))
+        self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
         model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
@@ -625,6 +626,16 @@ class SettingsProbe:
         )
 
     def check(self, text: str | None) -> Checked:
+        # Examples repeat (10, true, changeme...) and the probe is shared by every field of the
+        # same structure: each distinct text is validated once. Checked is immutable.
+        found = self._memo.get(text)
+        if found is None:
+            found = self._check(text)
+            if len(self._memo) < 4096:
+                self._memo[text] = found
+        return found
+
+    def _check(self, text: str | None) -> Checked:
         from pydantic import ValidationError
 
         if text is None or (self.ignore_empty and text == ""):
