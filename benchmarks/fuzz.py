@@ -80,8 +80,12 @@ def baseline(n: int, examples: int) -> float:
     )  # fmt: skip
     start = time.perf_counter()
     for i in range(n):
+
+        def never(value: str, i: int = i) -> bool:  # a new function per search, as before
+            return False
+
         with contextlib.suppress(NoSuchExample):
-            find(st.text(), lambda v, i=i: False, settings=options)
+            find(st.text(), never, settings=options)
     return time.perf_counter() - start
 
 
