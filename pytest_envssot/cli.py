@@ -30,6 +30,20 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--rules", default="", help="comma-separated rule names to run")
     check.add_argument("--disable", default="", help="comma-separated rule names to switch off")
     check.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+    check.add_argument(
+        "--import",
+        dest="import_mode",
+        action="store_true",
+        default=None,
+        help="import mode: import the settings modules in a child process (README)",
+    )
+    check.add_argument(
+        "--import-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds each import-mode request may take (default 30)",
+    )
 
     inv = sub.add_parser("vars", help="list every variable and the layers that hold it")
     inv.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
@@ -54,7 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "vars":
             report = check(root, only=("layer-parses",))
         else:
-            report = check(root, only=_split(args.rules), disable=_split(args.disable))
+            overrides: dict[str, object] = {}
+            if args.import_mode:
+                overrides["import"] = True
+            if args.import_timeout is not None:
+                overrides["import_timeout"] = args.import_timeout
+            report = check(root, overrides, only=_split(args.rules), disable=_split(args.disable))
     except ConfigError as exc:
         print(f"envssot: error: {exc}", file=sys.stderr)
         return 2
