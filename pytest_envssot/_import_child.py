@@ -311,10 +311,12 @@ def _from_env(
     key = next((k for k in _accepted(cls, field, info) if k in data), None)
     if key is None:
         return {"ok": True, "unset": True}
-    return _assign(target, instance, field, data[key])
+    return _assign(target, instance, field, data[key], text)
 
 
-def _assign(target: Any, instance: Any, field: str, value: object) -> dict[str, Any]:
+def _assign(
+    target: Any, instance: Any, field: str, value: object, text: object = None
+) -> dict[str, Any]:
     from pydantic import ValidationError
 
     try:
@@ -323,15 +325,33 @@ def _assign(target: Any, instance: Any, field: str, value: object) -> dict[str, 
         errors = [
             e
             for e in exc.errors(include_input=False, include_url=False, include_context=False)
-            if not e["loc"] or e["loc"][0] == field
+            if e["loc"] and e["loc"][0] == field
         ]
-        if not errors:
+        if not errors:  # a model-level validator objecting to the other (default) fields
             return {"ok": True, "value": _digest(getattr(instance, field, None))}
-        message = "; ".join(dict.fromkeys(_message(e) for e in errors))
+        message = _scrub("; ".join(dict.fromkeys(_message(e) for e in errors)), value, text)
         return {"ok": False, "error": message, "types": [e["type"] for e in errors]}
     except Exception as exc:  # a validator raising something pydantic does not wrap
         return {"ok": False, "error": f"a validator raised {type(exc).__name__}"}
     return {"ok": True, "value": _digest(getattr(instance, field, None))}
+
+
+def _scrub(message: str, *values: object) -> str:
+    """A validator's own message may quote the value it got: every quoted piece goes."""
+    pieces: set[str] = set()
+    for value in values:
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str) and len(item.strip()) >= 2:
+                pieces.update({item, item.strip()})
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+    for piece in sorted(pieces, key=len, reverse=True):
+        message = message.replace(piece, "***")
+    return message
 
 
 def _message(error: Any) -> str:
@@ -400,7 +420,7 @@ def _instantiate(request: dict[str, Any]) -> dict[str, Any]:
                     "field": field,
                     "env": _shown(cls, env[0]) if env else "",
                     "type": e["type"],
-                    "message": _message({**e, "loc": e["loc"][:1] + e["loc"][1:]}),
+                    "message": _scrub(_message(e), list(request.get("env", {}).values())),
                 }
             )
         return {"ok": True, "valid": False, "errors": errors}

@@ -25,18 +25,7 @@ def settings_imports(index: Index) -> Iterator[Finding]:
     for rel, classes in _imported.file_classes(index).items():
         loaded = _imported.load(index, rel)
         if isinstance(loaded, ImportFailure):
-            line = loaded.line if loaded.path == rel else 0
-            yield Finding(
-                rule, "", Outcome.FAILED, Location(rel, line),
-                lines=(
-                    f"import mode could not import {rel}: {loaded}",
-                    "The static checks still ran; the type and env-name checks that need the "
-                    "real class are skipped until it imports.",
-                    "Import mode runs the module with a minimal environment (no .env values): "
-                    "a module that builds its settings at import needs them, so build them "
-                    "lazily (e.g. an lru_cache'd get_settings()).",
-                ),
-            )  # fmt: skip
+            yield _import_failed(rel, loaded)
             continue
         missing = [c for c in classes if loaded is not None and c not in loaded]
         if missing:
@@ -47,6 +36,27 @@ def settings_imports(index: Index) -> Iterator[Finding]:
             )  # fmt: skip
             continue
         yield Finding(rule, "", Outcome.PASSED, Location(rel, 0))
+
+
+def _import_failed(rel: str, failure: ImportFailure) -> Finding:
+    here = failure.path == rel
+    lines = [f"import mode could not import {rel}: {failure.message}"]
+    if failure.path and not here:
+        lines.append(
+            f"raised at {failure.path}:{failure.line}" if failure.line else f"in {failure.path}"
+        )
+    lines.append(
+        "The static checks still ran; the type and env-name checks that need the real class "
+        "are skipped until it imports."
+    )
+    if "ValidationError at import" in failure.message:
+        lines.append(
+            "Import mode runs the module with a minimal environment (no .env, none of the "
+            "settings' variables): build the settings lazily (e.g. an lru_cache'd "
+            "get_settings()) instead of at import."
+        )
+    location = Location(rel, failure.line if here else 0)
+    return Finding("settings-imports", "", Outcome.FAILED, location, lines=tuple(lines))
 
 
 def env_names_match_import(index: Index) -> Iterator[Finding]:
