@@ -332,8 +332,9 @@ def test_a_hanging_import_is_killed_after_the_timeout(
         "\n\nclass Settings(BaseSettings):",
         f"\n\n{code}\n\nclass Settings(BaseSettings):",
     )
-    last = code.splitlines()[-1]
-    line = (root / CONFIG).read_text().splitlines().index(last) + 1
+    source = (root / CONFIG).read_text().splitlines()
+    first = source.index(code.splitlines()[0]) + 1
+    block = range(first, first + len(code.splitlines()))
     result = sample_pytester.runpytest(
         "--envssot", "--envssot-rules=settings-imports,env-names-match-import,example-value-type",
         *IMPORT, "-o", "envssot_import_timeout=1", "-rf",
@@ -341,7 +342,7 @@ def test_a_hanging_import_is_killed_after_the_timeout(
     assert failed_ids(result) == [f"{CONFIG}::settings-imports"]
     out = result.stdout.str()
     assert "did not finish within 1 s" in out
-    assert f"{CONFIG}:{line}: settings-imports" in out  # where it was stuck
+    assert any(f"{CONFIG}:{n}: settings-imports" in out for n in block)  # where it was stuck
     assert _live_children(root) == []  # the whole process group is gone, forks included
 
 
