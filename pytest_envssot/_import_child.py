@@ -246,22 +246,69 @@ def _validate(request: dict[str, Any]) -> dict[str, Any]:
     target = _assignable(cls)
     instance = target.model_construct()
     names = _names_cached(cls)
-    results = []
-    for item in request.get("items", []):
-        field = item["field"]
+    items = request.get("items", [])
+    results: list[dict[str, Any]] = [{} for _ in items]
+    env_items: list[tuple[int, str, str]] = []
+    for i, item in enumerate(items):
+        field, text = item["field"], item.get("text")
         info = cls.model_fields.get(field)
         if info is None:
-            results.append({"ok": False, "error": f"the class has no field {field}"})
-            continue
-        if item.get("kind") == "default":
+            results[i] = {"ok": False, "error": f"the class has no field {field}"}
+        elif item.get("kind") == "default":
             if info.default_factory is not None or info.default is PydanticUndefined:
-                results.append({"ok": True, "unset": True})  # no literal default to check
+                results[i] = {"ok": True, "unset": True}  # no literal default to check
+            else:
+                results[i] = _assign(target, instance, field, info.default)
+        elif text is None:
+            results[i] = {"ok": True, "unset": True}
+        elif not names.get(field):
+            results[i] = {"ok": False, "error": f"{field} reads no environment variable"}
+        else:
+            env_items.append((i, field, text))
+    # Values of different fields share one run of the env source (linear, not fields x values).
+    while env_items:
+        batch: list[tuple[int, str, str]] = []
+        rest: list[tuple[int, str, str]] = []
+        used: set[str] = set()
+        for entry in env_items:
+            env = names[entry[1]][0]
+            (rest if entry[1] in used or env in used else batch).append(entry)
+            used.update((entry[1], env))
+        env_items = rest
+        for i, field, text, decoded in _decode(cls, names, batch):
+            if isinstance(decoded, str):
+                results[i] = {"ok": False, "error": decoded}
                 continue
-            default = info.default
-            results.append(_assign(target, instance, field, default))
-            continue
-        results.append(_from_env(cls, target, instance, field, names.get(field, []), item["text"]))
+            key = next(
+                (k for k in _accepted(cls, field, cls.model_fields[field]) if k in decoded), None
+            )
+            if key is None:
+                results[i] = {"ok": True, "unset": True}
+            else:
+                results[i] = _assign(target, instance, field, decoded[key], text)
     return {"ok": True, "results": results}
+
+
+def _decode(
+    cls: Any, names: dict[str, list[str]], batch: list[tuple[int, str, str]]
+) -> Iterator[tuple[int, str, str, dict[str, Any] | str]]:
+    """pydantic-settings' env source over the batch: its data, or why a value cannot decode."""
+    try:
+        data = _source(cls, {names[f][0]: t for _, f, t in batch})()
+    except Exception:  # a value is no JSON: find it by halving (log n runs per bad value)
+        if len(batch) > 1:
+            middle = len(batch) // 2
+            yield from _decode(cls, names, batch[:middle])
+            yield from _decode(cls, names, batch[middle:])
+            return
+        exc = sys.exc_info()[1]
+        cause = exc.__cause__ if exc is not None else None
+        detail = f": {type(cause).__name__}: {_decode_error(cause)}" if cause else ""
+        i, field, text = batch[0]
+        yield i, field, text, f"pydantic-settings cannot decode it{detail}"
+        return
+    for i, field, text in batch:
+        yield i, field, text, data
 
 
 _NAMES: dict[Any, dict[str, list[str]]] = {}
@@ -292,26 +339,6 @@ def _assignable(cls: Any) -> Any:
     annotations = {n: cls.model_fields[n].annotation for n in fields}
     namespace.update({**fields, "__annotations__": annotations})
     return type(cls.__name__, (cls,), namespace)
-
-
-def _from_env(
-    cls: Any, target: Any, instance: Any, field: str, names: list[str], text: Any
-) -> dict[str, Any]:
-    if text is None:
-        return {"ok": True, "unset": True}
-    if not names:
-        return {"ok": False, "error": f"{field} reads no environment variable"}
-    try:
-        data = _source(cls, {names[0]: text})()
-    except Exception as exc:  # SettingsError: a complex value that is no JSON
-        cause = exc.__cause__
-        detail = f": {type(cause).__name__}: {_decode_error(cause)}" if cause else ""
-        return {"ok": False, "error": f"pydantic-settings cannot decode it{detail}"}
-    info = cls.model_fields[field]
-    key = next((k for k in _accepted(cls, field, info) if k in data), None)
-    if key is None:
-        return {"ok": True, "unset": True}
-    return _assign(target, instance, field, data[key], text)
 
 
 def _assign(

@@ -494,3 +494,47 @@ def test_import_location_follows_packages_and_src_layouts(tmp_path: Path) -> Non
     )
     assert import_location(tmp_path, "src/pkg/sub/settings.py") == ("pkg.sub.settings", ("src", ""))
     assert import_location(tmp_path, "config.py") == ("config", ("", "src"))
+
+
+@pytest.mark.parametrize(
+    ("annotation", "validator", "value", "outcome", "words"),
+    [
+        ("list[Port]", False, "8000,8001", Outcome.FAILED, "pydantic-settings cannot decode it"),
+        ("list[Port]", False, "[8000, 8001]", Outcome.PASSED, ""),
+        ("list[Port]", False, "[8000, 80]", Outcome.FAILED, "1: Value error, port"),
+        ("Annotated[list[Port], NoDecode]", True, "8000,8001", Outcome.PASSED, ""),
+        ("list[Port]", True, "8000,8001", Outcome.FAILED, "JSON-decodes"),
+    ],
+)  # fmt: skip
+def test_complex_imported_types_follow_pydantic_settings_decoding(
+    sample_repo: Path,
+    edit: Edit,
+    annotation: str,
+    validator: bool,
+    value: str,
+    outcome: Outcome,
+    words: str,
+) -> None:
+    """JSON decoding of complex fields, NoDecode and before-validators, by the real class."""
+    _add_port(sample_repo, edit)
+    edit(
+        sample_repo, CONFIG, "    # Application\n",
+        f'    ports: {annotation} = Field(default=[8000], validation_alias="PORTS")\n\n    # Application\n',
+    )  # fmt: skip
+    if validator:
+        edit(
+            sample_repo, CONFIG, "    @computed_field",
+            '    @field_validator("ports", mode="before")\n    @classmethod\n'
+            "    def _split_ports(cls, value: object) -> object:\n"
+            '        return value.split(",") if isinstance(value, str) else value\n\n'
+            "    @computed_field",
+        )  # fmt: skip
+    with (sample_repo / ENV).open("a", encoding="utf-8") as fh:
+        fh.write(f"\n# Extra ports\nPORTS={value}\n")
+    (found,) = [
+        f
+        for f in check(sample_repo, {"import": True}, only=["example-value-type"]).findings
+        if f.variable == "PORTS"
+    ]
+    assert found.outcome is outcome, found.render()
+    assert words in found.message
