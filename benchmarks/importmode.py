@@ -81,9 +81,7 @@ def main() -> None:
         for n in (100, 1000):
             root = Path(tmp) / f"gen{n}"
             _generated(root, n)
-            timings[n] = best_of(
-                lambda root=root: check(root, {"import": True}, only=RULES[:2]), 3
-            )
+            timings[n] = best_of(lambda root=root: check(root, {"import": True}, only=RULES[:2]), 3)
             print(f"{n} fields of an imported type, import mode: {timings[n] * 1000:.0f} ms")
         print(f"x10 fields -> x{timings[1000] / timings[100]:.1f} time (linear: <= x11)")
 
