@@ -9,16 +9,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import failed_ids
+from hypothesis import HealthCheck, given, settings
+from test_envnames import Spec, specs
 
 from pytest_envssot.cli import main as cli_main
 from pytest_envssot.engine import check
+from pytest_envssot.envnames import all_env_names
 from pytest_envssot.findings import Outcome
-from pytest_envssot.importmode import import_location, load_with_env
+from pytest_envssot.importmode import ImportSession, import_location, load_with_env
+from pytest_envssot.inheritance import models, resolve
+from pytest_envssot.readers.settings import parse_settings
 
 ENV = ".env.example"
 CONFIG = "apps/backend/src/config.py"
@@ -538,3 +543,37 @@ def test_complex_imported_types_follow_pydantic_settings_decoding(
     ]
     assert found.outcome is outcome, found.render()
     assert words in found.message
+
+
+# --------------------------------------------------------------------------- differential
+
+_COUNTER = iter(range(1_000_000))
+
+
+@pytest.fixture(scope="module")
+def shared_child(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ImportSession]]:
+    root = tmp_path_factory.mktemp("differential")
+    session = ImportSession(root, 30)
+    yield root, session
+    session.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec=specs())
+def test_real_names_agree_with_the_static_prediction(
+    shared_child: tuple[Path, ImportSession], spec: Spec
+) -> None:
+    """The names the child reads off the real class equal envnames' prediction (itself checked
+    against pydantic-settings by tests/test_envnames.py): the two derivations agree."""
+    root, session = shared_child
+    rel = f"gen_{next(_COUNTER)}.py"
+    (root / rel).write_text(spec.source, encoding="utf-8")
+    file = parse_settings(spec.source, rel)
+    index = models([file])
+    (resolved,) = [r for r in resolve([file], index) if r.cls.name == "S"]
+    loaded = session.load(rel, ["S"])
+    assert isinstance(loaded, dict), loaded
+    real = loaded["S"].fields
+    for field, names in all_env_names(resolved, index):
+        predicted = {n.key for n in names if not n.nested}
+        assert predicted == set(real[field.name].names), spec.source
