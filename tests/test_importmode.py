@@ -577,3 +577,19 @@ def test_real_names_agree_with_the_static_prediction(
     for field, names in all_env_names(resolved, index):
         predicted = {n.key for n in names if not n.nested}
         assert predicted == set(real[field.name].names), spec.source
+
+
+def test_import_keys_are_validated(tmp_path: Path) -> None:
+    from pytest_envssot.discovery import ConfigError, load_config
+
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.envssot]\nimport = true\nimport_timeout = 2.5\n"
+    )
+    config = load_config(tmp_path)
+    assert config.import_settings is True and config.import_timeout == 2.5
+    assert load_config(tmp_path, {"import_timeout": "7"}).import_timeout == 7.0
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(ConfigError, match="import_timeout must be a positive number"):
+            load_config(tmp_path, {"import_timeout": bad})
+    with pytest.raises(ConfigError, match="import must be true or false"):
+        load_config(tmp_path, {"import": 3})
