@@ -593,3 +593,31 @@ def test_import_keys_are_validated(tmp_path: Path) -> None:
             load_config(tmp_path, {"import_timeout": bad})
     with pytest.raises(ConfigError, match="import must be true or false"):
         load_config(tmp_path, {"import": 3})
+
+
+def test_a_fields_own_before_validator_runs_only_in_import_mode(
+    sample_repo: Path, edit: Edit
+) -> None:
+    """Statically a before-validator is user code: decoding is checked, the rest trusted.
+    The real class runs it."""
+    edit(
+        sample_repo, CONFIG,
+        "            return [part.strip() for part in value.split(\",\") if part.strip()]",
+        "            parts = [part.strip() for part in value.split(\",\") if part.strip()]\n"
+        "            if not all(\":\" in part for part in parts):\n"
+        "                raise ValueError(\"each model needs a :tier suffix\")\n"
+        "            return parts",
+    )  # fmt: skip
+    text = (sample_repo / ENV).read_text()
+    line = next(ln for ln in text.splitlines() if ln.startswith("FALLBACK_MODELS="))
+    edit(sample_repo, ENV, line, "FALLBACK_MODELS=qwen/qwen-2.5-72b-instruct,nvidia/llama:free")
+
+    def outcome(mode: bool) -> tuple[Outcome, str]:
+        report = check(sample_repo, {"import": mode}, only=["example-value-type"])
+        (found,) = [f for f in report.findings if f.variable == "FALLBACK_MODELS"]
+        return found.outcome, found.message
+
+    assert outcome(False)[0] is Outcome.PASSED
+    real, message = outcome(True)
+    assert real is Outcome.FAILED
+    assert "each model needs a :tier suffix" in message

@@ -59,7 +59,7 @@ def example_value_type(index: Index) -> Iterator[Finding]:
             todo.append((entry, value, refs))
     # Import mode: every value a static type cannot check goes to the real class in one batch.
     _imported.ask(index, [(ref, "env", value) for entry, value, refs in todo for ref in refs
-                          if _needs_oracle(index, ref, entry.key)])  # fmt: skip
+                          if _needs_oracle(index, ref, entry.key, validators=True)])  # fmt: skip
     for entry, value, refs in todo:
         name = entry.key
         secret = index.is_secret(name)
@@ -85,12 +85,13 @@ def example_value_type(index: Index) -> Iterator[Finding]:
             yield Finding(rule, name, Outcome.PASSED, entry.location)
 
 
-def _needs_oracle(index: Index, ref: FieldRef, name: str) -> bool:
-    return (
-        index.config.import_settings
-        and nested_reason(ref, name) is None
-        and isinstance(typed(index, ref), Unresolved)
-    )
+def _needs_oracle(index: Index, ref: FieldRef, name: str, validators: bool = False) -> bool:
+    """Import mode answers for types static reading cannot resolve, and (``validators``) for
+    fields whose own before/wrap/plain validators only the real class can run."""
+    if not index.config.import_settings or nested_reason(ref, name) is not None:
+        return False
+    found = typed(index, ref)
+    return isinstance(found, Unresolved) or (validators and bool(found.resolved.raw_validators))
 
 
 def _oracle(index: Index, ref: FieldRef, kind: str, text: str | None) -> Checked | str:
@@ -113,7 +114,11 @@ def _check_ref(
             return unresolved_words(index, ref, found)
         checked = _oracle(index, ref, "env", value)
         return checked if isinstance(checked, str) else (None, checked)
-    return found, found.probe.check(value)
+    static = found.probe.check(value)
+    if static.ok and static.stopped_at_validator and index.config.import_settings:
+        real = _oracle(index, ref, "env", value)  # the field's own validator decides
+        return (None, real) if isinstance(real, Checked) else (found, static)
+    return found, static
 
 
 def _explain_example(
