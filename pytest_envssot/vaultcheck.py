@@ -354,7 +354,11 @@ def check_vault(
             values.extend(str(v) for v in (reads[item.path].data or {}).values())
         others = read_on_path[item.path] if first else None  # orphans once per path
         findings.extend(_block_findings(item, reads[item.path], target, others))
-    scrub = (redactor or Redactor()).with_values(values)
+    # Belt and braces (no line holds a value): scrub every value read, except those that are
+    # the public words of the lines themselves (POSTGRES_DB=finance_report, the project).
+    shown = [target.addr, *reads, *(t.path for t in index.contract.templates)]
+    public = {index.contract.project} | {w for s in shown for w in re.split(r"[/.:]", s) if w}
+    scrub = (redactor or Redactor()).with_values(v for v in values if v not in public)
     return tuple(replace(f, lines=tuple(scrub(line) for line in f.lines)) for f in findings)
 
 
