@@ -242,6 +242,17 @@ def test_combined_with_the_contract_items(
     result.assert_outcomes(passed=SAMPLE_ITEMS + len(APP_VALUES) + len(PG_VALUES))
 
 
+def test_a_template_that_does_not_parse_fails_its_paths_item(
+    sample_pytester: pytest.Pytester, vault: FakeVault
+) -> None:
+    tmpl = sample_pytester.path / PG_TMPL
+    tmpl.write_text(tmpl.read_text().replace("{{ end }}\n", "", 1))
+    result = _run(sample_pytester)
+    assert failed_ids(result) == [f"{PG_TMPL}::vault-path-readable"]
+    assert "nobody can tell which Vault paths it reads" in result.stdout.str()
+    result.assert_outcomes(passed=1 + len(APP_VALUES), failed=1)
+
+
 # --------------------------------------------------------------------------- unit level
 
 
