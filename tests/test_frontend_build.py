@@ -30,7 +30,7 @@ RUNTIME = '!function(){"use strict";var e={},t={};function n(r){var o=t[r];if(vo
 POLYFILL = (
     "(self.webpackChunk_N_E=self.webpackChunk_N_E||[]).push([[179],{357:function(e,t,n){"
     'var r,o;e.exports=(null==(r=n.g.process)?void 0:r.env)&&"object"==typeof(null==(o=n.g.'
-    'process)?void 0:o.env)?n.g.process:n(8081)}}]);'
+    "process)?void 0:o.env)?n.g.process:n(8081)}}]);"
 )
 
 
@@ -93,8 +93,9 @@ def test_a_var_left_as_process_env_was_not_baked(sample_repo: Path) -> None:
     build(sample_repo, *NOT_BAKED_API)
     out = _outcomes(sample_repo, {})
     assert out[API][0] == "failed"
-    assert "chunks/app/page-3c5f2b1d0a9e8f7c.js still reads process.env.NEXT_PUBLIC_API_URL" in (
-        out[API][1]
+    assert (
+        "chunks/app/page-3c5f2b1d0a9e8f7c.js still reads process.env.NEXT_PUBLIC_API_URL"
+        in (out[API][1])
     )
     assert "the browser gets undefined" in out[API][1]
     assert f"ARG {API}" in out[API][1] and f"ENV {API}=${{{API}}}" in out[API][1]
@@ -198,7 +199,9 @@ def test_cli_reports_the_build_in_json(
          "--frontend-build", str(static)]
     )  # fmt: skip
     results = json.loads(capsys.readouterr().out)["results"]
-    mine = {r["variable"]: (r["outcome"], r["path"], r["line"]) for r in results if r["rule"] == RULE}
+    mine = {
+        r["variable"]: (r["outcome"], r["path"], r["line"]) for r in results if r["rule"] == RULE
+    }
     assert mine == {API: ("failed", ENV, 75), APP: ("passed", ENV, 77)}
     assert code == 1
 
