@@ -16,7 +16,7 @@ _WHOLE = re.compile(
 )
 # Inside a longer value (a URL): https://<your-domain>, https://your-api.example.com, ${API_URL}.
 _INSIDE = re.compile(
-    r"(?i)<[^<>\s]{1,60}>|(?<![a-z0-9])your[-_][a-z0-9]|change[-_]?me|\$\{[^}]*\}|"
+    r"(?i)<[a-z][a-z0-9_ -]{2,59}>|(?<![a-z0-9])your[-_][a-z0-9]|change[-_]?me|\$\{[^}]*\}|"
     r"(?<![a-z0-9])x{3,}(?![a-z0-9])"
 )
 

@@ -81,6 +81,8 @@ def target_from(env: str, environ: Mapping[str, str], timeout: float) -> VaultTa
     addr = environ.get("VAULT_ADDR", "").strip()
     if not addr:
         raise VaultRefused("--envssot-vault needs VAULT_ADDR (e.g. https://vault.example.com)")
+    if not re.match(r"https?://", addr):
+        raise VaultRefused(f"VAULT_ADDR {addr!r}: must start with http:// or https://")
     tokens = _tokens(environ)
     if not tokens:
         raise VaultRefused("--envssot-vault needs VAULT_APP_TOKEN, the service's read-only token")
@@ -228,7 +230,9 @@ def _read(client: Any, target: VaultTarget, path: str) -> _Read:
         return _Read(None, _network_problem(exc, target), unreachable=True)
     except hx.VaultError as exc:
         return _Read(None, _vault_problem(exc, target, path))
-    data = (response or {}).get("data") or {}
+    except Exception as exc:  # e.g. a proxy's HTML page where JSON was expected
+        return _Read(None, f"GET {target.url(path)}: unexpected answer ({type(exc).__name__})")
+    data = response.get("data") if isinstance(response, dict) else None
     inner = data.get("data") if isinstance(data, dict) else None
     if not isinstance(inner, dict):
         return _Read(None, f"GET {target.url(path)}: the answer has no data.data (not KV v2?)")
@@ -243,8 +247,9 @@ def _is_root(client: Any) -> bool | None:
         answer = client.auth.token.lookup_self()
     except hx.VaultError:
         return None
-    policies = ((answer or {}).get("data") or {}).get("policies") or ()
-    return "root" in policies
+    data = answer.get("data") if isinstance(answer, dict) else None
+    policies = data.get("policies") if isinstance(data, dict) else None
+    return "root" in policies if isinstance(policies, list) else None
 
 
 def _client(target: VaultTarget, token: str, environ: Mapping[str, str]) -> Any:

@@ -290,8 +290,10 @@ def test_settings_errors_are_usage_errors() -> None:
         target_from("production", {"VAULT_APP_TOKEN": "t"}, 5)
     with pytest.raises(VaultRefused, match="needs VAULT_APP_TOKEN"):
         target_from("production", {"VAULT_ADDR": "http://127.0.0.1:1"}, 5)
+    with pytest.raises(VaultRefused, match="must start with http"):
+        target_from("production", {"VAULT_ADDR": "127.0.0.1:8200", "VAULT_APP_TOKEN": "t"}, 5)
     with pytest.raises(VaultRefused, match="one environment"):
-        target_from("prod/app", {"VAULT_ADDR": "x", "VAULT_APP_TOKEN": "t"}, 5)
+        target_from("prod/app", {"VAULT_ADDR": "http://x", "VAULT_APP_TOKEN": "t"}, 5)
 
 
 def test_the_module_does_not_import_hvac_on_load(tmp_path: Path) -> None:
