@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds each import-mode request may take (default 30)",
     )
+    check.add_argument(
+        "--frontend-build",
+        metavar="DIR",
+        default=None,
+        help="also check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries "
+        "every NEXT_PUBLIC_* value (next-public-in-build)",
+    )
 
     inv = sub.add_parser("vars", help="list every variable and the layers that hold it")
     inv.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
@@ -74,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.import_timeout is not None:
                 overrides["import_timeout"] = args.import_timeout
             report = check(root, overrides, only=_split(args.rules), disable=_split(args.disable))
+            if args.frontend_build is not None:
+                from pytest_envssot.live import with_live_findings
+
+                report = with_live_findings(report, frontend_build=args.frontend_build)
     except ConfigError as exc:
         print(f"envssot: error: {exc}", file=sys.stderr)
         return 2
