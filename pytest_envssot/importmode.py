@@ -248,6 +248,12 @@ class _Child:
     def kill(self) -> int | None:
         with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+            # SIGKILL is asynchronous: wait (briefly) until forks the module left are gone too.
+            for _ in range(100):
+                time.sleep(0.01)
+                os.killpg(self.proc.pid, 0)  # raises ProcessLookupError once the group is empty
+                if self.proc.poll() is not None and _only_zombies(self.proc.pid):
+                    break
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -265,6 +271,23 @@ class _Child:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=2)
             self.kill()  # the group too: a fork the module left behind
+
+
+def _only_zombies(pgid: int) -> bool:
+    """Whether every process left in group ``pgid`` has exited (Linux /proc; elsewhere yes)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return False
+    return True
 
 
 def _relative(root: Path, filename: str) -> str:

@@ -76,17 +76,16 @@ def _add_port(root: Path, edit: Edit, example: str = "8000", default: str = "800
 
 
 def _live_children(root: Path) -> list[int]:
-    """Processes still running with the repository as their working directory."""
+    """Processes (not zombies) other than this one with the repository as working directory."""
     found = []
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            if int(proc.name) != os.getpid() and os.path.realpath(proc / "cwd") == os.path.realpath(
-                root
-            ):
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state not in ("Z", "X") and os.path.realpath(proc / "cwd") == os.path.realpath(root):
                 found.append(int(proc.name))
-        except OSError:
+        except (OSError, IndexError):
             continue
     return found
 
