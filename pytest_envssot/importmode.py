@@ -310,7 +310,12 @@ class ImportSession:
 
     def _ask(self, request: dict[str, Any], what: str) -> dict[str, Any] | ImportFailure:
         if self._child is None:
-            self._child = _Child(self.root, self.timeout)
+            try:
+                self._child = _Child(self.root, self.timeout)
+            except OSError as exc:
+                return ImportFailure(
+                    "", 0, f"the import-mode child could not start ({exc.strerror})"
+                )
         try:
             return self._child.ask(request, what)
         except _ChildGone as gone:
