@@ -101,7 +101,8 @@ class Secret:
 
     @property
     def data(self) -> object:
-        return self.response.get("data")
+        data = self.response.get("data")
+        return {} if data is None else data  # a nil map[string]interface{} prints map[]
 
     @property
     def kv(self) -> object:
@@ -118,7 +119,7 @@ _SECRET_FIELDS = {
     "LeaseID": ("lease_id", ""),
     "LeaseDuration": ("lease_duration", 0),
     "Renewable": ("renewable", False),
-    "Warnings": ("warnings", None),
+    "Warnings": ("warnings", ()),  # a nil []string prints []
 }
 
 
@@ -163,6 +164,17 @@ class _Var(NamedTuple):
 
 
 _NO_FINAL = object()  # no value piped in from a previous command
+
+
+class _NilElement:
+    """A nil element of a ranged slice or map, as dot or a variable.
+
+    Go keeps it as a nil ``interface{}`` (not the invalid value a pipeline result becomes),
+    so reading a field off it is an error, while it prints and tests like nil.
+    """
+
+
+_NIL_ELEMENT = _NilElement()
 
 
 @dataclass
@@ -294,6 +306,8 @@ class Evaluation:
         for var in decl:
             scope.append(_Var(var.name, value, reads))
         for index, elem in items:
+            if elem is None:
+                elem = _NIL_ELEMENT
             if decl:  # one variable: the element; two: index (or key) and element
                 scope[-1] = _Var(decl[-1].name, elem, reads)
             if len(decl) > 1:
@@ -416,7 +430,7 @@ class Evaluation:
             return None
         if isinstance(node, Dot):
             self._touched.extend(dot_reads)
-            return dot
+            return None if dot is _NIL_ELEMENT else dot
         if isinstance(node, Field):
             self._touched.extend(dot_reads)
             return self._fields(dot, node.names, node.line)
@@ -434,9 +448,15 @@ class Evaluation:
         return self._call(node, [], _NO_FINAL, dot, dot_reads, scope)
 
     def _fields(self, receiver: object, names: Sequence[str], line: int) -> object:
+        """Go's field chain: on an invalid start (nil dot, a nil pipeline) every step is nil;
+        on a nil interface (a missing key's zero value, a nil element) a step is an error."""
+        if receiver is None:
+            return None
         for name in names:
+            if receiver is None or receiver is _NIL_ELEMENT:
+                raise ExecError(f"nil pointer evaluating interface {{}}.{name}", line)
             receiver = self._field(receiver, name, line)
-        return receiver
+        return None if receiver is _NIL_ELEMENT else receiver
 
     def _field(self, receiver: object, name: str, line: int) -> object:
         if isinstance(receiver, Secret):
@@ -445,15 +465,17 @@ class Evaluation:
                 return receiver.data
             if name in _SECRET_FIELDS:
                 key, default = _SECRET_FIELDS[name]
-                return receiver.response.get(key, default)
+                value = receiver.response.get(key)
+                return default if value is None else value
             if name in ("Auth", "WrapInfo"):
                 raise NotModelled(f"the secret's .{name}", line)
             raise ExecError(f"can't evaluate field {name} in type *dependency.Secret", line)
         if isinstance(receiver, Mapping):
             return self._key(receiver, name, line)
-        if receiver is None:
-            raise ExecError(f"nil pointer evaluating interface {{}}.{name}", line)
-        kind = gofmt.type_name(receiver)
+        try:
+            kind = gofmt.type_name(receiver)
+        except Unsupported as exc:
+            raise NotModelled(str(exc), line) from None
         raise ExecError(f"can't evaluate field {name} in type {kind}", line)
 
     def _key(self, mapping: Mapping[str, object], key: str, line: int) -> object:

@@ -132,7 +132,7 @@ def _is_response(value: object) -> TypeGuard[Mapping[str, object]]:
     return isinstance(value, Mapping) and "data" in value
 
 
-def _read_json(file: str) -> object:
+def _read_json(file: str) -> Mapping[str, object]:
     try:
         path = Path(file)
         if path.is_dir():
@@ -149,6 +149,11 @@ def _read_json(file: str) -> object:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise SecretsError(f"{file}:{line}", "invalid UTF-8") from None
+    return parse_json(text, file)
+
+
+def parse_json(text: str, where: str) -> Mapping[str, object]:
+    """Decode as Go's ``encoding/json`` with ``UseNumber`` would; errors name ``where:line``."""
     try:
         data: object = json.loads(
             text,
@@ -159,12 +164,12 @@ def _read_json(file: str) -> object:
         )
     except json.JSONDecodeError as exc:
         raise SecretsError(
-            f"{file}:{exc.lineno}", f"malformed JSON: {exc.msg} (column {exc.colno})"
+            f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg} (column {exc.colno})"
         ) from None
     except ValueError as exc:
-        raise SecretsError(file, f"malformed JSON: {exc}") from None
+        raise SecretsError(where, f"malformed JSON: {exc}") from None
     if not isinstance(data, Mapping):
-        raise SecretsError(f"{file}:1", "expected a JSON object")
+        raise SecretsError(f"{where}:1", "expected a JSON object")
     return data
 
 
