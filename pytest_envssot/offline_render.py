@@ -115,10 +115,16 @@ def _render(
         ) from None
     except SecretMissing as exc:
         have = ", ".join(store.paths()) or "none"
+        hint = ""
+        if store.bare is not None and store.bare_path is not None:
+            hint = (
+                f"; {store.bare[0]} was given without a path and answered {store.bare_path}: "
+                "name each file's path with --secrets VAULT_PATH=FILE"
+            )
         print(
             redactor.scrub(
                 f"{rel}:{exc.line}: secret {exc.path}: not in the --secrets data (has: {have}); "
-                "Vault Agent would wait for it and write nothing"
+                f"Vault Agent would wait for it and write nothing{hint}"
             ),
             file=err,
         )

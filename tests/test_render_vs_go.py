@@ -150,7 +150,7 @@ def test_sample_with_every_key_missing_takes_every_fallback(go_render: GoRender)
     rendered = ours(text, secrets, {"ENV": "production"})
     assert isinstance(rendered, bytes)
     assert b'OTEL_SERVICE_NAME="finance-report-backend"\n' in rendered
-    assert b'CORS_ORIGINS="[]"\n' in rendered and b'POSTGRES' not in rendered
+    assert b'CORS_ORIGINS="[]"\n' in rendered and b"POSTGRES" not in rendered
 
 
 def test_a_secret_path_missing_fails_on_both_sides(go_render: GoRender) -> None:
