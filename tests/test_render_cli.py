@@ -133,7 +133,8 @@ def test_out_inside_the_repository_needs_out_in_repo(
     subprocess.run(["git", "init", "-q", str(sample_repo)], check=True)
     before = files_of(sample_repo)
     target = sample_repo / "apps" / "rendered.env"
-    args: list[str | Path] = [sample_repo / APP_REL, "--secrets", secrets, "--env", "production", "--out", target]
+    args: list[str | Path] = [sample_repo / APP_REL, "--secrets", secrets, "--env", "production"]
+    args += ["--out", target]
     code, _, err = run(capsys, *args)
     assert code == 2 and "inside the repository" in err and "--out-in-repo" in err
     assert files_of(sample_repo) == before
