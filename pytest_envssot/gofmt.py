@@ -36,7 +36,7 @@ def type_name(value: object) -> str:
         return "bool"
     if isinstance(value, int):
         return "int"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "map[string]interface {}"
     if isinstance(value, (list, tuple)):
         return "[]interface {}"
@@ -47,7 +47,7 @@ def truth(value: object) -> bool:
     """Go template truth: false, 0, nil, and empty strings, maps and slices are false."""
     if value is None:
         return False
-    if isinstance(value, (str, bool, int, Mapping, list, tuple)):
+    if isinstance(value, (str, bool, int, dict, list, tuple)):
         return bool(value)
     return True  # a non-nil pointer, such as a secret
 
@@ -56,7 +56,7 @@ def format_value(verb: str, value: object) -> str:
     """``fmt.Sprintf("%" + verb, value)`` for the values above."""
     if value is None:
         return "<nil>" if verb == "v" else f"%!{verb}(<nil>)"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         items = sorted(value.items())  # fmt sorts map keys
         body = " ".join(f"{format_value(verb, k)}:{_element(verb, v)}" for k, v in items)
         return f"map[{body}]"
@@ -90,6 +90,8 @@ _VERBS = frozenset("svqd")
 
 def sprintf(fmt: str, args: Sequence[object]) -> str:
     """``fmt.Sprintf(fmt, args...)`` for verbs without flags, width or precision."""
+    if fmt == "%q" and len(args) == 1 and isinstance(args[0], str):
+        return go_quote(str(args[0]))  # the one call every Vault template line makes
     out: list[str] = []
     i, n, used = 0, len(fmt), 0
     while i < n:

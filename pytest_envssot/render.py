@@ -108,7 +108,7 @@ class Secret:
     def kv(self) -> object:
         """The key/value map templates read: ``.Data.data`` on KV v2, ``.Data`` on KV v1."""
         data = self.data
-        if isinstance(data, Mapping) and isinstance(data.get("data"), Mapping):
+        if isinstance(data, dict) and isinstance(data.get("data"), dict):
             return data["data"]
         return data
 
@@ -200,7 +200,7 @@ class Evaluation:
 
     def add_secret(self, secret: Secret) -> None:
         kv = secret.kv
-        if isinstance(kv, Mapping):
+        if isinstance(kv, dict):
             self._kv_paths[id(kv)] = secret.path
 
     # ------------------------------------------------------------------ nodes
@@ -296,7 +296,7 @@ class Evaluation:
         items: list[tuple[object, object]]
         if value is None:
             items = []
-        elif isinstance(value, Mapping):
+        elif isinstance(value, dict):
             items = sorted(value.items())
         elif isinstance(value, (list, tuple)):
             items = list(enumerate(value))
@@ -389,7 +389,7 @@ class Evaluation:
         value: object = _NO_FINAL
         for command in pipe.commands:
             value = self._command(command, dot, dot_reads, scope, value)
-        reads = tuple(dict.fromkeys(self._touched[mark:]))
+        reads = tuple(dict.fromkeys(self._touched[mark:])) if len(self._touched) > mark else ()
         if declare:
             for var in pipe.decl:
                 if pipe.is_assign:
@@ -418,6 +418,12 @@ class Evaluation:
     def _operand(
         self, node: Operand, dot: object, dot_reads: tuple[int, ...], scope: list[_Var]
     ) -> object:
+        if isinstance(node, Field):  # the common cases first: .Data.data.K, ., "literal"
+            self._touched.extend(dot_reads)
+            return self._fields(dot, node.names, node.line)
+        if isinstance(node, Dot):
+            self._touched.extend(dot_reads)
+            return None if dot is _NIL_ELEMENT else dot
         if isinstance(node, String):
             return node.value
         if isinstance(node, Bool):
@@ -428,12 +434,6 @@ class Evaluation:
             raise NotModelled(f"the number {node.source}", node.line)
         if isinstance(node, Nil):
             return None
-        if isinstance(node, Dot):
-            self._touched.extend(dot_reads)
-            return None if dot is _NIL_ELEMENT else dot
-        if isinstance(node, Field):
-            self._touched.extend(dot_reads)
-            return self._fields(dot, node.names, node.line)
         if isinstance(node, Variable):
             var = _lookup_var(scope, node.name, node.line)
             self._touched.extend(var.reads)
@@ -470,7 +470,7 @@ class Evaluation:
             if name in ("Auth", "WrapInfo"):
                 raise NotModelled(f"the secret's .{name}", line)
             raise ExecError(f"can't evaluate field {name} in type *dependency.Secret", line)
-        if isinstance(receiver, Mapping):
+        if isinstance(receiver, dict):
             return self._key(receiver, name, line)
         try:
             kind = gofmt.type_name(receiver)
@@ -564,7 +564,7 @@ class Evaluation:
         for key in keys:
             if item is None:
                 raise ExecError("error calling index: index of untyped nil", line)
-            if isinstance(item, Mapping):
+            if isinstance(item, dict):
                 if not isinstance(key, str) or isinstance(key, JsonNumber):
                     raise ExecError(
                         "error calling index: value has type incompatible with key", line
@@ -625,7 +625,7 @@ def _len(got: list[object], line: int) -> object:
     (value,) = _arity("len", got, 1, line)
     if isinstance(value, str):
         return len(value.encode("utf-8", "surrogatepass"))  # Go counts bytes
-    if isinstance(value, (Mapping, list, tuple)):
+    if isinstance(value, (dict, list, tuple)):
         return len(value)
     if value is None:
         raise ExecError("error calling len: len of nil pointer", line)
