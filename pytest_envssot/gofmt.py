@@ -11,7 +11,7 @@ raises :class:`Unsupported`: we say so rather than guess what Go would print.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pytest_envssot.quoting import go_quote
 

@@ -244,9 +244,10 @@ class Evaluation:
         value, reads = self._pipeline(node.pipe, dot, dot_reads, scope)
         if node.pipe.decl:
             return  # {{ $x := ... }} prints nothing
+        unset = tuple(i for i in reads if self.lookups[i].state in ("missing", "null"))
         if value is None:
             out.append("<no value>")
-            self._record("no value", node.line, reads)
+            self._record("no value", node.line, unset or reads)
             return
         if isinstance(value, Secret):
             raise NotModelled("printing a whole secret", node.line)
@@ -255,7 +256,6 @@ class Evaluation:
         except Unsupported as exc:
             raise NotModelled(str(exc), node.line) from None
         out.append(text)
-        unset = tuple(i for i in reads if self.lookups[i].state in ("missing", "null"))
         if unset and "<nil>" in text:  # printf "%q" of a missing key: %!q(<nil>)
             self._record("no value", node.line, unset)
         elif unset:  # {{ or .Data.data.K "default" }}: a fallback of another shape

@@ -322,3 +322,20 @@ def test_rendered_bytes_match_the_roundtrip_renderer(
     tf = read_template(sample_repo / APP_REL, APP_REL)
     for var in tf.vars:
         assert render(compile_value(var.value_source), APP_DATA) == lines[var.name], var.name
+
+
+def test_kv_version_1_responses_render_and_report_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `vault kv get -format=json` on a KV v1 mount: the keys sit right under "data".
+    secrets = tmp_path / "v1.json"
+    secrets.write_text(json.dumps({"data": {"A": CANARY}, "lease_duration": 2764800}))
+    template = tmp_path / "v1.ctmpl"
+    template.write_text(
+        '{{ with secret "kv/app" }}A={{ .Data.A }}\n'
+        "B={{ with .Data.B }}{{ . }}{{ else }}none{{ end }}{{ end }}\n"
+    )
+    code, out, err = run(capsys, template, "--secrets", secrets, "--env", "p", "--out", "-")
+    assert code == 0 and out == f"A={CANARY}\nB=none\n"
+    assert f"{template}:2: fallback: B is missing from kv/app" in err
+    assert "2 keys: 1 rendered, 1 fallback, 0 <no value>" in err and CANARY not in err
