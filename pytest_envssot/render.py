@@ -300,8 +300,10 @@ class Evaluation:
             items = sorted(value.items())
         elif isinstance(value, (list, tuple)):
             items = list(enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            raise NotModelled("range over an integer (Go 1.22+ only)", node.line)
         else:
-            raise NotModelled(f"range over a {gofmt.type_name(value)}", node.line)
+            raise ExecError(f"range can't iterate over a {_go_type(value)}", node.line)
         decl = node.pipe.decl
         for var in decl:
             scope.append(_Var(var.name, value, reads))
@@ -472,11 +474,7 @@ class Evaluation:
             raise ExecError(f"can't evaluate field {name} in type *dependency.Secret", line)
         if isinstance(receiver, dict):
             return self._key(receiver, name, line)
-        try:
-            kind = gofmt.type_name(receiver)
-        except Unsupported as exc:
-            raise NotModelled(str(exc), line) from None
-        raise ExecError(f"can't evaluate field {name} in type {kind}", line)
+        raise ExecError(f"can't evaluate field {name} in type {_go_type(receiver)}", line)
 
     def _key(self, mapping: Mapping[str, object], key: str, line: int) -> object:
         value = mapping.get(key)
@@ -583,6 +581,16 @@ class Evaluation:
         return item
 
 
+def _go_type(value: object) -> str:
+    """The Go type of a value, for error messages."""
+    if isinstance(value, Secret):
+        return "*dependency.Secret"
+    try:
+        return gofmt.type_name(value)
+    except Unsupported:
+        return type(value).__name__
+
+
 def _assign(scope: list[_Var], name: str, var: _Var) -> None:
     for k in range(len(scope) - 1, -1, -1):
         if scope[k].name == name:
@@ -605,7 +613,7 @@ def _arity(name: str, got: list[object], want: int, line: int) -> list[object]:
 
 def _string_arg(name: str, value: object, line: int) -> str:
     if not isinstance(value, str) or isinstance(value, JsonNumber):
-        got = "nil" if value is None else gofmt.type_name(value)
+        got = "nil" if value is None else _go_type(value)
         raise ExecError(f"wrong type for value in {name}; expected string; got {got}", line)
     return value
 
@@ -629,7 +637,7 @@ def _len(got: list[object], line: int) -> object:
         return len(value)
     if value is None:
         raise ExecError("error calling len: len of nil pointer", line)
-    raise ExecError(f"error calling len: len of type {gofmt.type_name(value)}", line)
+    raise ExecError(f"error calling len: len of type {_go_type(value)}", line)
 
 
 def _kind(value: object) -> str:
@@ -651,6 +659,8 @@ def _eq(got: list[object], line: int) -> object:
             raise NotModelled("eq of nil with nil (differs between Go releases)", line)
         if first is None or other is None:
             continue
+        if isinstance(first, Secret) or isinstance(other, Secret):
+            raise NotModelled("eq of a secret (a pointer comparison)", line)
         k1, k2 = _kind(first), _kind(other)
         if "other" in (k1, k2):
             raise ExecError("error calling eq: invalid type for comparison", line)
