@@ -1,7 +1,8 @@
 """``envssot``: the same engine as the plugin, without pytest.
 
 Exit codes: 0 every check passed, 1 a rule failed, 2 usage or configuration error,
-3 an internal error (reported without a traceback).
+3 an internal error (reported without a traceback). ``envssot render`` (offline Vault Agent
+render, :mod:`pytest_envssot.offline_render`) keeps the same meanings.
 """
 
 from __future__ import annotations

@@ -184,10 +184,11 @@ class Evaluation:
     sources: Sources
     lookups: list[Lookup] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
-    _kv_paths: dict[int, str] = field(default_factory=dict)  # id(kv map) -> secret path
-    _touched: list[int] = field(default_factory=list)
-    _defines: dict[str, tuple[Node, ...]] = field(default_factory=dict)
-    _depth: int = 0
+    # id(kv map) -> secret path: lookups in those maps are the ones recorded
+    _kv_paths: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+    _touched: list[int] = field(default_factory=list, init=False, repr=False)
+    _defines: dict[str, tuple[Node, ...]] = field(default_factory=dict, init=False, repr=False)
+    _depth: int = field(default=0, init=False, repr=False)
 
     def run(
         self, nodes: Sequence[Node], dot: object = None, dot_reads: tuple[int, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 from pathlib import Path
@@ -339,3 +340,21 @@ def test_kv_version_1_responses_render_and_report_too(
     assert code == 0 and out == f"A={CANARY}\nB=none\n"
     assert f"{template}:2: fallback: B is missing from kv/app" in err
     assert "2 keys: 1 rendered, 1 fallback, 0 <no value>" in err and CANARY not in err
+
+
+def test_as_a_real_process(sample_repo: Path, secrets: Path, outdir: Path) -> None:
+    """The entry point in its own process: exit code, streams, the file and its mode."""
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    target = outdir / "app.env"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_envssot.cli", "render", str(sample_repo / APP_REL),
+         "--secrets", str(secrets), "--env", "production", "--out", str(target)],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "12 keys: 4 rendered, 8 fallback, 0 <no value>" in done.stdout
+    assert CANARY not in done.stdout + done.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and CANARY in target.read_text()
