@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from pytest_envssot.model import Location
 from pytest_envssot.readers._io import read_text
 from pytest_envssot.readers.template import TemplateSyntaxError, parse_tree
 from pytest_envssot.redact import Redactor
@@ -106,9 +107,8 @@ def _render(
     try:
         rendered = evaluation.run(nodes)
     except NotModelled as exc:
-        raise UsageError(
-            f"{rel}:{exc.line}: envssot render does not evaluate {exc.message}"
-        ) from None
+        where = Location(rel, exc.line)  # line 0: the template as a whole
+        raise UsageError(f"{where}: envssot render does not evaluate {exc.message}") from None
     except ExecError as exc:
         raise UsageError(
             f"{rel}:{exc.line}: Go's text/template stops here: {exc.message}"

@@ -62,7 +62,7 @@ from pytest_envssot.readers.template import (
     parse_tree,
 )
 
-MAX_DEPTH = 1000  # nested template calls; Go stops at 100000, a real template at a handful
+MAX_DEPTH = 50  # nested template calls: Go allows 100000, Python's stack not; real ones nest a few
 
 
 class NotModelled(Exception):
@@ -196,7 +196,10 @@ class Evaluation:
         """Render ``nodes`` with ``dot`` as both dot and ``$``."""
         self._collect_defines(nodes)
         out: list[str] = []
-        self._walk(nodes, dot, dot_reads, [_Var("$", dot, dot_reads)], out)
+        try:
+            self._walk(nodes, dot, dot_reads, [_Var("$", dot, dot_reads)], out)
+        except RecursionError:  # blocks nested 100 deep inside 50 template calls
+            raise NotModelled("blocks and template calls nested this deep") from None
         return "".join(out)
 
     def add_secret(self, secret: Secret) -> None:
@@ -345,7 +348,7 @@ class Evaluation:
             raise ExecError(f"no such template {name!r}", line)
         value, reads = (None, ()) if pipe is None else self._pipeline(pipe, dot, dot_reads, scope)
         if self._depth >= MAX_DEPTH:
-            raise ExecError(f"exceeded maximum template depth ({MAX_DEPTH})", line)
+            raise NotModelled(f"template calls nested deeper than {MAX_DEPTH}", line)
         self._depth += 1
         try:
             self._walk(body, value, reads, [_Var("$", value, reads)], out)
