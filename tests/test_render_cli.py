@@ -261,6 +261,8 @@ def test_missing_secrets_file_and_missing_env_are_usage_errors(
          "envssot render does not evaluate the function toJSON"),
         ('{{ with secret "p" }}\n{{ printf "%-5s" .Data.data.A }}{{ end }}', 2,
          "envssot render does not evaluate the printf verb or flag '%-'"),
+        ('{{ define "a" }}{{ template "a" }}{{ end }}\n{{ template "a" }}', 1,
+         "envssot render does not evaluate template calls nested deeper than 50"),
         ('{{ with secret "p" }}\n\n{{ .Data.data.MISSING.deeper }}{{ end }}', 3,
          "Go's text/template stops here: nil pointer evaluating interface {}.deeper"),
     ],
