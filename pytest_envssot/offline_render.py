@@ -90,14 +90,29 @@ def run(options: Options, stdout: TextIO | None = None, stderr: TextIO | None = 
         return 2
 
 
-def _render(
-    options: Options, store: SecretStore, redactor: Redactor, out: TextIO, err: TextIO
-) -> int:
+@dataclass(frozen=True)
+class Rendered:
+    """A finished render: the text (secret: write it only where asked) and what it read."""
+
+    text: str
+    evaluation: Evaluation
+    sources: RenderSources
+
+
+class DataProblem(Exception):
+    """Exit 1 before anything is written: the data cannot be rendered (a missing path)."""
+
+
+def render_template(options: Options, store: SecretStore) -> Rendered:
+    """Evaluate ``options.template``; raises UsageError (exit 2) or DataProblem (exit 1).
+
+    Output and reporting are the caller's: a check of the rendered values (such as loading
+    them through the settings class) fits between this and :func:`_output`.
+    """
     rel = options.template
     text = read_text(Path(rel), rel)
     if not isinstance(text, str):
         raise UsageError(f"{text.location}: {text.message}")
-    target = _check_target(options)
     try:
         nodes = parse_tree(text, rel)
     except TemplateSyntaxError as exc:
@@ -105,7 +120,7 @@ def _render(
     sources = RenderSources(store, {**_sets(options.sets), "ENV": options.env})
     evaluation = Evaluation(sources)
     try:
-        rendered = evaluation.run(nodes)
+        return Rendered(evaluation.run(nodes), evaluation, sources)
     except NotModelled as exc:
         where = Location(rel, exc.line)  # line 0: the template as a whole
         raise UsageError(f"{where}: envssot render does not evaluate {exc.message}") from None
@@ -121,26 +136,44 @@ def _render(
                 f"; {store.bare[0]} was given without a path and answered {store.bare_path}: "
                 "name each file's path with --secrets VAULT_PATH=FILE"
             )
-        print(
-            redactor.scrub(
-                f"{rel}:{exc.line}: secret {exc.path}: not in the --secrets data (has: {have}); "
-                f"Vault Agent would wait for it and write nothing{hint}"
-            ),
-            file=err,
-        )
+        raise DataProblem(
+            f"{rel}:{exc.line}: secret {exc.path}: not in the --secrets data (has: {have}); "
+            f"Vault Agent would wait for it and write nothing{hint}"
+        ) from None
+
+
+def _render(
+    options: Options, store: SecretStore, redactor: Redactor, out: TextIO, err: TextIO
+) -> int:
+    target = _check_target(options)  # refuse a bad --out before evaluating anything
+    try:
+        rendered = render_template(options, store)
+    except DataProblem as exc:
+        print(redactor.scrub(str(exc)), file=err)
         return 1
-    report = _uses_report(rel, evaluation.uses)
-    summary = _summary(rel, options, sources, evaluation)
-    info = err if target == "-" else out
-    for line in report:
+    return _output(options, rendered, target, redactor, out, err)
+
+
+def _output(
+    options: Options,
+    rendered: Rendered,
+    target: str | None,
+    redactor: Redactor,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    rel, evaluation = options.template, rendered.evaluation
+    summary = _summary(rel, options, rendered.sources, evaluation)
+    for line in _uses_report(rel, evaluation.uses):
         print(redactor.scrub(line), file=err)
     if target == "-":
-        _write_stream(out, rendered)
+        _write_stream(out, rendered.text)
     elif target is not None:
-        _write_private(Path(target), rendered)
+        _write_private(Path(target), rendered.text)
         summary.append(f"  written to {target} (mode 0600)")
     else:
         summary.append("  not written: pass --out PATH (or --out - for stdout)")
+    info = err if target == "-" else out
     for line in summary:
         print(redactor.scrub(line), file=info)
     return 1 if any(u.kind == "no value" for u in evaluation.uses) else 0
