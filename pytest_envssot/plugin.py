@@ -64,6 +64,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEED",
         help="fixed seed for template-roundtrip's draws (CI=true derandomizes without one)",
     )
+    group.addoption(
+        "--envssot-vault",
+        default=None,
+        metavar="ENV",
+        help="read each template's Vault path for ENV (VAULT_ADDR, read-only VAULT_APP_TOKEN): "
+        "one item per key, plus one per key no template reads; refuses a root token",
+    )
+    group.addoption(
+        "--envssot-vault-timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="timeout of each Vault request (default 5)",
+    )
+    group.addoption(
+        "--envssot-frontend-build",
+        default=None,
+        metavar="DIR",
+        help="check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries every "
+        "NEXT_PUBLIC_* value, none empty or a placeholder",
+    )
     parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
     parser.addini("envssot_examples", default="", help="hypothesis examples per template var")
     parser.addini("envssot_seed", default="", help="fixed seed for template-roundtrip")
@@ -77,8 +98,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("envssot_disable", type="args", default=[], help="rule names to switch off")
 
 
-def _enabled(config: pytest.Config) -> bool:
+def _contract(config: pytest.Config) -> bool:
     return bool(config.getoption("envssot") or config.getini("envssot"))
+
+
+def _live(config: pytest.Config) -> bool:
+    """The opt-in families that look outside the repository (Vault, a frontend build)."""
+    return bool(config.getoption("envssot_vault") or config.getoption("envssot_frontend_build"))
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return _contract(config) or _live(config)
 
 
 def _names(option: str | None, ini: list[str]) -> list[str]:
@@ -95,10 +125,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
+    if not _contract(config):
+        rules = ["layer-parses"]  # the cheapest rule; only the live families' items are kept
     try:
         report = check(
             _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
         )
+        if _live(config):
+            from pytest_envssot.live import with_live_findings
+
+            report = with_live_findings(
+                report,
+                keep_contract=_contract(config),
+                vault_env=config.getoption("envssot_vault"),
+                vault_timeout=config.getoption("envssot_vault_timeout"),
+                frontend_build=_from_invocation(config, config.getoption("envssot_frontend_build")),
+            )
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
@@ -119,6 +161,10 @@ def _overrides(config: pytest.Config) -> dict[str, object]:
     if imported is not None:
         out["import"] = bool(imported)
     return out
+
+
+def _from_invocation(config: pytest.Config, path: str | None) -> Path | None:
+    return None if path is None else config.invocation_params.dir / path
 
 
 def _repo_root(config: pytest.Config) -> Path:
