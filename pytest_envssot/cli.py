@@ -75,6 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     ren.add_argument("--out", help="write the rendered file here (0600); - for stdout")
     ren.add_argument("--out-in-repo", action="store_true", help="allow --out inside the repository")
+    ren.add_argument(
+        "--validate",
+        action="store_true",
+        help="build the settings class from the rendered file (import mode); exit 1 and write "
+        "nothing when it refuses",
+    )
+    ren.add_argument(
+        "--settings", metavar="FILE:CLASS", help="the class --validate builds (default: found)"
+    )
+    ren.add_argument(
+        "--import-timeout", type=float, default=30.0, metavar="SECONDS", help="for --validate"
+    )
     return parser
 
 
@@ -153,6 +165,9 @@ def _render(args: argparse.Namespace) -> int:
         sets=args.set,
         out=args.out,
         out_in_repo=args.out_in_repo,
+        validate=args.validate,
+        settings=args.settings,
+        import_timeout=args.import_timeout,
     )
     try:
         return run(options)
