@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -452,21 +453,21 @@ def _instantiate(request: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         return {"ok": True, "valid": False, "errors": errors}
-    except Exception as exc:
+    except Exception as exc:  # SettingsError: 'error parsing value for field "x" ...'
         cause = exc.__cause__
-        detail = f" ({type(cause).__name__}: {_decode_error(cause)})" if cause else ""
-        return {
-            "ok": True,
-            "valid": False,
-            "errors": [
-                {
-                    "field": "",
-                    "env": "",
-                    "type": type(exc).__name__,
-                    "message": f"{type(exc).__name__}{detail}",
-                }
-            ],
+        detail = f": {type(cause).__name__}: {_decode_error(cause)}" if cause else ""
+        named = re.search(r'field "(\w+)"', str(exc))
+        field = named[1] if named and named[1] in cls.model_fields else ""
+        env = _names_cached(cls).get(field, [""])[:1] if field else []
+        error = {
+            "field": field,
+            "env": _shown(cls, env[0]) if env and env[0] else "",
+            "type": type(exc).__name__,
+            "message": f"pydantic-settings cannot decode it{detail}"
+            if cause
+            else type(exc).__name__,
         }
+        return {"ok": True, "valid": False, "errors": [error]}
     finally:
         os.environ.clear()
         os.environ.update(saved)

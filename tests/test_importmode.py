@@ -620,3 +620,81 @@ def test_a_fields_own_before_validator_runs_only_in_import_mode(
     real, message = outcome(True)
     assert real is Outcome.FAILED
     assert "each model needs a :tier suffix" in message
+
+
+# --------------------------------------------------------------------------- render --validate
+
+APP_TEMPLATE = "repo/finance_report/finance_report/10.app/secrets.ctmpl"
+RENDER_CANARY = "canary-Rv7pQ2-value"
+
+
+def _vault_json(tmp_path: Path, data: dict[str, str]) -> Path:
+    path = tmp_path / "vault.json"
+    body = {"data": {"data": data, "metadata": {"version": 1}}, "lease_id": "", "warnings": None}
+    path.write_text(json.dumps(body), encoding="utf-8")
+    return path
+
+
+GOOD_DATA = {
+    "DATABASE_URL": f"postgresql://app:{RENDER_CANARY}@db:5432/finance_report",
+    "SECRET_KEY": f"{RENDER_CANARY}-jwt",
+    "S3_ACCESS_KEY": f"{RENDER_CANARY}-access",
+    "S3_SECRET_KEY": RENDER_CANARY,
+    "CORS_ORIGINS": '["https://app.example"]',
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [
+        ({}, 0, ["--validate: Settings (apps/backend/src/config.py) accepts the rendered file"]),
+        ({"S3_ACCESS_KEY": ""}, 1, ["S3_ACCESS_KEY (s3_access_key): missing: Field required"]),
+        ({"DATABASE_URL": f"{RENDER_CANARY}-not-a-dsn"}, 1, ["DATABASE_URL (database_url): url_parsing"]),
+        ({"CORS_ORIGINS": f"{RENDER_CANARY},b"}, 1, ["CORS_ORIGINS", "JSONDecodeError"]),
+    ],
+)  # fmt: skip
+def test_render_validate_builds_the_settings_class_from_the_render(
+    sample_repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    change: dict[str, str],
+    code: int,
+    words: list[str],
+) -> None:
+    monkeypatch.setenv("S3_ACCESS_KEY", "from-the-parent")  # must not fill a missing value
+    secrets = _vault_json(tmp_path, {**GOOD_DATA, **change})
+    target = tmp_path / "app.env"
+    args = [
+        "render",
+        str(sample_repo / APP_TEMPLATE),
+        "--secrets",
+        str(secrets),
+        "--env",
+        "production",
+    ]
+    assert cli_main([*args, "--validate", "--out", str(target)]) == code
+    out, err = capsys.readouterr()
+    for word in words:
+        assert word in err
+    assert target.exists() is (code == 0)  # a render the class refuses is not written
+    assert RENDER_CANARY not in out + err
+
+
+def test_render_validate_with_an_explicit_class_and_its_failures(
+    sample_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secrets = _vault_json(tmp_path, GOOD_DATA)
+    args = [
+        "render",
+        str(sample_repo / APP_TEMPLATE),
+        "--secrets",
+        str(secrets),
+        "--env",
+        "production",
+    ]
+    assert cli_main([*args, "--validate", "--settings", f"{CONFIG}:Settings"]) == 0
+    assert cli_main([*args, "--validate", "--settings", f"{CONFIG}:Nope"]) == 1
+    assert "no BaseSettings class Nope" in capsys.readouterr().err
+    assert cli_main([*args, "--validate", "--settings", "Settings"]) == 2
+    assert "expected FILE:CLASS" in capsys.readouterr().err
