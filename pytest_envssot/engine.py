@@ -18,7 +18,7 @@ from pytest_envssot.model import Contract
 from pytest_envssot.readers.compose import read_compose
 from pytest_envssot.readers.dockerfile import read_dockerfile
 from pytest_envssot.readers.example import read_example
-from pytest_envssot.readers.settings import read_settings
+from pytest_envssot.readers.settings import parse_module, read_settings
 from pytest_envssot.readers.template import read_template
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import ALL_RULES, RULES_BY_NAME, Rule
@@ -107,11 +107,14 @@ def check(
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
-    with _fewer_collections():
-        index = Index.build(read_contract(config, layers), config)
-        findings = run_rules(index, rules, defer)
-        close_import_session(index)  # import mode's child: every answer it gives is in by now
-        return Report(config, layers, index, findings, Redactor(index.secret_values()))
+    try:
+        with _fewer_collections():
+            index = Index.build(read_contract(config, layers), config)
+            findings = run_rules(index, rules, defer)
+            close_import_session(index)  # import mode's child: every answer it gives is in
+            return Report(config, layers, index, findings, Redactor(index.secret_values()))
+    finally:
+        parse_module.cache_clear()  # the settings trees are shared within one run only
 
 
 @contextmanager
