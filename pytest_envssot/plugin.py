@@ -64,6 +64,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEED",
         help="fixed seed for template-roundtrip's draws (CI=true derandomizes without one)",
     )
+    # Smoke checks: does each service the settings describe answer (README "Smoke checks").
+    group.addoption(
+        "--envssot-smoke",
+        action="store_true",
+        default=False,
+        help="one item per service the settings describe: PostgreSQL, Redis, S3, AI API",
+    )
+    group.addoption(
+        "--envssot-critical-only",
+        action="store_true",
+        default=False,
+        help="smoke-check the critical services only (database and S3); implies --envssot-smoke",
+    )
+    group.addoption(
+        "--envssot-env-file",
+        default=None,
+        metavar="PATH",
+        help="values for the smoke checks (e.g. a rendered Vault file); wins over the environment",
+    )
+    group.addoption(
+        "--envssot-smoke-timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="timeout of each smoke check (default: [tool.envssot.smoke] timeout, else 5)",
+    )
+    parser.addini("envssot_smoke", type="bool", default=False, help="run the smoke checks")
+    parser.addini(
+        "envssot_critical_only", type="bool", default=False, help="smoke-check critical only"
+    )
+    parser.addini("envssot_env_file", default="", help="env file the smoke checks read")
+    parser.addini("envssot_smoke_timeout", default="", help="seconds per smoke check")
     parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
     parser.addini("envssot_examples", default="", help="hypothesis examples per template var")
     parser.addini("envssot_seed", default="", help="fixed seed for template-roundtrip")
@@ -78,7 +110,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _enabled(config: pytest.Config) -> bool:
+    return _contract_enabled(config) or _smoke_enabled(config)
+
+
+def _contract_enabled(config: pytest.Config) -> bool:
     return bool(config.getoption("envssot") or config.getini("envssot"))
+
+
+def _critical_only(config: pytest.Config) -> bool:
+    return bool(config.getoption("envssot_critical_only") or config.getini("envssot_critical_only"))
+
+
+def _smoke_enabled(config: pytest.Config) -> bool:
+    return bool(
+        config.getoption("envssot_smoke")
+        or config.getini("envssot_smoke")
+        or _critical_only(config)
+    )
 
 
 def _names(option: str | None, ini: list[str]) -> list[str]:
@@ -95,14 +143,37 @@ def pytest_configure(config: pytest.Config) -> None:
 
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
+    contract = _contract_enabled(config)
+    if not contract:  # smoke checks only: read the layers, run no rule worth an item
+        rules, disable = ["layer-parses"], []
     try:
         report = check(
             _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
         )
+        findings = report.findings if contract else ()
+        if _smoke_enabled(config):
+            findings = (*findings, *_smoke_findings(config, report))
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
-    config.stash[_BY_PATH] = _by_path(report)
+    config.stash[_BY_PATH] = _by_path(findings)
+
+
+def _smoke_findings(config: pytest.Config, report: Report) -> tuple[Finding, ...]:
+    from pytest_envssot import smoke
+
+    timeout = config.getoption("envssot_smoke_timeout")
+    ini_timeout = str(config.getini("envssot_smoke_timeout") or "").strip()
+    env_file = config.getoption("envssot_env_file") or str(config.getini("envssot_env_file") or "")
+    path = config.invocation_params.dir / env_file if env_file else None
+    try:
+        sources = smoke.Sources.load(os.environ, path)
+    except smoke.EnvFileError as exc:
+        raise pytest.UsageError(f"envssot: --envssot-env-file {exc}") from None
+    settings = smoke.parse(
+        report.config.smoke, timeout if timeout is not None else ini_timeout or None
+    )
+    return smoke.findings(report.index, settings, sources, report.redactor, _critical_only(config))
 
 
 def _overrides(config: pytest.Config) -> dict[str, object]:
@@ -140,9 +211,9 @@ def _repo_root(config: pytest.Config) -> Path:
     return rootdir
 
 
-def _by_path(report: Report) -> dict[str, list[Finding]]:
+def _by_path(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
     grouped: dict[str, list[Finding]] = {}
-    for finding in report.findings:
+    for finding in findings:
         grouped.setdefault(finding.location.path, []).append(finding)
     return grouped
 
