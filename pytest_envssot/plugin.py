@@ -167,7 +167,7 @@ def _smoke_findings(config: pytest.Config, report: Report) -> tuple[Finding, ...
     env_file = config.getoption("envssot_env_file") or str(config.getini("envssot_env_file") or "")
     path = config.invocation_params.dir / env_file if env_file else None
     try:
-        sources = smoke.Sources.load(os.environ, path)
+        sources = smoke.Sources.load(os.environ, path, env_file)
     except smoke.EnvFileError as exc:
         raise pytest.UsageError(f"envssot: --envssot-env-file {exc}") from None
     settings = smoke.parse(

@@ -27,7 +27,8 @@ class Sources:
     file_label: str = ""
 
     @classmethod
-    def load(cls, environ: Mapping[str, str], env_file: Path | None) -> Sources:
+    def load(cls, environ: Mapping[str, str], env_file: Path | None, shown_as: str = "") -> Sources:
+        """``shown_as``: the path as the user wrote it, for messages."""
         if env_file is None:
             return cls(dict(environ), {})
         if not env_file.is_file():
@@ -38,7 +39,7 @@ class Sources:
             values = dotenv_values(env_file, encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise EnvFileError(f"{env_file}: cannot be read ({type(exc).__name__})") from None
-        return cls(dict(environ), values, f"env file {env_file}")
+        return cls(dict(environ), values, f"env file {shown_as or env_file}")
 
 
 @dataclass(frozen=True)
