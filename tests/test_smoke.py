@@ -332,3 +332,28 @@ def test_a_non_postgres_database_url_is_skipped(pytester: pytest.Pytester) -> No
     )
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*DATABASE_URL: not a PostgreSQL URL (scheme sqlite)*"])
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_smoke_is_the_same_checks(
+    pytester: pytest.Pytester, pg_url: str, s3_endpoint: str, ai_base: str
+) -> None:
+    import subprocess
+    import sys
+
+    _repo(pytester, _env(pg_url, "", s3_endpoint, key=WRONG["ai"]), ai_base)
+    cli = [sys.executable, "-m", "pytest_envssot.cli", "smoke", "--env-file", "smoke.env"]
+    run = subprocess.run(cli, cwd=pytester.path, capture_output=True, text=True, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, output
+    assert f"{CONFIG}:30: smoke-postgres[DATABASE_URL]: ok: answered: SELECT 1 returned 1" in output
+    assert "smoke-s3[S3_ENDPOINT]: ok: answered: head_bucket answered HTTP 200" in output
+    assert "smoke-redis[REDIS_URL]: skipped: REDIS_URL is unset" in output
+    assert "HTTP 401 Unauthorized" in output and output.rstrip().endswith("4 checked, 1 failed")
+    assert not [c for c in CANARIES if c in output]
+    critical = subprocess.run(
+        [*cli, "--critical-only"], cwd=pytester.path, capture_output=True, text=True, check=False
+    )
+    assert critical.returncode == 0 and "2 checked, 0 failed" in critical.stdout
