@@ -218,7 +218,10 @@ def models_api(token: str) -> Iterator[str]:
             if self.path != "/api/v1/models":
                 self._send(404, {"error": {"message": "not found"}})
             elif self.headers.get("Authorization") != f"Bearer {token}":
-                self._send(401, {"error": {"message": "No auth credentials found", "code": 401}})
+                # Some APIs echo the key they got: the smoke check must scrub it from the body.
+                got = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                message = f"Incorrect API key provided: {got}"
+                self._send(401, {"error": {"message": message, "code": 401}})
             else:
                 self._send(200, {"data": [{"id": "google/gemini-2.0-flash-exp:free"}]})
 

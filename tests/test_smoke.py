@@ -150,7 +150,7 @@ def test_wrong_passwords_fail_with_what_was_tried_and_what_answered(
 
     ai = _section(output, "ai")
     assert f"GET {ai_base}/models with Authorization: Bearer ***" in ai
-    assert "HTTP 401 Unauthorized" in ai and "No auth credentials found" in ai
+    assert "HTTP 401 Unauthorized" in ai and "Incorrect API key provided: ***" in ai
 
 
 def test_closed_ports_fail_fast_and_clearly(pytester: pytest.Pytester) -> None:
@@ -357,3 +357,35 @@ def test_cli_smoke_is_the_same_checks(
         [*cli, "--critical-only"], cwd=pytester.path, capture_output=True, text=True, check=False
     )
     assert critical.returncode == 0 and "2 checked, 0 failed" in critical.stdout
+
+
+def test_a_password_the_url_cannot_hold_is_not_shown_even_in_part(
+    pytester: pytest.Pytester,
+) -> None:
+    """An unencoded @ or / splits a URL in the wrong place, and the clients then name a piece
+    of the password as the host they could not resolve: no piece may appear."""
+    halves = ("CANARYhalfOne", "CANARYhostPart", "CANARYhalfTwo")
+    password = "{}@{}/{}".format(*halves)
+    port = servers.free_port()
+    env = {"DATABASE_URL": f"postgresql://app:{password}@127.0.0.1:{port}/db",
+           "REDIS_URL": f"redis://:{password}@127.0.0.1:{port}/0"}  # fmt: skip
+    _repo(pytester, env)
+    _, output = _run(pytester, "-k", "postgres or redis")
+    assert "smoke-postgres[DATABASE_URL]" in output and "smoke-redis[REDIS_URL]" in output
+    assert not [half for half in halves if half.lower() in output.lower()]
+
+
+def test_the_ini_switches_them_on(pytester: pytest.Pytester) -> None:
+    _repo(pytester, _env("postgresql://h/db", "redis://h", "http://h"))
+    result = pytester.runpytest(
+        "-o",
+        "envssot_critical_only=true",
+        "-o",
+        "envssot_env_file=smoke.env",
+        "--collect-only",
+        "-q",
+    )
+    assert sorted(line for line in result.outlines if "::smoke-" in line) == [
+        IDS["postgres"],
+        IDS["s3"],
+    ]

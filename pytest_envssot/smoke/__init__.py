@@ -19,7 +19,6 @@ from pytest_envssot.redact import (
     is_local_default,
     is_placeholder,
     mask,
-    mask_url_passwords,
 )
 from pytest_envssot.smoke import checks
 from pytest_envssot.smoke.config import SmokeConfig, parse
@@ -65,7 +64,7 @@ def show_value(role: str, value: str, secret: bool) -> str:
     if role in _SECRET_ROLES:
         return mask(value)
     if role in _URL_ROLES:
-        shown = mask_url_passwords(value)
+        shown = checks.mask_url(value)
         if "?" in shown:  # redis://host?password=... and friends
             head, _, query = shown.partition("?")
             shown = f"{head}?{mask(query)}"

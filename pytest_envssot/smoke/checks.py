@@ -6,6 +6,7 @@ tried and what answered go into the failure text; every credential is masked fir
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -65,13 +66,46 @@ def answer_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def url_secrets(url: str) -> tuple[str, ...]:
-    """The password of a URL as written and as decoded."""
+# userinfo up to the LAST @: a password with an unencoded @ or / must not split into a
+# "host" that is really the rest of the password (over-masking is safe, under-masking leaks).
+_USERINFO = re.compile(
+    r"^(?P<head>[A-Za-z][\w+.\-]*://)(?P<user>[^:/@\s]*)(?::(?P<pw>.*))?@(?P<rest>[^@]*)$", re.S
+)
+
+
+def url_parts(url: str) -> tuple[SplitResult, str, str | None]:
+    """The URL without its userinfo (for host, port, path), the user, the password as written."""
+    found = _USERINFO.match(url)
     try:
-        password = urlsplit(url).password
+        if found is None:
+            return urlsplit(url), "", None
+        return urlsplit(found["head"] + found["rest"]), unquote(found["user"]), found["pw"]
     except ValueError:
-        return ()
-    return tuple({password, unquote(password)}) if password else ()
+        return urlsplit(""), "", None
+
+
+def mask_url(url: str) -> str:
+    """The URL as it may be printed: the password (to the last @) masked."""
+    found = _USERINFO.match(url)
+    if found is None or found["pw"] is None:
+        return url
+    return f"{found['head']}{found['user']}:{mask(found['pw'])}@{found['rest']}"
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The password of a URL as written and as decoded, however the URL splits."""
+    found: set[str] = set()
+    password = url_parts(url)[2]
+    with contextlib.suppress(ValueError):
+        split = urlsplit(url).password
+        found |= {split, unquote(split)} if split else set()
+    if password:
+        found |= {password, unquote(password)}
+        # Clients split such a password too, then name a piece as a "host" in their errors.
+        # (lower-cased, as hostnames are)
+        pieces = [piece for piece in re.split(r"[@/:?#]", password) if piece]
+        found |= {*pieces, *(piece.lower() for piece in pieces)}
+    return tuple(found)
 
 
 def _port(parts: SplitResult, default: int) -> str:
@@ -89,13 +123,13 @@ _DRIVER_SCHEME = re.compile(r"^(postgres(?:ql)?)\+[\w-]+://")
 def postgres(url: str, timeout: float) -> Attempt:
     conninfo = _DRIVER_SCHEME.sub(r"\1://", url)  # postgresql+asyncpg:// is SQLAlchemy's spelling
     if "://" in conninfo:
-        parts = urlsplit(conninfo)
+        parts, user, _ = url_parts(conninfo)
         if parts.scheme not in ("postgres", "postgresql"):
             raise NotChecked(f"not a PostgreSQL URL (scheme {parts.scheme or 'none'})")
         host = parts.hostname or "(default socket)"
         target = f"{host}:{_port(parts, 5432)}"
         database = parts.path.lstrip("/") or "(default)"
-        user = unquote(parts.username or "") or "(default)"
+        user = user or "(default)"
     else:
         target, database, user = "(from conninfo)", "(from conninfo)", "(from conninfo)"
     tried = f"PostgreSQL at {target}, database {database}, user {user}: connect, SELECT 1"
@@ -118,7 +152,7 @@ def postgres(url: str, timeout: float) -> Attempt:
 
 
 def redis(url: str, timeout: float) -> Attempt:
-    parts = urlsplit(url)
+    parts = url_parts(url)[0]
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise NotChecked(f"not a Redis URL (scheme {parts.scheme or 'none'})")
     if parts.scheme == "unix":
