@@ -150,7 +150,7 @@ def pytest_configure(config: pytest.Config) -> None:
         report = check(
             _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
         )
-        findings = report.findings if contract else ()
+        findings = report.findings if contract else _unreadable_settings(report)
         if _smoke_enabled(config):
             findings = (*findings, *_smoke_findings(config, report))
     except ConfigError as exc:
@@ -159,13 +159,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_BY_PATH] = _by_path(findings)
 
 
+def _unreadable_settings(report: Report) -> tuple[Finding, ...]:
+    """Smoke checks alone still fail on a settings file they could not read (no silent zero)."""
+    from pytest_envssot.findings import Outcome
+
+    settings = set(report.layers.settings)
+    return tuple(
+        f for f in report.findings if f.outcome is Outcome.FAILED and f.location.path in settings
+    )
+
+
 def _smoke_findings(config: pytest.Config, report: Report) -> tuple[Finding, ...]:
     from pytest_envssot import smoke
 
     timeout = config.getoption("envssot_smoke_timeout")
     ini_timeout = str(config.getini("envssot_smoke_timeout") or "").strip()
-    env_file = config.getoption("envssot_env_file") or str(config.getini("envssot_env_file") or "")
-    path = config.invocation_params.dir / env_file if env_file else None
+    # the option is relative to where pytest runs, the ini value to the ini file
+    env_file = config.getoption("envssot_env_file")
+    base = config.invocation_params.dir
+    if not env_file:
+        env_file = str(config.getini("envssot_env_file") or "")
+        base = config.inipath.parent if config.inipath else config.rootpath
+    path = base / env_file if env_file else None
     try:
         sources = smoke.Sources.load(os.environ, path, env_file)
     except smoke.EnvFileError as exc:

@@ -389,3 +389,14 @@ def test_the_ini_switches_them_on(pytester: pytest.Pytester) -> None:
         IDS["postgres"],
         IDS["s3"],
     ]
+
+
+def test_an_unreadable_settings_file_fails_rather_than_checking_nothing(
+    pytester: pytest.Pytester,
+) -> None:
+    _repo(pytester, {})
+    with open(pytester.path / CONFIG, "a", encoding="utf-8") as handle:
+        handle.write("\ndef broken(:\n")
+    result = pytester.runpytest("--envssot-smoke", "-rf")
+    result.assert_outcomes(failed=1)
+    assert f"FAILED {CONFIG}::layer-parses" in result.stdout.str()
