@@ -177,9 +177,10 @@ def redis(password: str) -> Iterator[str]:
 @contextmanager
 def moto() -> Iterator[str]:
     """moto's standalone server (``python -m moto.server``) on loopback; its endpoint."""
-    pytest.importorskip(
-        "moto.server", reason="moto[server] not installed (pip install -e '.[test]')"
-    )
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        missing("moto[server] not installed (pip install -e '.[test]')")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

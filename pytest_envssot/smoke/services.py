@@ -127,7 +127,7 @@ def plan(index: Index, config: SmokeConfig) -> list[Service]:
             first = next((v for _, v in roles if "://" not in v), "")
             where = services[0].location if services else _location(first, fields)
             services = [Service(kind, roles, where)]
-        out.extend(services)
+        out.extend(s for s in services if s not in out)  # one item per id
     return out
 
 
