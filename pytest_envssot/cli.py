@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--rules", default="", help="comma-separated rule names to run")
     check.add_argument("--disable", default="", help="comma-separated rule names to switch off")
     check.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+    check.add_argument(
+        "--frontend-build",
+        metavar="DIR",
+        default=None,
+        help="also check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries "
+        "every NEXT_PUBLIC_* value (next-public-in-build)",
+    )
 
     inv = sub.add_parser("vars", help="list every variable and the layers that hold it")
     inv.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
@@ -62,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = check(root, only=("layer-parses",))
         else:
             report = check(root, only=_split(args.rules), disable=_split(args.disable))
+            if args.frontend_build is not None:
+                from pytest_envssot.live import with_live_findings
+
+                report = with_live_findings(report, frontend_build=args.frontend_build)
     except ConfigError as exc:
         print(f"envssot: error: {exc}", file=sys.stderr)
         return 2

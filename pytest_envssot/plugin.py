@@ -64,6 +64,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEED",
         help="fixed seed for template-roundtrip's draws (CI=true derandomizes without one)",
     )
+    group.addoption(
+        "--envssot-vault",
+        default=None,
+        metavar="ENV",
+        help="read each template's Vault path for ENV (VAULT_ADDR, read-only VAULT_APP_TOKEN): "
+        "one item per key, plus one per key no template reads; refuses a root token",
+    )
+    group.addoption(
+        "--envssot-vault-timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="timeout of each Vault request (default 5)",
+    )
+    group.addoption(
+        "--envssot-frontend-build",
+        default=None,
+        metavar="DIR",
+        help="check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries every "
+        "NEXT_PUBLIC_* value, none empty or a placeholder",
+    )
     # Smoke checks: does each service the settings describe answer (README "Smoke checks").
     group.addoption(
         "--envssot-smoke",
@@ -109,12 +130,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("envssot_disable", type="args", default=[], help="rule names to switch off")
 
 
-def _enabled(config: pytest.Config) -> bool:
-    return _contract_enabled(config) or _smoke_enabled(config)
-
-
-def _contract_enabled(config: pytest.Config) -> bool:
+def _contract(config: pytest.Config) -> bool:
     return bool(config.getoption("envssot") or config.getini("envssot"))
+
+
+def _live(config: pytest.Config) -> bool:
+    """The opt-in families that look outside the repository (Vault, a frontend build)."""
+    return bool(config.getoption("envssot_vault") or config.getoption("envssot_frontend_build"))
 
 
 def _critical_only(config: pytest.Config) -> bool:
@@ -127,6 +149,10 @@ def _smoke_enabled(config: pytest.Config) -> bool:
         or config.getini("envssot_smoke")
         or _critical_only(config)
     )
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return _contract(config) or _live(config) or _smoke_enabled(config)
 
 
 def _names(option: str | None, ini: list[str]) -> list[str]:
@@ -143,52 +169,61 @@ def pytest_configure(config: pytest.Config) -> None:
 
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
-    contract = _contract_enabled(config)
-    if not contract:  # smoke checks only: read the layers, run no rule worth an item
-        rules, disable = ["layer-parses"], []
+    if not _contract(config):
+        rules = ["layer-parses"]  # the cheapest rule; only the opt-in families' items are kept
     try:
         report = check(
             _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
         )
-        findings = report.findings if contract else _unreadable_settings(report)
+        if _live(config):
+            from pytest_envssot.live import with_live_findings
+
+            report = with_live_findings(
+                report,
+                keep_contract=_contract(config),
+                vault_env=config.getoption("envssot_vault"),
+                vault_timeout=config.getoption("envssot_vault_timeout"),
+                frontend_build=_from_invocation(config, config.getoption("envssot_frontend_build")),
+            )
         if _smoke_enabled(config):
-            findings = (*findings, *_smoke_findings(config, report))
+            report = _with_smoke(config, report)
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
-    config.stash[_BY_PATH] = _by_path(findings)
+    config.stash[_BY_PATH] = _by_path(report)
 
 
-def _unreadable_settings(report: Report) -> tuple[Finding, ...]:
-    """Smoke checks alone still fail on a settings file they could not read (no silent zero)."""
+def _with_smoke(config: pytest.Config, report: Report) -> Report:
+    """``report`` plus one smoke item per service. Smoke checks alone keep no contract item but
+    a settings file they could not read (no silent zero)."""
+    from dataclasses import replace
+
+    from pytest_envssot import smoke
     from pytest_envssot.findings import Outcome
 
-    settings = set(report.layers.settings)
-    return tuple(
-        f for f in report.findings if f.outcome is Outcome.FAILED and f.location.path in settings
-    )
-
-
-def _smoke_findings(config: pytest.Config, report: Report) -> tuple[Finding, ...]:
-    from pytest_envssot import smoke
-
+    kept = report.findings
+    if not (_contract(config) or _live(config)):
+        settings_files = set(report.layers.settings)
+        kept = tuple(
+            f for f in kept if f.outcome is Outcome.FAILED and f.location.path in settings_files
+        )
     timeout = config.getoption("envssot_smoke_timeout")
     ini_timeout = str(config.getini("envssot_smoke_timeout") or "").strip()
     # the option is relative to where pytest runs, the ini value to the ini file
     env_file = config.getoption("envssot_env_file")
-    base = config.invocation_params.dir
+    folder = config.invocation_params.dir
     if not env_file:
         env_file = str(config.getini("envssot_env_file") or "")
-        base = config.inipath.parent if config.inipath else config.rootpath
-    path = base / env_file if env_file else None
+        folder = config.inipath.parent if config.inipath else config.rootpath
     try:
-        sources = smoke.Sources.load(os.environ, path, env_file)
+        sources = smoke.Sources.load(os.environ, folder / env_file if env_file else None, env_file)
     except smoke.EnvFileError as exc:
         raise pytest.UsageError(f"envssot: --envssot-env-file {exc}") from None
-    settings = smoke.parse(
+    options = smoke.parse(
         report.config.smoke, timeout if timeout is not None else ini_timeout or None
     )
-    return smoke.findings(report.index, settings, sources, report.redactor, _critical_only(config))
+    checks = smoke.findings(report.index, options, sources, report.redactor, _critical_only(config))
+    return replace(report, findings=(*kept, *checks))
 
 
 def _overrides(config: pytest.Config) -> dict[str, object]:
@@ -205,6 +240,10 @@ def _overrides(config: pytest.Config) -> dict[str, object]:
     if imported is not None:
         out["import"] = bool(imported)
     return out
+
+
+def _from_invocation(config: pytest.Config, path: str | None) -> Path | None:
+    return None if path is None else config.invocation_params.dir / path
 
 
 def _repo_root(config: pytest.Config) -> Path:
@@ -226,9 +265,9 @@ def _repo_root(config: pytest.Config) -> Path:
     return rootdir
 
 
-def _by_path(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
+def _by_path(report: Report) -> dict[str, list[Finding]]:
     grouped: dict[str, list[Finding]] = {}
-    for finding in findings:
+    for finding in report.findings:
         grouped.setdefault(finding.location.path, []).append(finding)
     return grouped
 
