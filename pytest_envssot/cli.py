@@ -1,7 +1,8 @@
 """``envssot``: the same engine as the plugin, without pytest.
 
 Exit codes: 0 every check passed, 1 a rule failed, 2 usage or configuration error,
-3 an internal error (reported without a traceback).
+3 an internal error (reported without a traceback). ``envssot render`` (offline Vault Agent
+render, :mod:`pytest_envssot.offline_render`) keeps the same meanings.
 """
 
 from __future__ import annotations
@@ -41,6 +42,26 @@ def _parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("vars", help="list every variable and the layers that hold it")
     inv.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     inv.add_argument("--format", choices=("text", "json"), default="text")
+
+    ren = sub.add_parser(
+        "render", help="render a Vault Agent template offline from `vault kv get` JSON"
+    )
+    ren.add_argument("template", help="the .ctmpl file")
+    ren.add_argument(
+        "--secrets",
+        action="append",
+        required=True,
+        metavar="[VAULT_PATH=]FILE",
+        help="`vault kv get -format=json` output, or an object of them keyed by Vault path "
+        "(repeatable)",
+    )
+    ren.add_argument("--env", required=True, help='the value of env "ENV" (e.g. production)')
+    ren.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="another env value"
+    )
+    ren.add_argument("--out", help="write the rendered file here (0600); - for stdout")
+    ren.add_argument("--out-in-repo", action="store_true", help="allow --out inside the repository")
+
     smoke = sub.add_parser("smoke", help="check that each service the settings describe answers")
     smoke.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     smoke.add_argument("--critical-only", action="store_true", help="database and S3 only")
@@ -55,6 +76,8 @@ def _split(value: str) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "render":
+        return _render(args)
     from pytest_envssot.discovery import ConfigError
     from pytest_envssot.engine import check
 
@@ -136,6 +159,24 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
     else:
         sys.stdout.write(renderers.render_text(report, verbose))
     return 1 if report.failed else 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from pytest_envssot.offline_render import Options, run
+
+    options = Options(
+        template=args.template,
+        secrets=args.secrets,
+        env=args.env,
+        sets=args.set,
+        out=args.out,
+        out_in_repo=args.out_in_repo,
+    )
+    try:
+        return run(options)
+    except Exception as exc:  # a bug of ours: no traceback, whose locals could hold values
+        print(f"envssot: internal error: {type(exc).__name__}; please report it", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover
