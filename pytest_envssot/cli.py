@@ -32,6 +32,20 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--disable", default="", help="comma-separated rule names to switch off")
     check.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
     check.add_argument(
+        "--import",
+        dest="import_mode",
+        action="store_true",
+        default=None,
+        help="import mode: import the settings modules in a child process (README)",
+    )
+    check.add_argument(
+        "--import-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds each import-mode request may take (default 30)",
+    )
+    check.add_argument(
         "--frontend-build",
         metavar="DIR",
         default=None,
@@ -61,6 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     ren.add_argument("--out", help="write the rendered file here (0600); - for stdout")
     ren.add_argument("--out-in-repo", action="store_true", help="allow --out inside the repository")
+    ren.add_argument(
+        "--validate",
+        action="store_true",
+        help="build the settings class from the rendered file (import mode); exit 1 and write "
+        "nothing when it refuses",
+    )
+    ren.add_argument(
+        "--settings", metavar="FILE:CLASS", help="the class --validate builds (default: found)"
+    )
+    ren.add_argument(
+        "--import-timeout", type=float, default=30.0, metavar="SECONDS", help="for --validate"
+    )
 
     smoke = sub.add_parser("smoke", help="check that each service the settings describe answers")
     smoke.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
@@ -91,7 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "vars":
             report = check(root, only=("layer-parses",))
         else:
-            report = check(root, only=_split(args.rules), disable=_split(args.disable))
+            overrides: dict[str, object] = {}
+            if args.import_mode:
+                overrides["import"] = True
+            if args.import_timeout is not None:
+                overrides["import_timeout"] = args.import_timeout
+            report = check(root, overrides, only=_split(args.rules), disable=_split(args.disable))
             if args.frontend_build is not None:
                 from pytest_envssot.live import with_live_findings
 
@@ -171,6 +202,9 @@ def _render(args: argparse.Namespace) -> int:
         sets=args.set,
         out=args.out,
         out_in_repo=args.out_in_repo,
+        validate=args.validate,
+        settings=args.settings,
+        import_timeout=args.import_timeout,
     )
     try:
         return run(options)

@@ -73,6 +73,9 @@ class Options:
     sets: Sequence[str] = ()
     out: str | None = None
     out_in_repo: bool = False
+    validate: bool = False  # build the settings class from the render (import mode's child)
+    settings: str | None = None  # FILE:CLASS for --validate; default: the class reading the vars
+    import_timeout: float = 30.0
 
 
 def run(options: Options, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -151,7 +154,28 @@ def _render(
     except DataProblem as exc:
         print(redactor.scrub(str(exc)), file=err)
         return 1
+    if options.validate:
+        code = _validate(options, rendered, redactor, err)
+        if code:
+            return code
     return _output(options, rendered, target, redactor, out, err)
+
+
+def _validate(options: Options, rendered: Rendered, redactor: Redactor, err: TextIO) -> int:
+    """Between render and output: a file the settings class rejects is not written (exit 1)."""
+    from pytest_envssot.render_validate import ValidateUsageError, validate
+
+    template = Path(options.template)
+    repo = _repository_of(template)
+    if repo is None:
+        raise UsageError(f"--validate: {options.template} is in no repository (no pyproject.toml)")
+    try:
+        verdict = validate(repo, template, rendered.text, options.settings, options.import_timeout)
+    except ValidateUsageError as exc:
+        raise UsageError(str(exc)) from None
+    for line in verdict.lines:
+        print(redactor.scrub(line), file=err)
+    return 0 if verdict.ok else 1
 
 
 def _output(

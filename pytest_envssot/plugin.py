@@ -65,6 +65,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fixed seed for template-roundtrip's draws (CI=true derandomizes without one)",
     )
     group.addoption(
+        "--envssot-import",
+        action="store_true",
+        default=None,
+        help="import mode for this run (like envssot_import = true)",
+    )
+    group.addoption(
         "--envssot-vault",
         default=None,
         metavar="ENV",
@@ -124,7 +130,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "envssot_import",
         type="bool",
         default=None,
-        help="import the settings module to learn types (not implemented yet)",
+        help="import mode: a child process imports the settings modules to validate types "
+        "static reading cannot resolve and to prove the env names (see README)",
+    )
+    parser.addini(
+        "envssot_import_timeout",
+        default="",
+        help="seconds each import-mode request may take before the child is killed (default 30)",
     )
     parser.addini("envssot_rules", type="args", default=[], help="rule names to run")
     parser.addini("envssot_disable", type="args", default=[], help="rule names to switch off")
@@ -236,9 +248,12 @@ def _overrides(config: pytest.Config) -> dict[str, object]:
             out[key] = value
         elif ini:
             out[key] = ini
-    imported = config.getini("envssot_import")
+    imported = config.getoption("envssot_import") or config.getini("envssot_import")
     if imported is not None:
         out["import"] = bool(imported)
+    timeout = str(config.getini("envssot_import_timeout") or "").strip()
+    if timeout:
+        out["import_timeout"] = timeout
     return out
 
 
