@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     ren.add_argument(
         "--import-timeout", type=float, default=30.0, metavar="SECONDS", help="for --validate"
     )
+
+    smoke = sub.add_parser("smoke", help="check that each service the settings describe answers")
+    smoke.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    smoke.add_argument("--critical-only", action="store_true", help="database and S3 only")
+    smoke.add_argument("--env-file", default=None, help="values to use (wins over the environment)")
+    smoke.add_argument("--timeout", type=float, default=None, help="seconds per check")
     return parser
 
 
@@ -106,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"envssot: error: {args.path}: not a directory", file=sys.stderr)
         return 2
     try:
+        if args.command == "smoke":
+            return _smoke(check(root, only=("layer-parses",)), args)
         if args.command == "vars":
             report = check(root, only=("layer-parses",))
         else:
@@ -128,6 +136,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "vars":
         return _vars(report, args.format)
     return _check(report, args.format, args.diff, args.verbose)
+
+
+def _smoke(report: Report, args: argparse.Namespace) -> int:
+    """One line per service: ok / skipped with the reason / the failure text. Exit 1 on a failure."""
+    import os
+
+    from pytest_envssot import smoke
+    from pytest_envssot.findings import Outcome
+
+    try:
+        env_file = Path(args.env_file) if args.env_file else None
+        sources = smoke.Sources.load(os.environ, env_file, args.env_file or "")
+    except smoke.EnvFileError as exc:
+        print(f"envssot: error: --env-file {exc}", file=sys.stderr)
+        return 2
+    settings = smoke.parse(report.config.smoke, args.timeout)
+    checks = smoke.findings(report.index, settings, sources, report.redactor, args.critical_only)
+    failed = 0
+    for pending in checks:
+        finding = pending.resolve()
+        if finding.outcome is Outcome.FAILED:
+            failed += 1
+            print(report.redactor.scrub(finding.render()))
+        else:
+            word = "ok" if finding.outcome is Outcome.PASSED else "skipped"
+            last = finding.lines[-1] if finding.lines else ""
+            print(report.redactor.scrub(f"{finding.location}: {finding.name}: {word}: {last}"))
+    print(f"{len(checks)} checked, {failed} failed")
+    return 1 if failed else 0
 
 
 def _vars(report: Report, fmt: str) -> int:

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ _KNOWN_KEYS = frozenset(
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
         "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
-        "environments", "compose", "import_timeout",
+        "environments", "compose", "import_timeout", "smoke",
     }
 )  # fmt: skip
 
@@ -97,6 +97,8 @@ class Config:
     seed: int | None = None  # fixed seed: reproducible draws (CI=true derandomizes without one)
     import_settings: bool = False  # import mode: a child process imports the settings (README)
     import_timeout: float = 30.0  # seconds per request to the import-mode child
+    # [tool.envssot.smoke] as written; pytest_envssot.smoke.config validates it when asked for
+    smoke: object = field(default=None, compare=False)
 
     def consumer_for(self, template_path: str) -> str:
         for pattern, consumer in self.consumer:
@@ -175,6 +177,7 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         **_typing_options(table),
         environments=_opt_list(table, "environments") or (),
         compose=_opt_list(table, "compose"),
+        smoke=table.get("smoke"),
     )
 
 

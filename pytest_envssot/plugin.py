@@ -91,6 +91,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries every "
         "NEXT_PUBLIC_* value, none empty or a placeholder",
     )
+    # Smoke checks: does each service the settings describe answer (README "Smoke checks").
+    group.addoption(
+        "--envssot-smoke",
+        action="store_true",
+        default=False,
+        help="one item per service the settings describe: PostgreSQL, Redis, S3, AI API",
+    )
+    group.addoption(
+        "--envssot-critical-only",
+        action="store_true",
+        default=False,
+        help="smoke-check the critical services only (database and S3); implies --envssot-smoke",
+    )
+    group.addoption(
+        "--envssot-env-file",
+        default=None,
+        metavar="PATH",
+        help="values for the smoke checks (e.g. a rendered Vault file); wins over the environment",
+    )
+    group.addoption(
+        "--envssot-smoke-timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="timeout of each smoke check (default: [tool.envssot.smoke] timeout, else 5)",
+    )
+    parser.addini("envssot_smoke", type="bool", default=False, help="run the smoke checks")
+    parser.addini(
+        "envssot_critical_only", type="bool", default=False, help="smoke-check critical only"
+    )
+    parser.addini("envssot_env_file", default="", help="env file the smoke checks read")
+    parser.addini("envssot_smoke_timeout", default="", help="seconds per smoke check")
     parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
     parser.addini("envssot_examples", default="", help="hypothesis examples per template var")
     parser.addini("envssot_seed", default="", help="fixed seed for template-roundtrip")
@@ -119,8 +151,20 @@ def _live(config: pytest.Config) -> bool:
     return bool(config.getoption("envssot_vault") or config.getoption("envssot_frontend_build"))
 
 
+def _critical_only(config: pytest.Config) -> bool:
+    return bool(config.getoption("envssot_critical_only") or config.getini("envssot_critical_only"))
+
+
+def _smoke_enabled(config: pytest.Config) -> bool:
+    return bool(
+        config.getoption("envssot_smoke")
+        or config.getini("envssot_smoke")
+        or _critical_only(config)
+    )
+
+
 def _enabled(config: pytest.Config) -> bool:
-    return _contract(config) or _live(config)
+    return _contract(config) or _live(config) or _smoke_enabled(config)
 
 
 def _names(option: str | None, ini: list[str]) -> list[str]:
@@ -138,12 +182,12 @@ def pytest_configure(config: pytest.Config) -> None:
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
     if not _contract(config):
-        rules = ["layer-parses"]  # the cheapest rule; only the live families' items are kept
+        rules = ["layer-parses"]  # the cheapest rule; only the opt-in families' items are kept
     try:
-        if _xdist_controller(config) and not _live(config):
+        if _xdist_controller(config) and not (_live(config) or _smoke_enabled(config)):
             # Only workers collect; the controller just reports a bad configuration early
             # instead of reading the whole repository a third time before they start. (The
-            # live checks may refuse to run, a usage error: they still run here first.)
+            # live and smoke checks may refuse to run, a usage error: they still run here.)
             validate(_repo_root(config), _overrides(config), only=rules, disable=disable)
             return
         report = check(
@@ -159,6 +203,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 vault_timeout=config.getoption("envssot_vault_timeout"),
                 frontend_build=_from_invocation(config, config.getoption("envssot_frontend_build")),
             )
+        if _smoke_enabled(config):
+            report = _with_smoke(config, report)
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
@@ -170,6 +216,39 @@ def _xdist_controller(config: pytest.Config) -> bool:
     if hasattr(config, "workerinput") or config.getoption("collectonly"):
         return False  # a worker, or --collect-only (which xdist leaves to the controller)
     return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+
+
+def _with_smoke(config: pytest.Config, report: Report) -> Report:
+    """``report`` plus one smoke item per service. Smoke checks alone keep no contract item but
+    a settings file they could not read (no silent zero)."""
+    from dataclasses import replace
+
+    from pytest_envssot import smoke
+    from pytest_envssot.findings import Outcome
+
+    kept = report.findings
+    if not (_contract(config) or _live(config)):
+        settings_files = set(report.layers.settings)
+        kept = tuple(
+            f for f in kept if f.outcome is Outcome.FAILED and f.location.path in settings_files
+        )
+    timeout = config.getoption("envssot_smoke_timeout")
+    ini_timeout = str(config.getini("envssot_smoke_timeout") or "").strip()
+    # the option is relative to where pytest runs, the ini value to the ini file
+    env_file = config.getoption("envssot_env_file")
+    folder = config.invocation_params.dir
+    if not env_file:
+        env_file = str(config.getini("envssot_env_file") or "")
+        folder = config.inipath.parent if config.inipath else config.rootpath
+    try:
+        sources = smoke.Sources.load(os.environ, folder / env_file if env_file else None, env_file)
+    except smoke.EnvFileError as exc:
+        raise pytest.UsageError(f"envssot: --envssot-env-file {exc}") from None
+    options = smoke.parse(
+        report.config.smoke, timeout if timeout is not None else ini_timeout or None
+    )
+    checks = smoke.findings(report.index, options, sources, report.redactor, _critical_only(config))
+    return replace(report, findings=(*kept, *checks))
 
 
 def _overrides(config: pytest.Config) -> dict[str, object]:
