@@ -17,7 +17,11 @@ Required ``SecretStr`` fields are always rendered by a template; about a third o
 fields are too. Rendered variables, and only those, carry ``[VAULT]`` in ``.env.example``.
 ``templates`` application templates share the rendered variables in contiguous chunks.
 
-Usage: ``python -m benchmarks.generate OUT --vars N [--services S] [--templates T] [--seed X]``
+``--monorepo`` adds ``env_prefix`` per service and ``AliasChoices`` aliases; the monorepo
+benchmark uses it with 50 services and 100 templates.
+
+Usage: ``python -m benchmarks.generate OUT --vars N [--services S] [--templates T] [--seed X]
+[--monorepo]``
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class Var:
 @dataclass
 class Service:
     name: str
+    prefix: str = ""  # env_prefix of its settings classes (monorepo mode)
     vars: list[Var] = field(default_factory=list)
     nested: list[Var] = field(default_factory=list)  # <NESTED>__<FIELD> variables
 
@@ -111,12 +116,20 @@ def _describe(name: str, kind: str) -> str:
     }.get(kind, words)
 
 
-def _settings_var(name: str, kind: str, i: int, rng: random.Random) -> Var:
-    """A settings field in one of several styles, plus its example value."""
-    attr = name.lower()
+def _settings_var(
+    name: str, kind: str, i: int, rng: random.Random, prefix: str = "", choices: bool = False
+) -> Var:
+    """A settings field in one of several styles, plus its example value.
+
+    ``prefix``: the class's ``env_prefix``; ``name`` starts with it and fields without an alias
+    are named without it. ``choices``: some aliases are ``AliasChoices(NAME, LEGACY_NAME)``.
+    """
+    attr = name.removeprefix(prefix).lower()
     desc = _describe(name, kind)
     style = rng.randrange(3)
     alias = f'validation_alias="{name}"'
+    if choices and rng.random() < 0.5:
+        alias = f'validation_alias=AliasChoices("{name}", "LEGACY_{name}")'
 
     def field_call(default: str, extra: str = "") -> str:
         return (
@@ -182,7 +195,9 @@ def _settings_var(name: str, kind: str, i: int, rng: random.Random) -> Var:
     return Var(name, kind, desc, "eu-west-1", src, commented_out=True)
 
 
-def _plan(n_vars: int, services: int, seed: int) -> tuple[list[Service], list[Var], list[Var]]:
+def _plan(
+    n_vars: int, services: int, seed: int, monorepo: bool = False
+) -> tuple[list[Service], list[Var], list[Var]]:
     """Decide every variable: (services, external vars, Dockerfile build args)."""
     rng = random.Random(seed)
     external = [Var(n, "external", "", "") for n in EXTERNAL] if n_vars >= 20 else []
@@ -201,17 +216,19 @@ def _plan(n_vars: int, services: int, seed: int) -> tuple[list[Service], list[Va
     out: list[Service] = []
     for s in range(services):
         svc_name = SERVICE_NAMES[s] if s < len(SERVICE_NAMES) else f"service{s + 1}"
-        svc = Service(svc_name)
+        svc = Service(svc_name, prefix=f"{svc_name.upper()}_" if monorepo else "")
         count = n_fields // services + (1 if s < n_fields % services else 0)
-        nested_prefix = f"{svc_name.upper()}_MAIL"
+        nested_prefix = f"{svc.prefix}MAIL" if monorepo else f"{svc_name.upper()}_MAIL"
         for attr, kind, default in NESTED_FIELDS:
             name = f"{nested_prefix}__{attr.upper()}"
             value = default.strip('"').lower()
             var = Var(name, kind, f"outgoing mail {attr}", value, rendered=attr == "host")
             svc.nested.append(var)
         taken.update(v.name for v in svc.nested)
-        for i, (name, kind) in enumerate(_names(count - len(NESTED_FIELDS), rng, taken)):
-            var = _settings_var(name, kind, i, rng)
+        # A monorepo's services each have their own DATABASE_URL, told apart by env_prefix.
+        own = set(taken) if monorepo else taken
+        for i, (name, kind) in enumerate(_names(count - len(NESTED_FIELDS), rng, own)):
+            var = _settings_var(svc.prefix + name, kind, i, rng, svc.prefix, choices=monorepo)
             var.rendered = var.rendered or (not var.commented_out and rng.random() < 0.3)
             svc.vars.append(var)
         out.append(svc)
@@ -223,7 +240,8 @@ def _plan(n_vars: int, services: int, seed: int) -> tuple[list[Service], list[Va
 
 def _settings_file(svc: Service) -> str:
     cls = "".join(part.capitalize() for part in svc.name.split("_"))
-    nested_attr = f"{svc.name}_mail"
+    nested_attr = "mail" if svc.prefix else f"{svc.name}_mail"
+    prefix = f'        env_prefix="{svc.prefix}",\n' if svc.prefix else ""
     nested_cls = f"{cls}MailConfig"
     half = len(svc.vars) // 10  # the base class holds the first tenth
     base_fields = "\n".join(v.field_source for v in svc.vars[:half]) or "    pass"
@@ -240,12 +258,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class {nested_cls}(BaseModel):
-    """Outgoing mail, read as {nested_attr.upper()}__HOST and so on."""
+    """Outgoing mail, read as {svc.prefix}{nested_attr.upper()}__HOST and so on."""
 
 {nested_body}
 
@@ -257,7 +275,7 @@ class {cls}BaseSettings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
-        env_ignore_empty=True,  # an empty template fallback keeps the default
+{prefix}        env_ignore_empty=True,  # an empty template fallback keeps the default
         extra="ignore",
     )
 
@@ -357,7 +375,7 @@ DOMAINS = {
     "float": "regex:[0-9]{1,4}\\.[0-9]{1,2}",
     "bool": "regex:true|false",
     "literal": "regex:DEBUG|INFO|WARNING|ERROR",
-    "list": 'regex:\\[("https?://[a-z0-9.:-]+"(,"https?://[a-z0-9.:-]+")*)?\\]',
+    "list": "url",  # a domain narrows the str leaves: the origins inside the JSON list
 }
 
 
@@ -382,12 +400,22 @@ def _write(path: Path, text: str) -> None:
 
 
 def generate_repo(
-    root: Path, n_vars: int, *, services: int = 1, templates: int = 1, seed: int = 0
+    root: Path,
+    n_vars: int,
+    *,
+    services: int = 1,
+    templates: int = 1,
+    seed: int = 0,
+    monorepo: bool = False,
 ) -> None:
-    """Write a consistent repository with ``n_vars`` documented variables under ``root``."""
+    """Write a consistent repository with ``n_vars`` documented variables under ``root``.
+
+    ``monorepo``: each service's settings use ``env_prefix="<SERVICE>_"`` (its own
+    ``<SERVICE>_DATABASE_URL``...), and half the aliases are ``AliasChoices`` with a legacy name.
+    """
     if services < 1 or templates < 1:
         raise ValueError("services and templates must be at least 1")
-    svcs, external, docker = _plan(n_vars, services, seed)
+    svcs, external, docker = _plan(n_vars, services, seed, monorepo)
 
     _write(root / ".gitignore", ".env\n__pycache__/\nnode_modules/\n.next/\n")
     for svc in svcs:
@@ -416,9 +444,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--services", type=int, default=1, help="number of settings files")
     parser.add_argument("--templates", type=int, default=1, help="number of application templates")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--monorepo",
+        action="store_true",
+        help="env_prefix per service and AliasChoices (see benchmarks.monorepo for the full shape)",
+    )
     args = parser.parse_args(argv)
     generate_repo(
-        args.out, args.vars, services=args.services, templates=args.templates, seed=args.seed
+        args.out,
+        args.vars,
+        services=args.services,
+        templates=args.templates,
+        seed=args.seed,
+        monorepo=args.monorepo,
     )
     print(f"wrote a repository with {args.vars} variables to {args.out}")
 

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TypeVar
 
 from pytest_envssot.discovery import Config, match_paths
@@ -312,6 +313,7 @@ def default_text(source: str) -> str:
     return source if text is None else text
 
 
+@lru_cache(maxsize=4096)  # pure; rules ask it about the same defaults again and again
 def literal_text(source: str) -> str | None:
     """The env-file text a Python/Go literal stands for (``"SGD"`` -> ``SGD``), or None."""
     try:

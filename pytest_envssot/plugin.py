@@ -177,13 +177,19 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     config.addinivalue_line("markers", "envssot: an environment-variable contract item")
     from pytest_envssot.discovery import ConfigError
-    from pytest_envssot.engine import check
+    from pytest_envssot.engine import check, validate
 
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
     if not _contract(config):
         rules = ["layer-parses"]  # the cheapest rule; only the opt-in families' items are kept
     try:
+        if _xdist_controller(config) and not (_live(config) or _smoke_enabled(config)):
+            # Only workers collect; the controller just reports a bad configuration early
+            # instead of reading the whole repository a third time before they start. (The
+            # live and smoke checks may refuse to run, a usage error: they still run here.)
+            validate(_repo_root(config), _overrides(config), only=rules, disable=disable)
+            return
         report = check(
             _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
         )
@@ -203,6 +209,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
     config.stash[_BY_PATH] = _by_path(report)
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """pytest-xdist's controller process: it schedules items its workers collect."""
+    if hasattr(config, "workerinput") or config.getoption("collectonly"):
+        return False  # a worker, or --collect-only (which xdist leaves to the controller)
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
 
 
 def _with_smoke(config: pytest.Config, report: Report) -> Report:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -154,17 +154,26 @@ def read_dotenv(text: str, name: str) -> str | None:
 def dotenv_values(text: str) -> dict[str, str | None]:
     """``dotenv_values(stream, interpolate=True)`` with an empty process environment."""
     from dotenv.parser import parse_stream
+
+    return interpolate(
+        (b.key, b.value) for b in parse_stream(io.StringIO(text)) if b.key is not None
+    )
+
+
+def interpolate(bindings: Iterable[tuple[str, str | None]]) -> dict[str, str | None]:
+    """python-dotenv's ``${NAME}`` resolution over parsed (key, raw value) bindings, in order."""
     from dotenv.variables import parse_variables
 
     values: dict[str, str | None] = {}
-    for binding in parse_stream(io.StringIO(text)):
-        if binding.key is None:
+    for key, value in bindings:
+        if value is None:
+            values[key] = None
             continue
-        if binding.value is None:
-            values[binding.key] = None
+        if "$" not in value:  # nothing to resolve: skip the copy of the bindings so far
+            values[key] = value
             continue
         env: Mapping[str, str | None] = dict(values)
-        values[binding.key] = "".join(atom.resolve(env) for atom in parse_variables(binding.value))
+        values[key] = "".join(atom.resolve(env) for atom in parse_variables(value))
     return values
 
 

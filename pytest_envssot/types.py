@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import enum
 import importlib
+import types
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from pytest_envssot.model import SettingsClass, SettingsField
-from pytest_envssot.readers.settings import module_name
+from pytest_envssot.readers.settings import module_name, parse_module
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -114,7 +115,7 @@ class _Module:
 def _read_module(root: Path, rel: str) -> _Module:
     module = _Module(module_name(rel), rel)
     try:
-        tree = ast.parse((root / rel).read_text(encoding="utf-8"), filename=rel)
+        tree = parse_module((root / rel).read_text(encoding="utf-8"), rel)
     except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
         return module
     for stmt in tree.body:
@@ -166,6 +167,7 @@ class TypeResolver:
         self._modules: dict[str, _Module] = {}
         self._built: dict[str, type[BaseModel] | _Fail] = {}
         self._building: set[str] = set()
+        self._buildable: set[str] = set()  # fingerprints pydantic already built a type for
 
     def module(self, rel: str) -> _Module:
         if rel not in self._modules:
@@ -200,7 +202,11 @@ class TypeResolver:
                 ) from None
         metadata = getattr(tp, "__metadata__", ())
         no_decode = any(m is NoDecode or isinstance(m, NoDecode) for m in metadata)
-        _check_buildable(tp)
+        structure = fingerprint(tp)
+        if structure is None or structure not in self._buildable:
+            _check_buildable(tp)  # a TypeAdapter per field shape dominated a monorepo's run
+            if structure is not None:
+                self._buildable.add(structure)
         return ResolvedType(tp, fld.annotation, no_decode, fld.validator_modes)
 
     def default_value(self, fld: SettingsField) -> object:
@@ -293,6 +299,57 @@ def _parse_expr(source: str) -> ast.expr:
         return ast.parse(source.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise _Fail(f"cannot parse {source!r}") from None
+
+
+_LIBRARY_MODULES = frozenset(
+    {"builtins", "typing", "typing_extensions", "pydantic", "pydantic_core", "pydantic_settings",
+     "annotated_types", "datetime", "decimal", "enum", "ipaddress", "pathlib", "uuid",
+     "collections"}
+)  # fmt: skip
+
+
+def fingerprint(tp: object, depth: int = 0) -> str | None:
+    """A stable text for a resolved annotation's structure; None when it cannot vouch for one."""
+    if depth > 20:
+        return None
+    if tp is None or tp is type(None):
+        return "None"
+    origin = typing.get_origin(tp)
+    if origin is not None:
+        args = typing.get_args(tp)
+        if origin is typing.Literal:
+            return "Literal[" + ", ".join(f"{type(a).__qualname__}:{a!r}" for a in args) + "]"
+        if origin is typing.Annotated:
+            base = fingerprint(args[0], depth + 1)
+            extras = [_metadata(m) for m in args[1:]]
+            if base is None or None in extras:
+                return None
+            return f"Annotated[{base}, {', '.join(typing.cast(list[str], extras))}]"
+        union = origin is typing.Union or origin is types.UnionType
+        head = "Union" if union else fingerprint(origin, depth + 1)
+        inner = [a if a is Ellipsis else fingerprint(a, depth + 1) for a in args]
+        if head is None or None in inner:
+            return None
+        return f"{head}[{', '.join('...' if a is Ellipsis else str(a) for a in inner)}]"
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        bases = ",".join(c.__qualname__ for c in tp.__mro__)
+        members = ",".join(f"{m.name}={m.value!r}" for m in tp)
+        return f"Enum({bases}; {members})"
+    module = getattr(tp, "__module__", None)
+    name = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", None)
+    if isinstance(module, str) and module.split(".", 1)[0] in _LIBRARY_MODULES and name:
+        return f"{module}.{name}"
+    return None
+
+
+def _metadata(meta: object) -> str | None:
+    module = getattr(type(meta), "__module__", "")
+    if module.split(".", 1)[0] in ("pydantic", "pydantic_settings", "annotated_types"):
+        names = [*getattr(meta, "__dict__", {}), *getattr(type(meta), "__slots__", ())]
+        if any(callable(getattr(meta, n, None)) for n in names):
+            return None  # a validator function: user code, compared by identity only
+        return repr(meta)
+    return None
 
 
 def _check_buildable(tp: object) -> None:
@@ -523,7 +580,7 @@ class Checked:
 
 _MISSING = object()
 # model_config keys that change how a value validates (the rest name sources, aliases, docs).
-_VALIDATION_KEYS = frozenset(
+VALIDATION_KEYS = frozenset(
     {
         "str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length",
         "str_max_length", "strict", "coerce_numbers_to_str", "use_enum_values", "allow_inf_nan",
@@ -549,6 +606,7 @@ class SettingsProbe:
         keys = ("env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums")
         settings_config = {k: config[k] for k in keys if k in config and not _is_expr(config[k])}
         self.ignore_empty = bool(settings_config.get("env_ignore_empty", False))
+        self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
         model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
@@ -560,7 +618,7 @@ class SettingsProbe:
         self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
         # Validation through a plain model with the class's validation config: a BaseSettings
         # would gather sources (the process environment) on every call.
-        validation = {k: v for k, v in config.items() if k in _VALIDATION_KEYS and not _is_expr(v)}
+        validation = {k: v for k, v in config.items() if k in VALIDATION_KEYS and not _is_expr(v)}
         self.model = create_model(
             "EnvssotValue",
             __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
@@ -568,6 +626,16 @@ class SettingsProbe:
         )
 
     def check(self, text: str | None) -> Checked:
+        # Examples repeat (10, true, changeme...) and the probe is shared by every field of the
+        # same structure: each distinct text is validated once. Checked is immutable.
+        found = self._memo.get(text)
+        if found is None:
+            found = self._check(text)
+            if len(self._memo) < 4096:
+                self._memo[text] = found
+        return found
+
+    def _check(self, text: str | None) -> Checked:
         from pydantic import ValidationError
 
         if text is None or (self.ignore_empty and text == ""):

@@ -226,6 +226,16 @@ def test_unknown_rule_is_a_usage_error(sample_pytester: pytest.Pytester) -> None
     assert "unknown rule name(s): no-such-rule" in result.stderr.str()
 
 
+def test_unknown_rule_is_a_usage_error_under_xdist_too(sample_pytester: pytest.Pytester) -> None:
+    # The xdist controller reads no layer file (its workers collect), but still checks the
+    # configuration before any worker starts.
+    pytest.importorskip("xdist")
+    result = sample_pytester.runpytest_subprocess("--envssot", "--envssot-rules=nope", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown rule name(s): nope" in result.stderr.str()
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
 def test_alongside_a_normal_test_run(sample_pytester: pytest.Pytester) -> None:
     sample_pytester.mkdir("tests")
     sample_pytester.path.joinpath("tests/test_app.py").write_text(

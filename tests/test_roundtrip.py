@@ -159,3 +159,60 @@ def test_hypothesis_prints_nothing_of_its_own(
     assert finding.outcome is Outcome.FAILED
     out, err = capfd.readouterr()
     assert out == "" and err == ""  # no "Falsifying example", no reproduce blob
+
+
+def _shared(tmp_path: Path, consumers: str = "") -> Path:
+    """Two str vars of one shape in one template, and a third rendered under another consumer."""
+    from pytest_envssot.rules.base import mini_repo, tmpl_line
+
+    config = "".join(
+        f'    {n.lower()}: str = Field(default="", validation_alias="{n}")\n'
+        for n in ("NAME_A", "NAME_B", "NAME_C")
+    )
+    files = mini_repo(
+        "class Settings(BaseSettings):\n" + config,
+        "".join(f"# [VAULT]\n{n}=\n" for n in ("NAME_A", "NAME_B", "NAME_C")),
+        tmpl_line("NAME_A") + tmpl_line("NAME_B"),
+        extra={
+            "deploy/docker/secrets.ctmpl": '{{ with secret "secret/data/demo/docker" }}\n'
+            + tmpl_line("NAME_C")
+            + "{{ end }}\n"
+        },
+    )
+    files["pyproject.toml"] += (
+        '[tool.envssot]\nconsumer = { "deploy/docker/*" = "docker-env-file", '
+        '"**" = "pydantic-settings" }\n[tool.envssot.domains]\n'
+        'NAME_A = "alnum"\nNAME_B = "alnum"\nNAME_C = "alnum"\n'
+    )
+    root = tmp_path / "shared"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_a_shared_search_still_reports_each_var_with_its_own_consumer_and_fix(
+    tmp_path: Path,
+) -> None:
+    # NAME_A and NAME_B share one search (same type, domain, consumer, line shape); NAME_C's
+    # consumer differs. alnum values pass under pydantic-settings, and break under docker.
+    root = _shared(tmp_path)
+    findings = {f.variable: f for f in check(root, only=["template-roundtrip"]).findings}
+    assert findings["NAME_A"].outcome is findings["NAME_B"].outcome is Outcome.PASSED
+    docker = findings["NAME_C"]
+    assert docker.outcome is Outcome.FAILED
+    text = docker.render()
+    assert "docker --env-file takes the text after '=' verbatim" in text
+    assert "NAME_C={{ with .Data.data.NAME_C }}{{ . }}{{ end }}" in text
+
+
+def test_shared_failures_name_their_own_variable(tmp_path: Path) -> None:
+    root = _shared(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('NAME_A = "alnum"\nNAME_B = "alnum"\n', ""))
+    findings = {f.variable: f for f in check(root, only=["template-roundtrip"]).findings}
+    for name, other in (("NAME_A", "NAME_B"), ("NAME_B", "NAME_A")):
+        text = findings[name].render()
+        assert findings[name].outcome is Outcome.FAILED
+        assert f"[tool.envssot.domains] {name} = " in text and other not in text
+        assert "rendered by Vault Agent and read back by pydantic-settings" in text

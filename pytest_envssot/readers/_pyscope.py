@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pytest_envssot.readers._pytext import end_key, start_key
 
@@ -50,6 +50,7 @@ class Binding:
     scope: Scope | None  # None for a builtin
     visible: int  # position (see start_key) from which later code of the same scope sees it
     node: ast.Import | ast.ImportFrom | None = None
+    _memo: dict[str, frozenset[tuple[str, int]]] = field(default_factory=dict, repr=False)
 
     def qualnames(self, full: str) -> QualNames:
         if self.scope is None:
@@ -57,7 +58,10 @@ class Binding:
         if self.node is None:
             prefix = self.scope.prefix
             return {(f"{prefix}.{full}" if prefix else full, LOCAL)}
-        return _import_qualnames(self.node, full)
+        memo = self._memo.get(full)
+        if memo is None:  # a settings file asks about `Field` thousands of times
+            memo = self._memo[full] = frozenset(_import_qualnames(self.node, full))
+        return set(memo)
 
 
 def _import_qualnames(node: ast.Import | ast.ImportFrom, full: str) -> QualNames:

@@ -37,6 +37,7 @@ import ast
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from pytest_envssot.model import (
@@ -106,6 +107,12 @@ class Expr:
 # --------------------------------------------------------------------------- public API
 
 
+@lru_cache(maxsize=64)
+def parse_module(source: str, rel: str) -> ast.Module:
+    """``ast.parse``, once per file and text: the type resolver walks the same trees (read-only)."""
+    return ast.parse(source, filename=rel)
+
+
 def read_settings(path: Path, rel: str) -> SettingsFile:
     """Read and parse one settings file; I/O problems become ``SettingsFile.error``."""
     text = read_text(path, rel)
@@ -117,7 +124,7 @@ def read_settings(path: Path, rel: str) -> SettingsFile:
 def parse_settings(source: str, rel: str) -> SettingsFile:
     """Parse settings classes from ``source``. Pure; never raises."""
     try:
-        tree = ast.parse(source, filename=rel)
+        tree = parse_module(source, rel)
     except SyntaxError as exc:  # the real line, also for IndentationError
         msg = exc.msg or "invalid syntax"
         return _failed(rel, exc.lineno or 0, f"syntax error: {msg}")
@@ -662,11 +669,9 @@ def _set_default(ctx: _Ctx, node: ast.expr, info: _FieldInfo) -> None:
 
 def _alias_spec(ctx: _Ctx, node: ast.expr) -> AliasSpec | None:
     """``"X"`` / ``AliasChoices(...)`` / ``AliasPath(...)`` -> AliasSpec; None when not static."""
-    text = _string(ctx, node)
-    if text is not None:
-        return AliasSpec(((text,),))
-    if not isinstance(node, ast.Call):
-        return None
+    if not isinstance(node, ast.Call):  # a call is never a string: skip describing it twice
+        text = _string(ctx, node)
+        return AliasSpec(((text,),)) if text is not None else None
     if ctx.is_(node.func, _ALIAS_PATH):
         path = _alias_path(ctx, node)
         return AliasSpec((path,)) if path else None

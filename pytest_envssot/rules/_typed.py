@@ -7,7 +7,14 @@ from pathlib import Path
 
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.inheritance import models
-from pytest_envssot.types import ResolvedType, SettingsProbe, TypeResolver, Unresolved
+from pytest_envssot.types import (
+    VALIDATION_KEYS,
+    ResolvedType,
+    SettingsProbe,
+    TypeResolver,
+    Unresolved,
+    fingerprint,
+)
 
 _PROBE_CONFIG = frozenset(
     {"env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums"}
@@ -37,10 +44,7 @@ def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
     if isinstance(found, (Typed, Unresolved)):
         return found
     # Fields of the same shape share one probe: building a pydantic class per field dominates.
-    fld = ref.field
-    config = tuple((k, repr(v)) for k, v in ref.owner.config if k in _PROBE_CONFIG)
-    shape = ("types-shape", fld.location.path, fld.annotation, fld.constraints,
-             fld.validator_modes, fld.nested_model, config)  # fmt: skip
+    shape = _field_shape(ref)
     found = index.cache.get(shape)
     if isinstance(found, (Typed, Unresolved)):
         index.cache[key] = found
@@ -50,14 +54,54 @@ def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
     if isinstance(resolved, Unresolved):
         result = resolved
     else:
+        # ... and so do fields of equal structure in other files (a monorepo's fifty services).
+        same = ("types-probe", _structure_key(ref, resolved))
+        probe = index.cache.get(same)
         try:
-            result = Typed(resolved, SettingsProbe(resolved, dict(ref.owner.config)))
+            if not isinstance(probe, SettingsProbe):
+                probe = index.cache[same] = SettingsProbe(resolved, dict(ref.owner.config))
+            result = Typed(resolved, probe)
         except Exception as exc:  # pydantic refused the probe class: a reason, not a crash
             result = Unresolved(
                 f"pydantic cannot build a settings class for it ({type(exc).__name__})"
             )
     index.cache[key] = index.cache[shape] = result
     return result
+
+
+def _field_shape(ref: FieldRef) -> tuple[object, ...]:
+    """Fields with equal shapes in one file resolve to the same type and probe."""
+    fld = ref.field
+    config = tuple(
+        (k, repr(v)) for k, v in ref.owner.config if k in _PROBE_CONFIG | VALIDATION_KEYS
+    )
+    return ("types-shape", fld.location.path, fld.annotation, fld.constraints,
+            fld.validator_modes, fld.nested_model, config)  # fmt: skip
+
+
+def validation_key(index: Index, ref: FieldRef, found: Typed) -> tuple[object, ...]:
+    """What decides how a text validates for ``ref``, comparable across settings files.
+
+    Two fields with equal keys accept the same texts and give the same values: the structure of
+    the resolved type (library and builtin types by name, Enums and Literals by their values,
+    constraints by their repr), the validator modes and the probe's config. A type that cannot
+    be described so (a user's nested model) falls back to the field's own shape in its file.
+    """
+    memo = ("types-validation-key", id(found), id(ref.owner))  # both live as long as the index
+    key = index.cache.get(memo)
+    if not isinstance(key, tuple):
+        key = index.cache[memo] = _structure_key(ref, found.resolved)
+    return key
+
+
+def _structure_key(ref: FieldRef, resolved: ResolvedType) -> tuple[object, ...]:
+    config = tuple(
+        (k, repr(v)) for k, v in ref.owner.config if k in _PROBE_CONFIG | VALIDATION_KEYS
+    )
+    structure = fingerprint(resolved.annotation)
+    if structure is None:
+        return ("field", *_field_shape(ref))
+    return ("type", structure, resolved.no_decode, bool(resolved.raw_validators), config)
 
 
 def nested_reason(ref: FieldRef, name: str) -> str | None:

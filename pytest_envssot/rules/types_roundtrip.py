@@ -18,8 +18,8 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from functools import partial
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from pytest_envssot.domains import domain_accepts
@@ -31,7 +31,14 @@ from pytest_envssot.redact import show
 from pytest_envssot.render import NotModelled, compile_value, render
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._text import template_line
-from pytest_envssot.rules._typed import Typed, nested_reason, type_words, typed, unresolved_words
+from pytest_envssot.rules._typed import (
+    Typed,
+    nested_reason,
+    type_words,
+    typed,
+    unresolved_words,
+    validation_key,
+)
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 from pytest_envssot.types import Checked, Unresolved
 
@@ -187,6 +194,24 @@ def _skip(var: TemplateVar, reason: str) -> Finding:
     return Finding(RULE, var.name, Outcome.SKIPPED, var.location, lines=(reason,))
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """What fuzzing one shape found, shared by every variable of that shape."""
+
+    breaking: tuple[str, ...] = ()  # known hazards that break it, shortest first
+    shrunk: str | None = None  # hypothesis' smallest breaking value
+    skip: str | None = None  # why it was not fuzzed (no strategy, nothing drawable)
+
+    @property
+    def passed(self) -> bool:
+        return not self.breaking and self.shrunk is None and self.skip is None
+
+    def holds_for(self, broken: Callable[[str], bool]) -> bool:
+        """Re-check the breaking values on another variable's own line (a few calls)."""
+        values = [*self.breaking[:1], *([self.shrunk] if self.shrunk is not None else [])]
+        return all(broken(v) for v in values)
+
+
 def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
     if var.composed:
         return _skip(var, f"{var.name} is composed from Vault keys {', '.join(var.vault_keys)}; "
@@ -197,19 +222,31 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
     found = typed(index, ref)
     if isinstance(found, Unresolved):
         return _skip(var, unresolved_words(index, ref, found))
-    try:
-        nodes = compile_value(var.value_source)
-    except NotModelled as exc:
-        return _skip(var, f"the line's value is not modelled: {exc}")
     domain = index.config.domain_for(var.name)
     if domain is None and index.is_strong_secret(var.name):
         domain = index.config.default_secret_domain
-    from pytest_envssot.strategies import Unsupported, text_strategy
-
+    # One search per shape: variables whose lines differ only in the names validate, render
+    # and parse every value alike (see _line_shape), so they share one verdict.
+    secret = index.is_strong_secret(var.name)
+    shape = (
+        RULE,
+        validation_key(index, ref, found),
+        consumer,
+        domain or "",
+        _line_shape(var),
+        secret,
+    )
+    verdict = index.cache.get(shape)
+    if isinstance(verdict, _Verdict) and verdict.passed:
+        return Finding(RULE, var.name, Outcome.PASSED, var.location)
+    if isinstance(verdict, _Verdict) and verdict.skip is not None:
+        return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
     try:
-        strategy = text_strategy(found.resolved, domain)
-    except Unsupported as exc:
-        return _skip(var, f"{type_words(ref)}: {exc}; declare a domain in [tool.envssot.domains]")
+        nodes = compile_value(var.value_source)
+    except NotModelled as exc:
+        verdict = _Verdict(skip=f"the line's value is not modelled: {exc}")
+        index.cache.setdefault(shape, verdict)
+        return _skip(var, verdict.skip or "")
     key = var.vault_keys[0]
     prefix = ("export " if var.exported else "") + f"{var.name}="
 
@@ -228,29 +265,75 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
             return False
         return not _same(original, back)
 
-    # Known hazards first: deterministic, whatever hypothesis version or seed draws.
-    hazards = [h for h in _hazard_values() if domain_accepts(domain, h) and broken(h)]
-    outcome = _search(index, var, consumer, domain, found, strategy, broken)
-    if hazards:
+    if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
+        verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
+        index.cache.setdefault(shape, verdict)
+    if verdict.skip is not None:
+        return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
+    if verdict.breaking:
         # hypothesis still ran: its shrunk example lands in its database like any failing test.
-        first, rest = hazards[0], hazards[1:] + ([outcome] if isinstance(outcome, str) else [])
+        hazards = list(verdict.breaking)
+        first = hazards[0]
+        rest = hazards[1:] + ([verdict.shrunk] if verdict.shrunk is not None else [])
         failure = _failure(
             index, var, ref, consumer, domain, found, first, line_for(first), "known hazard"
         )
         return _with_other_causes(index, var, consumer, domain, failure, first, rest, line_for)
-    if isinstance(outcome, Finding):
-        return outcome
-    if outcome is None:
+    if verdict.shrunk is None:
         return Finding(RULE, var.name, Outcome.PASSED, var.location)
-    return _failure(index, var, ref, consumer, domain, found, outcome, line_for(outcome))
+    return _failure(
+        index, var, ref, consumer, domain, found, verdict.shrunk, line_for(verdict.shrunk)
+    )
 
 
-def _hazard_values() -> list[str]:
+def _line_shape(var: TemplateVar) -> tuple[object, ...]:
+    """The line with its names taken out.
+
+    The rendered line is ``NAME=`` + what the value part renders; the value part reads the
+    Vault key only through ``.Data.data.KEY``. Every consumer here parses the value the same
+    whatever NAME is: python-dotenv resolves ``${X}`` against earlier lines only (none: the
+    line is read alone), docker and the shell model never look at NAME after the ``=``. The
+    one way NAME could matter is a value that itself starts a new ``NAME=`` line, which already
+    breaks the line for any name; :meth:`_Verdict.holds_for` re-checks each var's own line.
+    """
+    field = ".Data.data." + var.vault_keys[0]
+    parts = var.value_source.split(field)
+    # Only whole references: `.Data.data.KEY` not followed by more of an identifier.
+    value = parts[0] + "".join(
+        (".Data.data.\0" if not (p[:1].isalnum() or p[:1] == "_") else field) + p for p in parts[1:]
+    )
+    return (value, var.exported)
+
+
+@lru_cache(maxsize=1)
+def _hazard_values() -> tuple[str, ...]:
     """The shapes known to break a consumer, alone and inside text, shortest first."""
     from pytest_envssot.strategies import HAZARDS
 
     values = {h for h in HAZARDS} | {f"a{h}b" for h in HAZARDS}
-    return sorted(values, key=lambda v: (len(v), v))
+    return tuple(sorted(values, key=lambda v: (len(v), v)))
+
+
+def _fuzz(
+    index: Index,
+    found: Typed,
+    domain: str | None,
+    broken: Callable[[str], bool],
+    ident: str,
+    secret: bool,
+) -> _Verdict:
+    from pytest_envssot.strategies import Unsupported, text_strategy
+
+    try:
+        strategy = text_strategy(found.resolved, domain)
+    except Unsupported as exc:
+        return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
+    # Known hazards first: deterministic, whatever hypothesis version or seed draws.
+    hazards = tuple(h for h in _hazard_values() if domain_accepts(domain, h) and broken(h))
+    outcome = _search(index, ident, secret, strategy, broken)
+    if isinstance(outcome, _Verdict):
+        return outcome if not hazards else _Verdict(breaking=hazards)
+    return _Verdict(breaking=hazards, shrunk=outcome)
 
 
 def _with_other_causes(
@@ -282,14 +365,12 @@ def _same(original: Checked, back: Checked) -> bool:
 
 def _search(
     index: Index,
-    var: TemplateVar,
-    consumer: str,
-    domain: str | None,
-    found: Typed,
+    ident: str,
+    secret: bool,
     strategy: SearchStrategy[str],
-    broken: object,
-) -> str | Finding | None:
-    """The smallest breaking value hypothesis finds, None if none, or a skip finding."""
+    broken: Callable[[str], bool],
+) -> str | _Verdict | None:
+    """The smallest breaking value hypothesis finds, None if none, or a skip verdict."""
     from random import Random
 
     from hypothesis import HealthCheck, Verbosity, find, settings
@@ -306,25 +387,14 @@ def _search(
         "suppress_health_check": list(HealthCheck),
         "report_multiple_bugs": False,
     }
-    if derandomize or index.is_strong_secret(var.name):
+    if derandomize or secret:
         # A secret's breaking draws are kept nowhere: hypothesis' database stores them in clear.
         options["database"] = None
-    ident = "\0".join(
-        (
-            RULE,
-            var.location.path,
-            var.name,
-            consumer,
-            found.resolved.source,
-            domain or "",
-            go_tables(),
-        )
-    )
-    key = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).digest()
+    key = hashlib.sha256("\0".join((ident, go_tables())).encode("utf-8", "surrogatepass")).digest()
     try:
         return find(
             strategy,
-            broken,  # type: ignore[arg-type]
+            broken,
             settings=settings(**options),  # type: ignore[arg-type]
             random=Random(config.seed) if config.seed is not None else None,
             database_key=key,
@@ -332,8 +402,8 @@ def _search(
     except NoSuchExample:
         return None
     except Unsatisfiable:
-        return _skip(var, "hypothesis could not draw values the type and domain allow; "
-                          "check the domain in [tool.envssot.domains]")  # fmt: skip
+        return _Verdict(skip="hypothesis could not draw values the type and domain allow; "
+                             "check the domain in [tool.envssot.domains]")  # fmt: skip
 
 
 def _failure(

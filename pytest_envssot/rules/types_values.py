@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Iterator
-from pathlib import Path
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.importmode import ImportFailure
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
-from pytest_envssot.quoting import dotenv_values, read_back
+from pytest_envssot.quoting import interpolate, read_back
 from pytest_envssot.redact import show
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._typed import (
@@ -35,12 +34,12 @@ from pytest_envssot.types import Checked, Unresolved
 
 
 def _example_values(index: Index) -> dict[str, str | None]:
-    """The example's values as pydantic-settings sees them: interpolated by python-dotenv."""
-    path = Path(index.contract.root) / index.config.env_example
-    try:
-        return dotenv_values(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
-    except (OSError, UnicodeDecodeError):
-        return {}
+    """The example's values as pydantic-settings sees them: interpolated by python-dotenv.
+
+    From the bindings the example reader already parsed, in file order: the file is not parsed
+    a second time."""
+    entries = index.example_entries(include_commented=False)
+    return interpolate((e.key, e.value) for e in sorted(entries, key=lambda e: e.location.line))
 
 
 def example_value_type(index: Index) -> Iterator[Finding]:
