@@ -399,8 +399,12 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
     names = {name for rel in first for name in _CLASS_RE.findall(texts[rel])}
     if not names:
         return first
+    # The bases stop at the next `class` line: in valid Python they close before it, and an
+    # unclosed `class A(` on every line no longer makes each one scan the rest of the file.
     base_re = re.compile(
-        r"^class\s+\w+\s*\([^)]*\b(" + "|".join(map(re.escape, sorted(names))) + r")\b",
+        r"^class\s+\w+\s*\((?:[^)\n]|\n(?!class\s))*\b("
+        + "|".join(map(re.escape, sorted(names)))
+        + r")\b",
         re.MULTILINE,
     )
     second = [rel for rel, text in texts.items() if rel not in first and base_re.search(text)]

@@ -118,6 +118,9 @@ def show(value: str | None, secret: bool) -> str:
     return mask_url_passwords(value)
 
 
+_MAX_PATTERN_VALUE = 1024
+
+
 class Redactor:
     """Last line of defence: scrubs secrets out of any text before it is output.
 
@@ -131,9 +134,12 @@ class Redactor:
         values = {s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}
         # Longest first so a secret containing another is replaced whole.
         self._values = sorted(values, key=len, reverse=True)
-        self._pattern = (
-            re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
-        )
+        # Compiling a regex costs about a microsecond and a hundred bytes per character: a
+        # megabyte-long value is replaced as a plain string instead (it is among the longest,
+        # so it goes first either way).
+        self._long = [v for v in self._values if len(v) > _MAX_PATTERN_VALUE]
+        short = [v for v in self._values if len(v) <= _MAX_PATTERN_VALUE]
+        self._pattern = re.compile("|".join(re.escape(v) for v in short)) if short else None
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -146,6 +152,9 @@ class Redactor:
     def scrub(self, text: str) -> str:
         from pytest_envssot.secretscan import token_spans  # secretscan imports this module
 
+        for value in self._long:
+            if value in text:
+                text = text.replace(value, mask(value))
         if self._pattern is not None:
             text = self._pattern.sub(lambda m: mask(m.group(0)), text)
         spans = token_spans(text)
