@@ -10,12 +10,14 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_envssot.readers._io import outside_link
 from pytest_envssot.redact import DEFAULT_SECRET_NAMES
 
 if sys.version_info >= (3, 11):
@@ -38,7 +40,7 @@ PRUNED_DIRS = frozenset(
         "dist", "site-packages", ".next", ".eggs", "tests", "test",
     }
 )  # fmt: skip
-MAX_SCAN_BYTES = 2 * 1024 * 1024  # settings discovery only peeks at plausible source files
+MAX_SCAN_BYTES = 2 * 1024 * 1024  # settings discovery reads only this much of each .py file
 _CLASS_RE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
 _KNOWN_KEYS = frozenset(
     {
@@ -390,11 +392,17 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
             continue
         path = root / rel
         try:
-            if path.stat().st_size > MAX_SCAN_BYTES:
+            # Never a FIFO (would block), a device, or a symlink out of the repository.
+            if not stat.S_ISREG(path.stat().st_mode) or outside_link(path, rel) is not None:
                 continue
-            texts[rel] = path.read_text(encoding="utf-8", errors="replace")
+            # Only the head: imports and class lines come first, and a huge generated
+            # module costs no more than this. A skipped big config.py looked like "no
+            # settings class found".
+            with open(path, "rb") as handle:
+                head = handle.read(MAX_SCAN_BYTES)
         except OSError:
             continue
+        texts[rel] = head.decode("utf-8", errors="replace")
     first = [rel for rel, text in texts.items() if "BaseSettings" in text]
     names = {name for rel in first for name in _CLASS_RE.findall(texts[rel])}
     if not names:

@@ -132,22 +132,39 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _pairs(node: yaml.Node) -> list[tuple[str, yaml.Node, yaml.Node]]:
-    """(key, key node, value node) of a mapping, following ``<<`` merge keys (own keys win)."""
+_Pairs = list[tuple[str, "yaml.Node", "yaml.Node"]]
+
+
+def _pairs(node: yaml.Node, memo: dict[int, _Pairs] | None = None) -> _Pairs:
+    """(key, key node, value node) of a mapping, following ``<<`` merge keys.
+
+    As YAML's merge key says: own keys win, then the first merged mapping holding a key.
+    Each merged node is resolved once (``memo``): aliases make a mapping a DAG, and nine
+    ``<<: [*a, *a, …]`` per level would otherwise cost nine to the power of the depth.
+    """
     if _kind(node) != "mapping":
         raise _Bad(_line(node), "expected a mapping")
-    own: list[tuple[str, yaml.Node, yaml.Node]] = []
-    merged: list[tuple[str, yaml.Node, yaml.Node]] = []
+    memo = {} if memo is None else memo
+    if id(node) in memo:
+        return memo[id(node)]
+    own: _Pairs = []
+    merged: _Pairs = []
     for key_node, value_node in node.value:
         key = str(key_node.value)
         if key == "<<":
             sources = value_node.value if _kind(value_node) == "sequence" else [value_node]
             for source in sources:
-                merged.extend(_pairs(source))
+                merged.extend(_pairs(source, memo))
         else:
             own.append((key, key_node, value_node))
     seen = {key for key, _, _ in own}
-    return own + [(k, kn, vn) for k, kn, vn in merged if k not in seen]
+    result = list(own)
+    for key, key_node, value_node in merged:
+        if key not in seen:
+            seen.add(key)
+            result.append((key, key_node, value_node))
+    memo[id(node)] = result
+    return result
 
 
 def _scalar(node: yaml.Node) -> str | None:
