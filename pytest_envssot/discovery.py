@@ -387,6 +387,7 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
     so inheritance across files is found without configuration.
     """
     texts: dict[str, str] = {}
+    unreadable: list[str] = []
     for rel in files:
         if not rel.endswith(".py"):
             continue
@@ -400,13 +401,18 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
             # settings class found".
             with open(path, "rb") as handle:
                 head = handle.read(MAX_SCAN_BYTES)
+        except PermissionError:  # may well be the settings: the reader says it cannot read it
+            unreadable.append(rel)
+            continue
         except OSError:
             continue
-        texts[rel] = head.decode("utf-8", errors="replace")
+        # A UTF-16 config.py is found too, so the reader can say what is wrong with it.
+        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        texts[rel] = head.decode("utf-16" if utf16 else "utf-8", errors="replace")
     first = [rel for rel, text in texts.items() if "BaseSettings" in text]
     names = {name for rel in first for name in _CLASS_RE.findall(texts[rel])}
     if not names:
-        return first
+        return sorted(first + unreadable)
     # The bases stop at the next `class` line: in valid Python they close before it, and an
     # unclosed `class A(` on every line no longer makes each one scan the rest of the file.
     base_re = re.compile(
@@ -416,4 +422,4 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
         re.MULTILINE,
     )
     second = [rel for rel, text in texts.items() if rel not in first and base_re.search(text)]
-    return sorted(first + second)
+    return sorted(first + second + unreadable)

@@ -80,6 +80,10 @@ def parse_compose(text: str, rel: str) -> ComposeFile:
         error = ReaderError(Location(rel, line), "invalid YAML: nested too deeply to read")
         return ComposeFile(rel, error=error)
     except Exception as exc:  # YAMLError; by duck type, for the same reason as node.id
+        if hasattr(exc, "position") and hasattr(exc, "reason"):  # yaml.reader.ReaderError
+            line = text.count("\n", 0, exc.position) + 1
+            error = ReaderError(Location(rel, line), f"invalid YAML: {exc.reason}")
+            return ComposeFile(rel, error=error)
         if not hasattr(exc, "problem_mark"):
             raise
         mark = exc.problem_mark or getattr(exc, "context_mark", None)

@@ -17,6 +17,7 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import Layer, TemplateVar
 from pytest_envssot.quoting import dotenv_values, read_back
+from pytest_envssot.readers._io import read_text
 from pytest_envssot.redact import show
 from pytest_envssot.rules._typed import Typed, nested_reason, resolver, type_words, typed
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
@@ -27,11 +28,9 @@ from pytest_envssot.types import Checked, Unresolved
 
 def _example_values(index: Index) -> dict[str, str | None]:
     """The example's values as pydantic-settings sees them: interpolated by python-dotenv."""
-    path = Path(index.contract.root) / index.config.env_example
-    try:
-        return dotenv_values(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
-    except (OSError, UnicodeDecodeError):
-        return {}
+    rel = index.config.env_example
+    text = read_text(Path(index.contract.root) / rel, rel)  # the readers' guards (FIFOs...)
+    return dotenv_values(text.removeprefix("\ufeff")) if isinstance(text, str) else {}
 
 
 def example_value_type(index: Index) -> Iterator[Finding]:
