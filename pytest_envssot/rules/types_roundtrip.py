@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_envssot.domains import domain_accepts
 from pytest_envssot.findings import Finding, Outcome
@@ -171,7 +171,7 @@ def _private_storage(private: bool) -> Iterator[None]:
 
     from hypothesis import configuration
 
-    home: object = configuration.storage_directory()
+    home: Any = configuration.storage_directory()
     previous = Path(getattr(home, "home_directory", home))  # a Path itself in older versions
     with tempfile.TemporaryDirectory(prefix="envssot-hypothesis-") as folder:
         configuration.set_hypothesis_home_dir(folder)
