@@ -1,7 +1,8 @@
 """``envssot``: the same engine as the plugin, without pytest.
 
 Exit codes: 0 every check passed, 1 a rule failed, 2 usage or configuration error,
-3 an internal error (reported without a traceback).
+3 an internal error (reported without a traceback). ``envssot render`` (offline Vault Agent
+render, :mod:`pytest_envssot.offline_render`) keeps the same meanings.
 """
 
 from __future__ import annotations
@@ -32,10 +33,62 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--rules", default="", help="comma-separated rule names to run")
     check.add_argument("--disable", default="", help="comma-separated rule names to switch off")
     check.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+    check.add_argument(
+        "--import",
+        dest="import_mode",
+        action="store_true",
+        default=None,
+        help="import mode: import the settings modules in a child process (README)",
+    )
+    check.add_argument(
+        "--import-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds each import-mode request may take (default 30)",
+    )
+    check.add_argument(
+        "--frontend-build",
+        metavar="DIR",
+        default=None,
+        help="also check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries "
+        "every NEXT_PUBLIC_* value (next-public-in-build)",
+    )
 
     inv = sub.add_parser("vars", help="list every variable and the layers that hold it")
     inv.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     inv.add_argument("--format", choices=("text", "json"), default="text")
+
+    ren = sub.add_parser(
+        "render", help="render a Vault Agent template offline from `vault kv get` JSON"
+    )
+    ren.add_argument("template", help="the .ctmpl file")
+    ren.add_argument(
+        "--secrets",
+        action="append",
+        required=True,
+        metavar="[VAULT_PATH=]FILE",
+        help="`vault kv get -format=json` output, or an object of them keyed by Vault path "
+        "(repeatable)",
+    )
+    ren.add_argument("--env", required=True, help='the value of env "ENV" (e.g. production)')
+    ren.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="another env value"
+    )
+    ren.add_argument("--out", help="write the rendered file here (0600); - for stdout")
+    ren.add_argument("--out-in-repo", action="store_true", help="allow --out inside the repository")
+    ren.add_argument(
+        "--validate",
+        action="store_true",
+        help="build the settings class from the rendered file (import mode); exit 1 and write "
+        "nothing when it refuses",
+    )
+    ren.add_argument(
+        "--settings", metavar="FILE:CLASS", help="the class --validate builds (default: found)"
+    )
+    ren.add_argument(
+        "--import-timeout", type=float, default=30.0, metavar="SECONDS", help="for --validate"
+    )
     return parser
 
 
@@ -58,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    if args.command == "render":
+        return _render(args)
     from pytest_envssot.discovery import ConfigError
     from pytest_envssot.engine import check
 
@@ -69,7 +124,16 @@ def _main(args: argparse.Namespace) -> int:
         if args.command == "vars":
             report = check(root, only=("layer-parses",))
         else:
-            report = check(root, only=_split(args.rules), disable=_split(args.disable))
+            overrides: dict[str, object] = {}
+            if args.import_mode:
+                overrides["import"] = True
+            if args.import_timeout is not None:
+                overrides["import_timeout"] = args.import_timeout
+            report = check(root, overrides, only=_split(args.rules), disable=_split(args.disable))
+            if args.frontend_build is not None:
+                from pytest_envssot.live import with_live_findings
+
+                report = with_live_findings(report, frontend_build=args.frontend_build)
     except ConfigError as exc:
         print(f"envssot: error: {exc}", file=sys.stderr)
         return 2
@@ -104,6 +168,27 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
     else:
         sys.stdout.write(renderers.render_text(report, verbose))
     return 1 if report.failed else 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from pytest_envssot.offline_render import Options, run
+
+    options = Options(
+        template=args.template,
+        secrets=args.secrets,
+        env=args.env,
+        sets=args.set,
+        out=args.out,
+        out_in_repo=args.out_in_repo,
+        validate=args.validate,
+        settings=args.settings,
+        import_timeout=args.import_timeout,
+    )
+    try:
+        return run(options)
+    except Exception as exc:  # a bug of ours: no traceback, whose locals could hold values
+        print(f"envssot: internal error: {type(exc).__name__}; please report it", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,7 +47,7 @@ _KNOWN_KEYS = frozenset(
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
         "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
-        "environments", "compose",
+        "environments", "compose", "import_timeout",
     }
 )  # fmt: skip
 
@@ -96,7 +96,8 @@ class Config:
     ] = ()  # template fallbacks that differ from the default on purpose
     examples: int = 25  # hypothesis examples per template var
     seed: int | None = None  # fixed seed: reproducible draws (CI=true derandomizes without one)
-    import_settings: bool = False  # import mode (not implemented yet: see README)
+    import_settings: bool = False  # import mode: a child process imports the settings (README)
+    import_timeout: float = 30.0  # seconds per request to the import-mode child
 
     def consumer_for(self, template_path: str) -> str:
         for pattern, consumer in self.consumer:
@@ -228,12 +229,18 @@ def _typing_options(table: dict[str, object]) -> dict[str, Any]:
             imported = imported.strip().lower() in ("1", "true", "yes", "on")
         if not isinstance(imported, bool):
             raise ConfigError("pyproject.toml: [tool.envssot] import must be true or false")
-        if imported:  # said loudly rather than silently resolving statically anyway
-            raise ConfigError(
-                "[tool.envssot] import / envssot_import: import mode is not implemented in this "
-                "version; types are resolved statically (unresolvable ones are skipped with the reason)"
-            )
         out["import_settings"] = imported
+    timeout = table.get("import_timeout")
+    if timeout is not None:
+        try:
+            seconds = float(timeout) if not isinstance(timeout, bool) else -1.0  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if not seconds > 0:
+            raise ConfigError(
+                "pyproject.toml: [tool.envssot] import_timeout must be a positive number of seconds"
+            )
+        out["import_timeout"] = seconds
     return out
 
 

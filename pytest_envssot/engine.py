@@ -30,6 +30,7 @@ from pytest_envssot.readers.settings import read_settings
 from pytest_envssot.readers.template import read_template
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import ALL_RULES, RULES_BY_NAME, Rule
+from pytest_envssot.rules._imported import close as close_import_session
 
 
 @dataclass(frozen=True)
@@ -126,4 +127,5 @@ def check(
     layers = discover(config)
     index = Index.build(read_contract(config, layers), config)
     findings = run_rules(index, rules, defer)
+    close_import_session(index)  # import mode's child: every answer it gives is in by now
     return Report(config, layers, index, findings, Redactor(index.secret_values()))

@@ -64,6 +64,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEED",
         help="fixed seed for template-roundtrip's draws (CI=true derandomizes without one)",
     )
+    group.addoption(
+        "--envssot-import",
+        action="store_true",
+        default=None,
+        help="import mode for this run (like envssot_import = true)",
+    )
+    group.addoption(
+        "--envssot-vault",
+        default=None,
+        metavar="ENV",
+        help="read each template's Vault path for ENV (VAULT_ADDR, read-only VAULT_APP_TOKEN): "
+        "one item per key, plus one per key no template reads; refuses a root token",
+    )
+    group.addoption(
+        "--envssot-vault-timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="timeout of each Vault request (default 5)",
+    )
+    group.addoption(
+        "--envssot-frontend-build",
+        default=None,
+        metavar="DIR",
+        help="check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries every "
+        "NEXT_PUBLIC_* value, none empty or a placeholder",
+    )
     parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
     parser.addini("envssot_examples", default="", help="hypothesis examples per template var")
     parser.addini("envssot_seed", default="", help="fixed seed for template-roundtrip")
@@ -71,14 +98,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "envssot_import",
         type="bool",
         default=None,
-        help="import the settings module to learn types (not implemented yet)",
+        help="import mode: a child process imports the settings modules to validate types "
+        "static reading cannot resolve and to prove the env names (see README)",
+    )
+    parser.addini(
+        "envssot_import_timeout",
+        default="",
+        help="seconds each import-mode request may take before the child is killed (default 30)",
     )
     parser.addini("envssot_rules", type="args", default=[], help="rule names to run")
     parser.addini("envssot_disable", type="args", default=[], help="rule names to switch off")
 
 
-def _enabled(config: pytest.Config) -> bool:
+def _contract(config: pytest.Config) -> bool:
     return bool(config.getoption("envssot") or config.getini("envssot"))
+
+
+def _live(config: pytest.Config) -> bool:
+    """The opt-in families that look outside the repository (Vault, a frontend build)."""
+    return bool(config.getoption("envssot_vault") or config.getoption("envssot_frontend_build"))
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return _contract(config) or _live(config)
 
 
 def _names(option: str | None, ini: list[str]) -> list[str]:
@@ -95,10 +137,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
     disable = _names(config.getoption("envssot_disable"), config.getini("envssot_disable"))
+    if not _contract(config):
+        rules = ["layer-parses"]  # the cheapest rule; only the live families' items are kept
     try:
         report = check(
             _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
         )
+        if _live(config):
+            from pytest_envssot.live import with_live_findings
+
+            report = with_live_findings(
+                report,
+                keep_contract=_contract(config),
+                vault_env=config.getoption("envssot_vault"),
+                vault_timeout=config.getoption("envssot_vault_timeout"),
+                frontend_build=_from_invocation(config, config.getoption("envssot_frontend_build")),
+            )
     except ConfigError as exc:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
@@ -115,10 +169,17 @@ def _overrides(config: pytest.Config) -> dict[str, object]:
             out[key] = value
         elif ini:
             out[key] = ini
-    imported = config.getini("envssot_import")
+    imported = config.getoption("envssot_import") or config.getini("envssot_import")
     if imported is not None:
         out["import"] = bool(imported)
+    timeout = str(config.getini("envssot_import_timeout") or "").strip()
+    if timeout:
+        out["import_timeout"] = timeout
     return out
+
+
+def _from_invocation(config: pytest.Config, path: str | None) -> Path | None:
+    return None if path is None else config.invocation_params.dir / path
 
 
 def _repo_root(config: pytest.Config) -> Path:

@@ -8,6 +8,7 @@ from pytest_envssot.rules import (
     debug,
     frontend,
     git,
+    imported,
     infra,
     layers,
     markers,
@@ -26,6 +27,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *uniqueness.RULES,
     *types_values.RULES,
     *types_roundtrip.RULES,
+    *imported.RULES,  # import mode only (issue 4)
     *compose.RULES,
     # hygiene: secrets and deployment (issue 5)
     *secrets.RULES,

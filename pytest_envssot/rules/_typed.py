@@ -68,5 +68,13 @@ def nested_reason(ref: FieldRef, name: str) -> str | None:
     return None
 
 
+def unresolved_words(index: Index, ref: FieldRef, found: Unresolved) -> str:
+    """The skip reason of a statically unknown type, saying how import mode would help."""
+    from pytest_envssot.rules._imported import IMPORT_HINT
+
+    text = f"{type_words(ref)}: type not known statically: {found.reason}"
+    return text if index.config.import_settings else f"{text}; {IMPORT_HINT}"
+
+
 def type_words(ref: FieldRef) -> str:
     return f"{ref.field.location} {ref.owner.cls.name}.{ref.field.name}: {ref.field.annotation}"

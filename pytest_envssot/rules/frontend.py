@@ -66,6 +66,9 @@ def _public_vars(index: Index) -> dict[str, Location]:
     return found
 
 
+public_vars = _public_vars  # also what next-public-in-build (frontendbuild.py) checks
+
+
 def _problem(build: _Build, name: str) -> str | None:
     arg, env = build.first("ARG", name), build.first("ENV", name)
     where = f"{build.run.location} (RUN {build.run.text.strip()})"

@@ -31,8 +31,9 @@ from pytest_envssot.model import Layer, TemplateVar
 from pytest_envssot.quoting import go_tables, read_back, shell_hazards
 from pytest_envssot.redact import show
 from pytest_envssot.render import NotModelled, compile_value, render
+from pytest_envssot.rules import _imported
 from pytest_envssot.rules._text import template_line
-from pytest_envssot.rules._typed import Typed, nested_reason, type_words, typed
+from pytest_envssot.rules._typed import Typed, nested_reason, type_words, typed, unresolved_words
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 from pytest_envssot.types import Checked, Unresolved
 
@@ -45,6 +46,17 @@ _GO_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
 def template_roundtrip(index: Index) -> Iterator[Finding]:
+    oracle: list[tuple[TemplateVar, FieldRef, str]] = []
+    findings = list(_template_roundtrip(index, oracle))
+    # Import mode: types only the real class knows are checked now, all in one batch.
+    done = {(var.location, var.name): f for var, f in _roundtrip_by_import(index, oracle)}
+    for finding in findings:
+        yield done.get((finding.location, finding.variable), finding)
+
+
+def _template_roundtrip(
+    index: Index, oracle: list[tuple[TemplateVar, FieldRef, str]]
+) -> Iterator[Finding]:
     for template in index.templates():
         scope = index.settings_paths_for_template(template.path)
         consumer = index.config.consumer_for(template.path)
@@ -54,7 +66,10 @@ def template_roundtrip(index: Index) -> Iterator[Finding]:
                 continue
             seen.add(var.name)
             refs = index.fields_reading(var.name, scope)
-            if refs:
+            if refs and _by_import(index, var, refs[0]):
+                oracle.append((var, refs[0], consumer))
+                yield Finding(RULE, var.name, Outcome.SKIPPED, var.location)  # placeholder
+            elif refs:
                 yield Finding(
                     RULE,
                     var.name,
@@ -62,6 +77,112 @@ def template_roundtrip(index: Index) -> Iterator[Finding]:
                     var.location,
                     pending=partial(_roundtrip, index, var, refs[0], consumer),
                 )
+
+
+def _by_import(index: Index, var: TemplateVar, ref: FieldRef) -> bool:
+    """Import mode answers for this var: a single-key value whose type is not known statically."""
+    return (
+        index.config.import_settings
+        and not var.composed
+        and nested_reason(ref, var.name) is None
+        and isinstance(typed(index, ref), Unresolved)
+    )
+
+
+def _roundtrip_by_import(
+    index: Index, todo: list[tuple[TemplateVar, FieldRef, str]]
+) -> Iterator[tuple[TemplateVar, Finding]]:
+    """The known hazards through the real class: hypothesis needs a static type to draw from,
+    so only the hazard values (within a declared domain) are tried, originals and read-backs
+    validated in one request."""
+    plans: list[
+        tuple[TemplateVar, FieldRef, str, str | None, list[tuple[str, str, str | None]]]
+    ] = []
+    questions: list[_imported.Question] = []
+    for var, ref, consumer in todo:
+        try:
+            nodes = compile_value(var.value_source)
+        except NotModelled as exc:
+            yield var, _skip(var, f"the line's value is not modelled: {exc}")
+            continue
+        domain = index.config.domain_for(var.name)
+        if domain is None and index.is_strong_secret(var.name):
+            domain = index.config.default_secret_domain
+        key = var.vault_keys[0]
+        prefix = ("export " if var.exported else "") + f"{var.name}="
+        trials: list[tuple[str, str, str | None]] = []
+        for value in _hazard_values():
+            if not domain_accepts(domain, value):
+                continue
+            line = prefix + render(nodes, {key: value}) + "\n"
+            try:
+                back = read_back(consumer, line, var.name)
+            except NotModelled:
+                continue
+            trials.append((value, line, back))
+            questions += [(ref, "env", value), (ref, "env", back)]
+        plans.append((var, ref, consumer, domain, trials))
+    _imported.ask(index, questions)
+    for var, ref, consumer, domain, trials in plans:
+        yield var, _judge_by_import(index, var, ref, consumer, domain, trials)
+
+
+def _judge_by_import(
+    index: Index,
+    var: TemplateVar,
+    ref: FieldRef,
+    consumer: str,
+    domain: str | None,
+    trials: list[tuple[str, str, str | None]],
+) -> Finding:
+    from pytest_envssot.importmode import ImportFailure
+
+    broken: list[tuple[str, str, str]] = []
+    for value, line, back_text in trials:
+        original = _imported.answer(index, ref, "env", value)
+        if isinstance(original, ImportFailure):
+            return _skip(var, f"{type_words(ref)}: {_imported.failure_reason(original)}")
+        if not original.ok or original.unset:
+            continue  # not a value the real field allows
+        back = _imported.answer(index, ref, "env", back_text)
+        if isinstance(back, ImportFailure):
+            return _skip(var, f"{type_words(ref)}: {_imported.failure_reason(back)}")
+        if back_text is None or back.unset:
+            broken.append((value, line, "leaves the variable unset"))
+        elif not back.ok:
+            broken.append((value, line, f"gives text the field rejects ({back.error})"))
+        elif back.digest != original.digest:
+            broken.append((value, line, "gives a different value"))
+    if not broken:
+        return Finding(RULE, var.name, Outcome.PASSED, var.location)
+    value, line, result = broken[0]
+    secret = index.is_strong_secret(var.name)
+    shown = show(value, True) if secret else show(repr(value), False)
+    cause, fix = _diagnose(var, consumer, value, line, domain)
+    drawn = f"domain {domain}" if domain else "the known hazards"
+    failure = Finding(
+        RULE, var.name, Outcome.FAILED, var.location,
+        lines=(
+            template_line(var),
+            f"{type_words(ref)}; import mode: the real class validated values from {drawn} "
+            "(hypothesis needs a statically known type to draw from)",
+            f"smallest breaking value (known hazard): {shown}",
+            f"rendered by Vault Agent and read back by {consumer}, it {result}",
+            f"why: {cause}",
+            *fix,
+        ),
+    )  # fmt: skip
+    rest = [v for v, _, _ in broken[1:]]
+    return _with_other_causes(
+        index,
+        var,
+        consumer,
+        domain,
+        failure,
+        value,
+        rest,
+        lambda v: next((ln for val, ln, _ in broken if val == v), ""),
+    )
 
 
 def _skip(var: TemplateVar, reason: str) -> Finding:
@@ -73,9 +194,11 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         return _skip(var, f"{var.name} is composed from Vault keys {', '.join(var.vault_keys)}; "
                           "the round trip fuzzes single-key values only")  # fmt: skip
     reason = nested_reason(ref, var.name)
+    if reason:
+        return _skip(var, reason)
     found = typed(index, ref)
-    if reason or isinstance(found, Unresolved):
-        return _skip(var, reason or f"{type_words(ref)}: type not known statically: {found.reason}")  # type: ignore[union-attr]
+    if isinstance(found, Unresolved):
+        return _skip(var, unresolved_words(index, ref, found))
     try:
         nodes = compile_value(var.value_source)
     except NotModelled as exc:

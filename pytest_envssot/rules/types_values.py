@@ -14,12 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.importmode import ImportFailure
 from pytest_envssot.index import FieldRef, Index, literal_text
-from pytest_envssot.model import Layer, TemplateVar
+from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
 from pytest_envssot.quoting import dotenv_values, read_back
 from pytest_envssot.readers._io import read_text
 from pytest_envssot.redact import show
-from pytest_envssot.rules._typed import Typed, nested_reason, resolver, type_words, typed
+from pytest_envssot.rules import _imported
+from pytest_envssot.rules._typed import (
+    Typed,
+    nested_reason,
+    resolver,
+    type_words,
+    typed,
+    unresolved_words,
+)
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 from pytest_envssot.types import Checked, Unresolved
 
@@ -37,19 +46,23 @@ def example_value_type(index: Index) -> Iterator[Finding]:
     rule = "example-value-type"
     values = _example_values(index)
     seen: set[str] = set()
+    todo: list[tuple[ExampleEntry, str, list[FieldRef]]] = []
     for entry in index.example_entries(include_commented=False):
         name = entry.key
         if name in seen or entry.value is None:
             continue
         seen.add(name)
         refs = index.fields_reading(name)
-        if not refs:
-            continue
         value = values.get(name, entry.value)
-        if value is None:
-            continue
+        if refs and value is not None:
+            todo.append((entry, value, refs))
+    # Import mode: every value a static type cannot check goes to the real class in one batch.
+    _imported.ask(index, [(ref, "env", value) for entry, value, refs in todo for ref in refs
+                          if _needs_oracle(index, ref, entry.key, validators=True)])  # fmt: skip
+    for entry, value, refs in todo:
+        name = entry.key
         secret = index.is_secret(name)
-        problems: list[tuple[FieldRef, Typed, Checked]] = []
+        problems: list[tuple[FieldRef, Typed | None, Checked]] = []
         reasons: list[str] = []
         for ref in refs:
             outcome = _check_ref(index, ref, name, value)
@@ -71,19 +84,61 @@ def example_value_type(index: Index) -> Iterator[Finding]:
             yield Finding(rule, name, Outcome.PASSED, entry.location)
 
 
-def _check_ref(index: Index, ref: FieldRef, name: str, value: str) -> tuple[Typed, Checked] | str:
+def _needs_oracle(index: Index, ref: FieldRef, name: str, validators: bool = False) -> bool:
+    """Import mode answers for types static reading cannot resolve, and (``validators``) for
+    fields whose own before/wrap/plain validators only the real class can run."""
+    if not index.config.import_settings or nested_reason(ref, name) is not None:
+        return False
+    found = typed(index, ref)
+    return isinstance(found, Unresolved) or (validators and bool(found.resolved.raw_validators))
+
+
+def _oracle(index: Index, ref: FieldRef, kind: str, text: str | None) -> Checked | str:
+    """The real class's verdict as a :class:`Checked` (value: a digest), or a skip reason."""
+    got = _imported.answer(index, ref, kind, text)
+    if isinstance(got, ImportFailure):
+        return f"{type_words(ref)}: {_imported.failure_reason(got)}"
+    return Checked(ok=got.ok, value=got.digest or None, unset=got.unset, error=got.error)
+
+
+def _check_ref(
+    index: Index, ref: FieldRef, name: str, value: str
+) -> tuple[Typed | None, Checked] | str:
     reason = nested_reason(ref, name)
     if reason:
         return reason
     found = typed(index, ref)
     if isinstance(found, Unresolved):
-        return f"{type_words(ref)}: type not known statically: {found.reason}"
-    return found, found.probe.check(value)
+        if not index.config.import_settings:
+            return unresolved_words(index, ref, found)
+        checked = _oracle(index, ref, "env", value)
+        return checked if isinstance(checked, str) else (None, checked)
+    static = found.probe.check(value)
+    if static.ok and static.stopped_at_validator and index.config.import_settings:
+        real = _oracle(index, ref, "env", value)  # the field's own validator decides
+        return (None, real) if isinstance(real, Checked) else (found, static)
+    return found, static
 
 
 def _explain_example(
-    index: Index, ref: FieldRef, t: Typed, checked: Checked, name: str, value: str, secret: bool
+    index: Index,
+    ref: FieldRef,
+    t: Typed | None,
+    checked: Checked,
+    name: str,
+    value: str,
+    secret: bool,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if t is None:  # import mode: the real class said no
+        lines = [f"{type_words(ref)} rejects it (import mode, the real class): {checked.error}"]
+        if checked.error.startswith("pydantic-settings cannot decode"):
+            lines.append(
+                "pydantic-settings JSON-decodes list, set, tuple, dict and model fields before "
+                "any validator runs: write it as JSON, or mark the field NoDecode."
+            )
+        else:
+            lines.append("Use a value the field accepts (or change the field).")
+        return tuple(lines), ()
     lines = [f"{type_words(ref)} rejects it under pydantic-settings: {checked.error}"]
     if checked.error.startswith("pydantic-settings cannot decode"):
         lines.append(
@@ -139,16 +194,19 @@ def _safe_default_text(index: Index, ref: FieldRef, t: Typed) -> str | None:
 def default_value_type(index: Index) -> Iterator[Finding]:
     rule = "default-value-type"
     seen: set[str] = set()
+    refs: list[FieldRef] = []
     for ref in index.distinct_fields():
-        fld = ref.field
-        if fld.default is None or ref.primary in seen:
+        if ref.field.default is None or ref.primary in seen:
             continue
         seen.add(ref.primary)
+        refs.append(ref)
+    _imported.ask(index, [(r, "default", None) for r in refs if _needs_oracle(index, r, r.primary)])
+    for ref in refs:
+        fld = ref.field
         at = fld.location
         found = typed(index, ref)
         if isinstance(found, Unresolved):
-            yield Finding(rule, ref.primary, Outcome.SKIPPED, at,
-                          lines=(f"{type_words(ref)}: type not known statically: {found.reason}",))  # fmt: skip
+            yield _default_by_import(index, ref, found)
             continue
         known, value, reason = resolver(index).default(fld)
         if not known:
@@ -160,23 +218,43 @@ def default_value_type(index: Index) -> Iterator[Finding]:
         if checked.ok:
             yield Finding(rule, ref.primary, Outcome.PASSED, at)
             continue
-        shown = show(fld.default, index.is_secret(ref.primary))
-        yield Finding(
-            rule, ref.primary, Outcome.FAILED, at,
-            lines=(
-                f"{type_words(ref)} has the default {shown}",
-                f"it does not validate as {fld.annotation}: {checked.error}",
-                "pydantic does not validate defaults (unless validate_default=True), so the "
-                "application would start with a value of the wrong type whenever the variable is unset.",
-                "Give the field a default of its type, or correct the annotation.",
-            ),
-        )  # fmt: skip
+        yield _default_failure(index, ref, checked)
+
+
+def _default_by_import(index: Index, ref: FieldRef, found: Unresolved) -> Finding:
+    rule, at = "default-value-type", ref.field.location
+    if not index.config.import_settings:
+        return Finding(
+            rule, ref.primary, Outcome.SKIPPED, at, lines=(unresolved_words(index, ref, found),)
+        )
+    checked = _oracle(index, ref, "default", None)
+    if isinstance(checked, str):
+        return Finding(rule, ref.primary, Outcome.SKIPPED, at, lines=(checked,))
+    if checked.ok:
+        return Finding(rule, ref.primary, Outcome.PASSED, at)
+    return _default_failure(index, ref, checked, " (import mode: the real class's default)")
+
+
+def _default_failure(index: Index, ref: FieldRef, checked: Checked, how: str = "") -> Finding:
+    fld = ref.field
+    shown = show(fld.default or "", index.is_secret(ref.primary))
+    return Finding(
+        "default-value-type", ref.primary, Outcome.FAILED, fld.location,
+        lines=(
+            f"{type_words(ref)} has the default {shown}",
+            f"it does not validate as {fld.annotation}{how}: {checked.error}",
+            "pydantic does not validate defaults (unless validate_default=True), so the "
+            "application would start with a value of the wrong type whenever the variable is unset.",
+            "Give the field a default of its type, or correct the annotation.",
+        ),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- template-fallback-type
 
 
 def template_fallback_type(index: Index) -> Iterator[Finding]:
+    todo: list[tuple[TemplateVar, FieldRef, str]] = []
     for template in index.templates():
         scope = index.settings_paths_for_template(template.path)
         consumer = index.config.consumer_for(template.path)
@@ -186,9 +264,16 @@ def template_fallback_type(index: Index) -> Iterator[Finding]:
                 continue
             seen.add(var.name)
             refs = index.fields_reading(var.name, scope)
-            if not refs:
-                continue
-            yield _fallback_finding(index, var, refs[0], consumer)
+            if refs:
+                todo.append((var, refs[0], consumer))
+    questions: list[_imported.Question] = []
+    for var, ref, consumer in todo:
+        if "{{" not in (var.fallback or "") and _needs_oracle(index, ref, var.name):
+            text = read_back(consumer, f"{var.name}={var.fallback}\n", var.name)
+            questions += [(ref, "env", text), (ref, "default", None)]
+    _imported.ask(index, questions)
+    for var, ref, consumer in todo:
+        yield _fallback_finding(index, var, ref, consumer)
 
 
 def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
@@ -198,17 +283,25 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         return Finding(rule, name, Outcome.SKIPPED, at,
                        lines=("the fallback is computed by template actions; only literal text is checked",))  # fmt: skip
     reason = nested_reason(ref, name)
+    if reason:
+        return Finding(rule, name, Outcome.SKIPPED, at, lines=(reason,))
     found = typed(index, ref)
-    if reason or isinstance(found, Unresolved):
-        why = reason or f"{type_words(ref)}: type not known statically: {found.reason}"  # type: ignore[union-attr]
-        return Finding(rule, name, Outcome.SKIPPED, at, lines=(why,))
+    if isinstance(found, Unresolved) and not index.config.import_settings:
+        return Finding(
+            rule, name, Outcome.SKIPPED, at, lines=(unresolved_words(index, ref, found),)
+        )
     secret = index.is_secret(name)
     text = read_back(consumer, f"{name}={fallback}\n", name)
-    checked = found.probe.check(text)
+    if isinstance(found, Unresolved):
+        oracle = _oracle(index, ref, "env", text)
+        if isinstance(oracle, str):
+            return Finding(rule, name, Outcome.SKIPPED, at, lines=(oracle,))
+        checked, ignore_empty = oracle, False
+    else:
+        checked, ignore_empty = found.probe.check(text), found.probe.ignore_empty
     keys = ", ".join(var.vault_keys) or name
     rendered = f"{at} falls back to {name}={show(text, secret)} ({consumer}'s reading) when Vault has no {keys}"
     if not checked.ok:
-        ignore_empty = found.probe.ignore_empty
         if text == "" and not ignore_empty:
             advice = (
                 "An empty fallback is meant to leave the settings default in place: that takes "
@@ -226,8 +319,12 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         )  # fmt: skip
     if checked.unset or ref.field.default is None or name in index.config.deliberate_fallbacks:
         return Finding(rule, name, Outcome.PASSED, at)
-    known, default_value, _ = resolver(index).default(ref.field)
-    default_checked = found.probe.validate_python(default_value) if known else None
+    if isinstance(found, Unresolved):  # import mode: the real default, compared by digest
+        real = _oracle(index, ref, "default", None)
+        default_checked = real if isinstance(real, Checked) else None
+    else:
+        known, default_value, _ = resolver(index).default(ref.field)
+        default_checked = found.probe.validate_python(default_value) if known else None
     if default_checked is None or not default_checked.ok or default_checked.value == checked.value:
         return Finding(rule, name, Outcome.PASSED, at)
     return Finding(

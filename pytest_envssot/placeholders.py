@@ -1,0 +1,33 @@
+"""Values that stand in for a real one: empty, ``changeme``, ``<...>``, ``your-...``, ``xxx``.
+
+Narrower than :func:`pytest_envssot.redact.is_placeholder`, which also counts ``none`` or
+``example`` (harmless in a documentation file, legitimate values in production). Here a
+match means "somebody forgot to fill this in", in Vault or in a frontend build. The
+description names the kind of placeholder, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WHOLE = re.compile(
+    r"(?i)^(?:change[-_ ]?me|change[-_ ]?it|placeholder|todo|tbd|fixme|dummy|replace[-_ ]?me|"
+    r"x{3,}|\*{3,}|\.{3}|…|undefined)$"
+)
+# Inside a longer value (a URL): https://<your-domain>, https://your-api.example.com, ${API_URL}.
+_INSIDE = re.compile(
+    r"(?i)<[a-z][a-z0-9_ -]{2,59}>|(?<![a-z0-9])your[-_][a-z0-9]|change[-_]?me|\$\{[^}]*\}|"
+    r"(?<![a-z0-9])x{3,}(?![a-z0-9])"
+)
+
+
+def placeholder_kind(value: str) -> str | None:
+    """Why ``value`` is no real value (``"empty"``, ``"whitespace only"``, ``"a placeholder"``),
+    or None for a value that looks filled in."""
+    if value == "":
+        return "empty"
+    if not value.strip():
+        return "whitespace only"
+    if _WHOLE.match(value.strip()) or _INSIDE.search(value):
+        return "a placeholder (changeme, <...>, your-..., xxx, TODO, ${...})"
+    return None

@@ -1,0 +1,3 @@
+module ctrender
+
+go 1.19
