@@ -5,7 +5,7 @@ The plugin and the CLI call :func:`check`; nothing here knows pytest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -107,8 +107,23 @@ def select_rules(
 
 def run_rules(index: Index, rules: Sequence[Rule], defer: bool = False) -> tuple[Finding, ...]:
     """Every finding; with ``defer`` the expensive ones keep their check for the item to run."""
-    findings = (finding for rule in rules for finding in rule.check(index))
+    findings = (finding for rule in rules for finding in _guarded(rule, index))
     return tuple(findings if defer else (f.resolve() for f in findings))
+
+
+def _guarded(rule: Rule, index: Index) -> Iterator[Finding]:
+    """A rule's findings; should the rule raise, one failing item says so instead of the
+    whole run ending in an INTERNALERROR (only the type: the text could quote a value)."""
+    try:
+        yield from rule.check(index)
+    except Exception as exc:
+        yield Finding(
+            rule.name,
+            "",
+            Outcome.FAILED,
+            Location(index.config.env_example, 0),
+            lines=(f"internal error in this rule ({type(exc).__name__}); please report it",),
+        )
 
 
 def check(

@@ -387,3 +387,25 @@ def test_linear_interpolation_reads_as_python_dotenv(value: str) -> None:
         if isinstance(atom, (Literal, Variable))
     ]
     assert list(dotenv_variables(value)) == theirs
+
+
+def test_a_rule_that_raises_fails_one_item_without_its_text(sample_repo: Path) -> None:
+    """Defence in depth: a rule bug is one failing item naming the rule, not an INTERNALERROR
+    (and not the exception's text, which could quote a value)."""
+    from collections.abc import Iterator
+
+    from pytest_envssot.engine import run_rules
+    from pytest_envssot.findings import Finding
+    from pytest_envssot.index import Index
+    from pytest_envssot.model import Layer
+    from pytest_envssot.rules.base import Rule
+
+    def broken(index: Index) -> Iterator[Finding]:
+        yield from run_rules(index, [])
+        raise ValueError("CANARYruleText")
+
+    index = check(sample_repo, only=("layer-parses",)).index
+    (finding,) = run_rules(index, [Rule("broken-rule", Layer.REPO, "raises", broken)])
+    assert finding.outcome is Outcome.FAILED and finding.rule == "broken-rule"
+    assert "internal error in this rule (ValueError)" in finding.render()
+    assert "CANARY" not in finding.render()
