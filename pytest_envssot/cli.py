@@ -8,7 +8,9 @@ render, :mod:`pytest_envssot.offline_render`) keeps the same meanings.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,6 +104,19 @@ def _split(value: str) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # template-roundtrip's hypothesis keeps storage under ./.hypothesis; a check writes nothing
+    # where it runs, so (unless the user chose a place) it gets a folder that goes with it.
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        return _main(args)
+    with tempfile.TemporaryDirectory(prefix="envssot-hypothesis-") as storage:
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
+        try:
+            return _main(args)
+        finally:
+            del os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.command == "render":
         return _render(args)
     from pytest_envssot.discovery import ConfigError

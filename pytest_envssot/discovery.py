@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pytest_envssot.readers._io import outside_link
 from pytest_envssot.redact import DEFAULT_SECRET_NAMES
 
 if sys.version_info >= (3, 11):
@@ -39,7 +41,7 @@ PRUNED_DIRS = frozenset(
         "dist", "site-packages", ".next", ".eggs", "tests", "test",
     }
 )  # fmt: skip
-MAX_SCAN_BYTES = 2 * 1024 * 1024  # settings discovery only peeks at plausible source files
+MAX_SCAN_BYTES = 2 * 1024 * 1024  # settings discovery reads only this much of each .py file
 _CLASS_RE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
 _KNOWN_KEYS = frozenset(
     {
@@ -404,23 +406,39 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
     so inheritance across files is found without configuration.
     """
     texts: dict[str, str] = {}
+    unreadable: list[str] = []
     for rel in files:
         if not rel.endswith(".py"):
             continue
         path = root / rel
         try:
-            if path.stat().st_size > MAX_SCAN_BYTES:
+            # Never a FIFO (would block), a device, or a symlink out of the repository.
+            if not stat.S_ISREG(path.stat().st_mode) or outside_link(path, rel) is not None:
                 continue
-            texts[rel] = path.read_text(encoding="utf-8", errors="replace")
+            # Only the head: imports and class lines come first, and a huge generated
+            # module costs no more than this. A skipped big config.py looked like "no
+            # settings class found".
+            with open(path, "rb") as handle:
+                head = handle.read(MAX_SCAN_BYTES)
+        except PermissionError:  # may well be the settings: the reader says it cannot read it
+            unreadable.append(rel)
+            continue
         except OSError:
             continue
+        # A UTF-16 config.py is found too, so the reader can say what is wrong with it.
+        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        texts[rel] = head.decode("utf-16" if utf16 else "utf-8", errors="replace")
     first = [rel for rel, text in texts.items() if "BaseSettings" in text]
     names = {name for rel in first for name in _CLASS_RE.findall(texts[rel])}
     if not names:
-        return first
+        return sorted(first + unreadable)
+    # The bases stop at the next `class` line: in valid Python they close before it, and an
+    # unclosed `class A(` on every line no longer makes each one scan the rest of the file.
     base_re = re.compile(
-        r"^class\s+\w+\s*\([^)]*\b(" + "|".join(map(re.escape, sorted(names))) + r")\b",
+        r"^class\s+\w+\s*\((?:[^)\n]|\n(?!class\s))*\b("
+        + "|".join(map(re.escape, sorted(names)))
+        + r")\b",
         re.MULTILINE,
     )
     second = [rel for rel, text in texts.items() if rel not in first and base_re.search(text)]
-    return sorted(first + second)
+    return sorted(first + second + unreadable)

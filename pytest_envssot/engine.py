@@ -6,15 +6,25 @@ The plugin and the CLI call :func:`check`; nothing here knows pytest.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pytest_envssot.discovery import Config, ConfigError, LayerFiles, discover, load_config
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
-from pytest_envssot.model import Contract
+from pytest_envssot.model import (
+    ComposeFile,
+    Contract,
+    DockerFile,
+    ExampleFile,
+    Location,
+    ReaderError,
+    SettingsFile,
+    TemplateFile,
+)
 from pytest_envssot.readers.compose import read_compose
 from pytest_envssot.readers.dockerfile import read_dockerfile
 from pytest_envssot.readers.example import read_example
@@ -45,19 +55,41 @@ class Report:
         return counts
 
 
+_LayerFile = TypeVar("_LayerFile", TemplateFile, SettingsFile, ExampleFile, DockerFile, ComposeFile)
+
+
+def _read(
+    reader: Callable[[Path, str], _LayerFile],
+    kind: Callable[..., _LayerFile],
+    root: Path,
+    rel: str,
+) -> _LayerFile:
+    """One file through its reader; whatever escapes the reader fails that file only.
+
+    Readers never raise by contract; this keeps a reader bug (or a RecursionError from a
+    library they call) a failing ``layer-parses`` item instead of an INTERNALERROR. Only the
+    exception's type is shown: its text could quote the file.
+    """
+    try:
+        return reader(root / rel, rel)
+    except (Exception, RecursionError, MemoryError) as exc:
+        message = f"internal error reading this file ({type(exc).__name__}); please report it"
+        return kind(path=rel, error=ReaderError(Location(rel, 0), message))
+
+
 def read_contract(config: Config, layers: LayerFiles) -> Contract:
     """Read every layer file exactly once."""
     root = config.root
     return Contract(
         root=str(root),
         project=config.project,
-        templates=tuple(read_template(root / p, p) for p in layers.templates),
-        settings=tuple(read_settings(root / p, p) for p in layers.settings),
-        examples=(read_example(root / layers.env_example, layers.env_example),),
-        dockerfiles=tuple(read_dockerfile(root / p, p) for p in layers.dockerfiles),
+        templates=tuple(_read(read_template, TemplateFile, root, p) for p in layers.templates),
+        settings=tuple(_read(read_settings, SettingsFile, root, p) for p in layers.settings),
+        examples=(_read(read_example, ExampleFile, root, layers.env_example),),
+        dockerfiles=tuple(_read(read_dockerfile, DockerFile, root, p) for p in layers.dockerfiles),
         external=frozenset(config.external),
         infra=config.infra,
-        compose=tuple(read_compose(root / p, p) for p in layers.compose),
+        compose=tuple(_read(read_compose, ComposeFile, root, p) for p in layers.compose),
     )
 
 
@@ -77,7 +109,7 @@ def select_rules(
 
 def run_rules(index: Index, rules: Sequence[Rule], defer: bool = False) -> tuple[Finding, ...]:
     """Every finding; with ``defer`` the expensive ones keep their check for the item to run."""
-    findings = (finding for rule in rules for finding in rule.check(index))
+    findings = (finding for rule in rules for finding in _guarded(rule, index))
     return tuple(findings if defer else (f.resolve() for f in findings))
 
 
@@ -91,6 +123,21 @@ def validate(
     config = load_config(root, overrides)
     select_rules(config, only, disable)
     discover(config)
+
+
+def _guarded(rule: Rule, index: Index) -> Iterator[Finding]:
+    """A rule's findings; should the rule raise, one failing item says so instead of the
+    whole run ending in an INTERNALERROR (only the type: the text could quote a value)."""
+    try:
+        yield from rule.check(index)
+    except Exception as exc:
+        yield Finding(
+            rule.name,
+            "",
+            Outcome.FAILED,
+            Location(index.config.env_example, 0),
+            lines=(f"internal error in this rule ({type(exc).__name__}); please report it",),
+        )
 
 
 def check(

@@ -312,6 +312,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     by_path = config.stash[_BY_PATH]
     if rel not in by_path:
         return None
+    # Under a package (a folder with __init__.py), pytest imports that __init__.py to set the
+    # package up before any item in it runs: our items read files and must execute nothing,
+    # so they hang under the session, with the same node ids.
+    if any(isinstance(node, pytest.Package) for node in parent.listchain()):
+        parent = parent.session
     return LayerFile.from_parent(parent, path=file_path, findings=by_path[rel])
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -162,8 +162,6 @@ def dotenv_values(text: str) -> dict[str, str | None]:
 
 def interpolate(bindings: Iterable[tuple[str, str | None]]) -> dict[str, str | None]:
     """python-dotenv's ``${NAME}`` resolution over parsed (key, raw value) bindings, in order."""
-    from dotenv.variables import parse_variables
-
     values: dict[str, str | None] = {}
     for key, value in bindings:
         if value is None:
@@ -173,8 +171,48 @@ def interpolate(bindings: Iterable[tuple[str, str | None]]) -> dict[str, str | N
             values[key] = value
             continue
         env: Mapping[str, str | None] = dict(values)
-        values[key] = "".join(atom.resolve(env) for atom in parse_variables(value))
+        values[key] = "".join(
+            part if name is None else env.get(name, part) or ""
+            for name, part in dotenv_variables(value)
+        )
     return values
+
+
+def dotenv_variables(value: str) -> Iterator[tuple[str | None, str]]:
+    """python-dotenv's ``parse_variables`` in linear time: ``(None, text)`` for literal text,
+    ``(name, default)`` for ``${name}`` / ``${name:-default}`` (default ``""`` when absent).
+
+    Its regex ``\\$\\{([^}:]*)(?::-([^}]*))?\\}`` retries at every ``${`` and reads to the next
+    ``}`` or ``:`` each time, so ``${${${…`` took time quadratic in the line. Here the next
+    ``}`` and ``:`` are found once and reused while they are still ahead; the atoms are the
+    same (``tests/test_adversarial.py`` compares them with python-dotenv's).
+    """
+    length = len(value)
+    cursor = 0
+    close = colon = -2  # next "}" / ":" at or after the current start; -1: none left
+    start = value.find("${")
+    while start >= 0:
+        at = start + 2
+        if -1 < close < at or close == -2:
+            close = value.find("}", at)
+        if -1 < colon < at or colon == -2:
+            colon = value.find(":", at)
+        stop = min(p for p in (close, colon, length) if p >= 0)
+        end = -1
+        if stop == close:  # ${name}
+            name, default, end = value[at:stop], "", stop + 1
+        elif stop == colon and value.startswith(":-", stop) and close > stop:  # ${name:-default}
+            name, default, end = value[at:stop], value[stop + 2 : close], close + 1
+        if end < 0:
+            start = value.find("${", start + 1)
+            continue
+        if start > cursor:
+            yield None, value[cursor:start]
+        yield name, default
+        cursor = end
+        start = value.find("${", end)
+    if cursor < length:
+        yield None, value[cursor:]
 
 
 def read_docker_env_file(text: str, name: str) -> str | None:

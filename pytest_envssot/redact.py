@@ -10,7 +10,8 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
-from collections.abc import Iterable
+import string
+from collections.abc import Iterable, Iterator
 
 DEFAULT_SECRET_NAMES = (
     "*_KEY",
@@ -25,10 +26,11 @@ DEFAULT_SECRET_NAMES = (
     "*_PASS",
 )
 SECRET_TYPES = ("SecretStr", "SecretBytes")
-# scheme://user:password@host — the password is the part we must never show.
-_URL_PASSWORD = re.compile(
-    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?P<at>@)"
-)
+# scheme://user:password@host — the password is the part we must never show. The scheme is
+# found by scanning back from each "://" (see _url_passwords): one regex searched over a long
+# run of letters retried the scheme at every letter, quadratic in the run's length.
+_SCHEME_CHARS = frozenset(string.ascii_letters + string.digits + "+.-")
+_URL_TAIL = re.compile(r"[^\s:/@]*:(?P<pw>[^\s@/]+)@")
 MIN_SCRUB_LENGTH = (
     4  # shorter values would mangle ordinary words; classification masks them at source
 )
@@ -63,13 +65,38 @@ def mask(value: str) -> str:
     return "***" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:6]
 
 
+def _url_passwords(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the password of every ``scheme://user:password@host``, left to right.
+
+    The same matches as ``[A-Za-z][A-Za-z0-9+.-]*://[^\\s:/@]*:([^\\s@/]+)@`` searched over
+    ``text``, in linear time: a scheme run ends at its "://", so each "://" is tried once.
+    """
+    done = 0  # end of the previous match: matches never overlap
+    sep = text.find("://")
+    while sep >= 0:
+        start = sep
+        while start > done and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        has_scheme = any(ch.isascii() and ch.isalpha() for ch in text[start:sep])
+        found = _URL_TAIL.match(text, sep + 3) if has_scheme else None
+        if found is not None:
+            yield found.start("pw"), found.end("pw")
+            done = found.end()
+        sep = text.find("://", max(sep + 1, done))
+
+
 def has_url_password(value: str) -> bool:
-    return bool(_URL_PASSWORD.search(value))
+    return next(_url_passwords(value), None) is not None
 
 
 def mask_url_passwords(text: str) -> str:
     """Replace only the password of every ``scheme://user:password@host`` in ``text``."""
-    return _URL_PASSWORD.sub(lambda m: m["head"] + mask(m["pw"]) + m["at"], text)
+    parts: list[str] = []
+    last = 0
+    for start, end in _url_passwords(text):
+        parts += [text[last:start], mask(text[start:end])]
+        last = end
+    return "".join(parts) + text[last:] if parts else text
 
 
 def is_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
@@ -91,6 +118,9 @@ def show(value: str | None, secret: bool) -> str:
     return mask_url_passwords(value)
 
 
+_MAX_PATTERN_VALUE = 1024
+
+
 class Redactor:
     """Last line of defence: scrubs secrets out of any text before it is output.
 
@@ -104,9 +134,12 @@ class Redactor:
         values = {s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}
         # Longest first so a secret containing another is replaced whole.
         self._values = sorted(values, key=len, reverse=True)
-        self._pattern = (
-            re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
-        )
+        # Compiling a regex costs about a microsecond and a hundred bytes per character: a
+        # megabyte-long value is replaced as a plain string instead (it is among the longest,
+        # so it goes first either way).
+        self._long = [v for v in self._values if len(v) > _MAX_PATTERN_VALUE]
+        short = [v for v in self._values if len(v) <= _MAX_PATTERN_VALUE]
+        self._pattern = re.compile("|".join(re.escape(v) for v in short)) if short else None
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -119,6 +152,9 @@ class Redactor:
     def scrub(self, text: str) -> str:
         from pytest_envssot.secretscan import token_spans  # secretscan imports this module
 
+        for value in self._long:
+            if value in text:
+                text = text.replace(value, mask(value))
         if self._pattern is not None:
             text = self._pattern.sub(lambda m: mask(m.group(0)), text)
         spans = token_spans(text)

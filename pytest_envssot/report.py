@@ -118,11 +118,11 @@ def render_diff(report: Report) -> str:
 
 
 def _example_patch(report: Report, additions: Iterable[Finding]) -> list[str]:
+    from pytest_envssot.readers._io import read_text  # no FIFO, no symlink out of the repo
+
     path = report.config.env_example
-    try:
-        old = (report.config.root / path).read_text(encoding="utf-8").splitlines(keepends=True)
-    except (OSError, UnicodeDecodeError):
-        old = []
+    text = read_text(report.config.root / path, path)
+    old = text.removeprefix("\ufeff").splitlines(keepends=True) if isinstance(text, str) else []
     if old and not old[-1].endswith("\n"):
         old[-1] += "\n"
     inserts: dict[int, list[str]] = {}

@@ -24,6 +24,7 @@ import ipaddress
 import math
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -102,10 +103,43 @@ def _placeholder_body(body: str) -> bool:
     return len(set(body) - set("-_.=/")) < _MIN_BODY_DISTINCT or not any(c.isdigit() for c in body)
 
 
+_JWT = next(pattern for name, pattern in TOKEN_SHAPES if "JSON Web Token" in name)
+_JWT_RUN = re.compile(r"[A-Za-z0-9_\-]+")
+_WORD_START = re.compile(r"\b")
+
+
+def _finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``; the JWT shape through :func:`_jwt_matches` (linear)."""
+    return _jwt_matches(text) if pattern is _JWT else pattern.finditer(text)
+
+
+def _jwt_matches(text: str) -> Iterator[re.Match[str]]:
+    """The JWT shape's matches, as its finditer gives them, in linear time.
+
+    Searched plainly, ``eyJ-eyJ-eyJ-…`` without a dot retries at every ``eyJ`` and scans the
+    rest of the run each time. All starts inside one run of ``[A-Za-z0-9_-]`` end the same way
+    (the run is read to its end first), so one real attempt per run decides for all of them.
+    """
+    done = 0
+    for run in _JWT_RUN.finditer(text):
+        if run.end() <= done:
+            continue
+        at = text.find("eyJ", max(run.start(), done), run.end())
+        while at >= 0:
+            match = _JWT.match(text, at)
+            if match is not None:
+                yield match
+                done = match.end()
+                break
+            if _WORD_START.match(text, at):  # a real attempt failed: so do the later ones
+                break
+            at = text.find("eyJ", at + 1, run.end())
+
+
 def token_shape(value: str) -> str | None:
     """The description of the first known token shape in ``value``, or None."""
     for name, pattern in TOKEN_SHAPES:
-        for match in pattern.finditer(value):
+        for match in _finditer(pattern, value):
             if _placeholder_body(match.group("body")):
                 continue
             return name
@@ -124,7 +158,7 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     """
     spans = [(m.start(), m.end()) for m in _KEY_BLOCK.finditer(text)]
     for _, pattern in TOKEN_SHAPES:
-        for match in pattern.finditer(text):
+        for match in _finditer(pattern, text):
             if _placeholder_body(match.group("body")):
                 continue
             if match.end() > match.start():

@@ -113,10 +113,15 @@ class _Module:
 
 
 def _read_module(root: Path, rel: str) -> _Module:
+    from pytest_envssot.readers._io import read_text  # the readers' guards: no FIFO, no link out
+
     module = _Module(module_name(rel), rel)
+    text = read_text(root / rel, rel)
+    if not isinstance(text, str):
+        return module
     try:
-        tree = parse_module((root / rel).read_text(encoding="utf-8"), rel)
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        tree = parse_module(text, rel)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return module
     for stmt in tree.body:
         for name, binding in _bindings(stmt):

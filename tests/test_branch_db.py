@@ -339,56 +339,6 @@ def test_setup_runs_once_and_every_test_gets_a_fresh_copy(
     assert (root / "setup.calls").read_text() == "1"
 
 
-def test_never_drops_a_database_it_did_not_create(pytester: pytest.Pytester, backend: str) -> None:
-    if backend != "admin":
-        pytest.skip("needs the shared server")
-    from pytest_envssot.naming import branch_database_name
-
-    root = _project(pytester, USE)
-    name = branch_database_name("finance_report", "fix-auth", workspace_id(root))
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        result = _run(pytester)
-        result.assert_outcomes(errors=2)
-        assert "already exists and was not created by pytest-envssot" in result.stdout.str()
-        assert "Traceback" not in result.stdout.str()
-        with psycopg.connect(ADMIN_URL) as conn:
-            assert (
-                conn.execute(
-                    "SELECT count(*) FROM pg_database WHERE datname = %s", (name,)
-                ).fetchone()[0]
-                == 1
-            )
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-
-def test_refuses_an_admin_url_on_a_non_test_database(
-    pytester: pytest.Pytester, backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if backend != "admin":
-        pytest.skip("about the admin URL")
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS finance_report_live")
-        conn.execute("CREATE DATABASE finance_report_live")
-    try:
-        monkeypatch.setenv(
-            "ENVSSOT_DB_ADMIN_URL", ADMIN_URL.rsplit("/", 1)[0] + "/finance_report_live"
-        )
-        _project(pytester, USE)
-        refused = _run(pytester)
-        refused.assert_outcomes(errors=2)
-        out = refused.stdout.str()
-        assert "neither a maintenance database" in out and "--envssot-db-allow-admin-db" in out
-        assert ADMIN_URL.split(":")[2].split("@")[0] not in out  # the password never shows
-        _run(pytester, "--envssot-db-allow-admin-db").assert_outcomes(passed=2)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS finance_report_live")
-
-
 def test_no_binaries_is_a_skip_that_says_how_to_install(
     pytester: pytest.Pytester, pg_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -426,20 +376,5 @@ def test_fixtures_import_nothing_heavy_until_asked(pytester: pytest.Pytester) ->
     _run(pytester).assert_outcomes(passed=1)
 
 
-def test_idle_clusters_of_other_branches_are_pruned_and_nothing_else(tmp_path: Path) -> None:
-    from pytest_envssot.pgcluster import prune_idle
-
-    def folder(name: str, cluster: bool, age_days: float) -> Path:
-        path = tmp_path / name
-        (path / "users").mkdir(parents=True) if cluster else path.mkdir()
-        (path / "lock").touch()
-        old = time.time() - age_days * 86400
-        os.utime(path / "lock", (old, old))
-        return path
-
-    idle = folder("0123abcd-deadbeef", cluster=True, age_days=30)
-    recent = folder("0123abcd-feedf00d", cluster=True, age_days=1)
-    current = folder("0123abcd-00000000", cluster=True, age_days=30)
-    stranger = folder("my-project", cluster=False, age_days=30)
-    assert prune_idle(tmp_path, keep=current) == [idle]
-    assert recent.exists() and current.exists() and stranger.exists()
+# The safety cases (never dropping what it did not create, refusing a non-test admin
+# database, pruning only its own idle clusters) live in tests/test_read_only.py.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from pytest_envssot.model import Location, ReaderError
@@ -9,21 +11,61 @@ from pytest_envssot.model import Location, ReaderError
 MAX_BYTES = 50 * 1024 * 1024  # a layer file larger than this is not a real config file
 
 
-def read_text(path: Path, rel: str) -> str | ReaderError:
-    """Read ``path`` as UTF-8 (BOM allowed); report problems with the line they sit on."""
+def outside_link(path: Path, rel: str) -> str | None:
+    """Where ``path`` leads when a symlink takes it out of the repository, else None.
+
+    The repository is ``path`` with ``rel`` taken off its end. A path that is outside
+    without a symlink (a configured ``../shared/config.py``) was asked for and is read.
+    A loop or a dangling link is left to the read, which reports it.
+    """
+    root = path
+    for _ in Path(rel).parts:
+        root = root.parent
+    lexical = os.path.normpath(os.path.abspath(path))
     try:
-        if path.is_dir():
+        real = os.path.realpath(path, strict=True)
+    except OSError:
+        return None
+    if real == lexical:
+        return None
+    top = os.path.realpath(root)
+    if os.path.commonpath([real, top]) == top:
+        return None
+    return real
+
+
+def read_text(path: Path, rel: str) -> str | ReaderError:
+    """Read ``path`` as UTF-8 (BOM allowed); report problems with the line they sit on.
+
+    Never follows a symlink out of the repository, never opens anything but a regular
+    file (a FIFO would block the run, ``/dev/zero`` would fill memory).
+    """
+    target = outside_link(path, rel)
+    if target is not None:
+        return ReaderError(
+            Location(rel, 0),
+            f"is a symlink leading outside the repository ({target}); not followed",
+        )
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
             return ReaderError(Location(rel, 0), "is a directory, expected a file")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return ReaderError(Location(rel, 0), f"file is {size} bytes, larger than {MAX_BYTES}")
-        data = path.read_bytes()
+        if not stat.S_ISREG(info.st_mode):
+            return ReaderError(Location(rel, 0), "is not a regular file (a FIFO, socket or device)")
+        if info.st_size > MAX_BYTES:
+            return ReaderError(
+                Location(rel, 0), f"file is {info.st_size} bytes, larger than {MAX_BYTES}"
+            )
+        with open(path, "rb") as handle:  # at most MAX_BYTES + 1, should it grow meanwhile
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         if any(ch in rel for ch in "*?["):
             return ReaderError(Location(rel, 0), "configured pattern matches no file")
         return ReaderError(Location(rel, 0), "file does not exist")
     except OSError as exc:
         return ReaderError(Location(rel, 0), f"cannot read file: {exc.strerror or exc}")
+    if len(data) > MAX_BYTES:
+        return ReaderError(Location(rel, 0), f"file is larger than {MAX_BYTES} bytes")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return ReaderError(Location(rel, 1), "file is UTF-16; save it as UTF-8")
     try:

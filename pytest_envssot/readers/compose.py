@@ -31,6 +31,31 @@ def read_compose(path: Path, rel: str) -> ComposeFile:
     return parse_compose(text, rel)
 
 
+# PyYAML's scanner does work proportional to the open flow collections ([ and {) at every
+# token, quadratic in their depth; no compose file comes near this depth.
+MAX_FLOW_DEPTH = 200
+
+
+def _flow_too_deep(text: str) -> int:
+    """The line where ``[``/``{`` first nest deeper than MAX_FLOW_DEPTH, else 0.
+
+    Counted over the raw text (brackets inside strings too), so it can only overcount, and
+    only a file with 200 unclosed brackets is refused; real files stay far below.
+    """
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return 0
+    depth = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        for ch in line:
+            if ch in "[{":
+                depth += 1
+                if depth > MAX_FLOW_DEPTH:
+                    return number
+            elif ch in "]}" and depth:
+                depth -= 1
+    return 0
+
+
 class _Bad(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
@@ -42,11 +67,23 @@ def parse_compose(text: str, rel: str) -> ComposeFile:
         import yaml
     except ImportError:  # pragma: no cover - PyYAML is a dependency
         return ComposeFile(rel, error=ReaderError(Location(rel, 0), "PyYAML is not installed"))
+    too_deep = _flow_too_deep(text)
+    if too_deep:
+        message = f"invalid YAML: brackets nested deeper than {MAX_FLOW_DEPTH} levels"
+        return ComposeFile(rel, error=ReaderError(Location(rel, too_deep), message))
     try:
         # The pure-Python loader: the C one keeps the classes of the first ``yaml`` import,
         # which a re-import (pytester's in-process runs) would not match.
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (RecursionError, MemoryError):  # PyYAML's composer recurses once per nesting level
+        line = _deepest_line(text)
+        error = ReaderError(Location(rel, line), "invalid YAML: nested too deeply to read")
+        return ComposeFile(rel, error=error)
     except Exception as exc:  # YAMLError; by duck type, for the same reason as node.id
+        if hasattr(exc, "position") and hasattr(exc, "reason"):  # yaml.reader.ReaderError
+            line = text.count("\n", 0, exc.position) + 1
+            error = ReaderError(Location(rel, line), f"invalid YAML: {exc.reason}")
+            return ComposeFile(rel, error=error)
         if not hasattr(exc, "problem_mark"):
             raise
         mark = exc.problem_mark or getattr(exc, "context_mark", None)
@@ -60,6 +97,34 @@ def parse_compose(text: str, rel: str) -> ComposeFile:
         return ComposeFile(rel, services=tuple(_services(root, rel)))
     except _Bad as bad:
         return ComposeFile(rel, error=ReaderError(Location(rel, bad.line), str(bad)))
+    except RecursionError:  # merge keys (`<<: *a`) chained or looped beyond reason
+        error = ReaderError(Location(rel, _deepest_line(text)), "merge keys nested too deeply")
+        return ComposeFile(rel, error=error)
+
+
+def _deepest_line(text: str) -> int:
+    """The line where nesting is deepest, found with PyYAML's scanner (a loop, no recursion)."""
+    import yaml
+
+    opening = (
+        yaml.BlockMappingStartToken,
+        yaml.BlockSequenceStartToken,
+        yaml.FlowMappingStartToken,
+        yaml.FlowSequenceStartToken,
+    )
+    closing = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+    depth = deepest = line = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, opening):
+                depth += 1
+                if depth > deepest:
+                    deepest, line = depth, token.start_mark.line + 1
+            elif isinstance(token, closing):
+                depth -= 1
+    except Exception:  # a scanner error after the deep part: the deepest line is known
+        pass
+    return line
 
 
 def _kind(node: yaml.Node) -> str:
@@ -71,22 +136,39 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _pairs(node: yaml.Node) -> list[tuple[str, yaml.Node, yaml.Node]]:
-    """(key, key node, value node) of a mapping, following ``<<`` merge keys (own keys win)."""
+_Pairs = list[tuple[str, "yaml.Node", "yaml.Node"]]
+
+
+def _pairs(node: yaml.Node, memo: dict[int, _Pairs] | None = None) -> _Pairs:
+    """(key, key node, value node) of a mapping, following ``<<`` merge keys.
+
+    As YAML's merge key says: own keys win, then the first merged mapping holding a key.
+    Each merged node is resolved once (``memo``): aliases make a mapping a DAG, and nine
+    ``<<: [*a, *a, …]`` per level would otherwise cost nine to the power of the depth.
+    """
     if _kind(node) != "mapping":
         raise _Bad(_line(node), "expected a mapping")
-    own: list[tuple[str, yaml.Node, yaml.Node]] = []
-    merged: list[tuple[str, yaml.Node, yaml.Node]] = []
+    memo = {} if memo is None else memo
+    if id(node) in memo:
+        return memo[id(node)]
+    own: _Pairs = []
+    merged: _Pairs = []
     for key_node, value_node in node.value:
         key = str(key_node.value)
         if key == "<<":
             sources = value_node.value if _kind(value_node) == "sequence" else [value_node]
             for source in sources:
-                merged.extend(_pairs(source))
+                merged.extend(_pairs(source, memo))
         else:
             own.append((key, key_node, value_node))
     seen = {key for key, _, _ in own}
-    return own + [(k, kn, vn) for k, kn, vn in merged if k not in seen]
+    result = list(own)
+    for key, key_node, value_node in merged:
+        if key not in seen:
+            seen.add(key)
+            result.append((key, key_node, value_node))
+    memo[id(node)] = result
+    return result
 
 
 def _scalar(node: yaml.Node) -> str | None:

@@ -34,7 +34,9 @@ the one the LibCST reader gave, kept by hand:
 from __future__ import annotations
 
 import ast
+import io
 import sys
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -129,17 +131,46 @@ def parse_settings(source: str, rel: str) -> SettingsFile:
         msg = exc.msg or "invalid syntax"
         return _failed(rel, exc.lineno or 0, f"syntax error: {msg}")
     except (RecursionError, MemoryError):  # CPython refuses > 200 nested brackets itself
-        return _failed(rel, 0, "expression nested too deeply to parse")
+        return _failed(rel, _longest_line(source), "expression nested too deeply to parse")
     except ValueError as exc:  # e.g. NUL bytes
         return _failed(rel, 0, f"cannot parse: {exc}")
     try:
         return SettingsFile(path=rel, classes=_parse(tree, source, rel))
     except RecursionError:
-        return _failed(rel, 0, "expression nested too deeply to analyse")
+        return _failed(rel, _longest_line(source), "expression nested too deeply to analyse")
     except MemoryError:
-        return _failed(rel, 0, "file too complex to analyse")
+        return _failed(rel, _longest_line(source), "file too complex to analyse")
     except Exception as exc:  # a bug here must not crash the test session
-        return _failed(rel, 0, f"cannot parse: {exc}")
+        # Only the type: the exception's text could quote the source.
+        return _failed(rel, 0, f"internal error in the settings reader ({type(exc).__name__})")
+
+
+_LAYOUT_TOKENS = frozenset(
+    {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING}
+)
+
+
+def _longest_line(source: str) -> int:
+    """Line of the statement with the most tokens: where a too-deep expression sits.
+
+    ``ast.parse`` reports no line for its RecursionError; the tokenizer is a loop, so it
+    can walk any file that decoded.
+    """
+    best = (0, 1)  # (tokens, first line)
+    count, start = 0, 1
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in _LAYOUT_TOKENS:
+                continue
+            if count == 0:
+                start = token.start[0]
+            count += 1
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                best = max(best, (count, -start))
+                count = 0
+    except (tokenize.TokenError, SyntaxError, RecursionError, MemoryError):
+        best = max(best, (count, -start))
+    return abs(best[1]) or 1
 
 
 def module_name(rel: str) -> str:

@@ -18,9 +18,11 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pytest_envssot.domains import domain_accepts
 from pytest_envssot.findings import Finding, Outcome
@@ -363,6 +365,28 @@ def _same(original: Checked, back: Checked) -> bool:
     return back.ok and not back.unset and back.value == original.value
 
 
+@contextmanager
+def _private_storage(private: bool) -> Iterator[None]:
+    """With no database in use (CI=true, or a secret), hypothesis' storage goes to a temporary
+    folder for this search: it would still write its cache of source constants into
+    ``./.hypothesis``, the user's tree, and nothing there would be worth keeping."""
+    if not private:
+        yield
+        return
+    import tempfile
+
+    from hypothesis import configuration
+
+    home: Any = configuration.storage_directory()
+    previous = Path(getattr(home, "home_directory", home))  # a Path itself in older versions
+    with tempfile.TemporaryDirectory(prefix="envssot-hypothesis-") as folder:
+        configuration.set_hypothesis_home_dir(folder)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
+
+
 def _search(
     index: Index,
     ident: str,
@@ -392,13 +416,14 @@ def _search(
         options["database"] = None
     key = hashlib.sha256("\0".join((ident, go_tables())).encode("utf-8", "surrogatepass")).digest()
     try:
-        return find(
-            strategy,
-            broken,
-            settings=settings(**options),  # type: ignore[arg-type]
-            random=Random(config.seed) if config.seed is not None else None,
-            database_key=key,
-        )
+        with _private_storage(options.get("database", "default") is None):
+            return find(
+                strategy,
+                broken,
+                settings=settings(**options),  # type: ignore[arg-type]
+                random=Random(config.seed) if config.seed is not None else None,
+                database_key=key,
+            )
     except NoSuchExample:
         return None
     except Unsatisfiable:

@@ -1,0 +1,375 @@
+"""Leak canary, everywhere: no face ever prints or writes a secret value (release blocker).
+
+One repository, the sample seeded with canary secrets in every place a secret lives
+(``[VAULT]`` example values, SecretStr defaults, DSN passwords, template fallbacks, compose
+defaults, Dockerfile ARG defaults, a tracked ``.env``, a value only hypothesis can find) and
+drifted so that the rules fail right next to them: failure text is where leaks happen.
+
+Every face in :data:`FACES` runs over a fresh copy of it; then every canary, and the obvious
+spellings of it (repr/JSON/%q escaped, URL-encoded, base64 at any alignment), must be absent
+from stdout, stderr, every file the run wrote or changed anywhere in the repository, the
+JUnit XML, and hypothesis' storage.
+
+Adding a face (smoke, Vault, render...) is one line in :data:`FACES`: the command after
+``pytest`` or ``envssot``, where ``{out}`` is a folder outside the repository for files the
+face is told to write (it is scanned too).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE, copy_repo
+
+# Each canary: letters, digits and a '/' and '+' (so URL-encoding and base64 differ), random
+# enough to look real (so the hygiene rules fail next to them); all share the prefix CNRY.
+EXAMPLE_CANARY = "CNRYex7Qz/Lw2+Rk5Tp3Vb8Nm4Hs6Jd9Fg1Ka0Ye"  # [VAULT] example value (40, S3-shaped)
+DUPLICATE_CANARY = "CNRYdu8Wq3/Zr5+Xt7Yp2Kc4Vn6Bm9Lh1Gf0Ds"  # a duplicated example key
+DEFAULT_CANARY = "CNRYdf9Rz2/Pq7+Mw4Xt6Bn8Lk1Hj3Vc5Gy0Sa"  # a SecretStr default
+DSN_DEFAULT_CANARY = "CNRYdsnDf4Kq9Wz2Xr7Tm"  # password of a settings default DSN
+DSN_EXAMPLE_CANARY = "CNRYdsnEx6Lp3Vy8Bn1Hc"  # password of an example DSN (bad port: fails)
+FALLBACK_CANARY = "CNRYfb5Tg8/Hu2+Jk9Lm3Nq7Pr4Sv6Wx1Yz0Ab"  # a template's else fallback
+DSN_FALLBACK_CANARY = "CNRYdsnFb2Wd7Qs5Ge9Rf"  # password of a fallback DSN (bad port: fails)
+COMPOSE_CANARY = "CNRYco3Vb7/Nm1+Qw5Er9Ty2Ui4Op8As6Df0Gh"  # a compose ${VAR:-default}
+ROOT_TOKEN_CANARY = "hvs.CNRYrootTk4Lq9VwT4zYb7NcJ5pHs3Xa"  # the Vault root token, everywhere
+DOCKER_CANARY = "CNRYdk6Fg2/Hj8+Kl4Zx1Cv7Bn3Mq9Wr5Ty0Ue"  # a Dockerfile ARG default
+ENVFILE_CANARY = "CNRYenv2Gx8/kq1+Zw7Rt4Yp9Lm3Vb6Nc5Hd0Js"  # a tracked .env
+OPENROUTER_CANARY = "sk-or-v1-CNRY7d3f9a1c5e8b2d4f6a0c9e7b5d3f1a8c6e4b2d0f9a7c5e3b1d8f6a4c2e0"
+HYPOTHESIS_CANARY = "CNRYhypoQq4Ww9"  # only hypothesis finds it (the domain spells it)
+CANARIES = (
+    EXAMPLE_CANARY, DUPLICATE_CANARY, DEFAULT_CANARY, DSN_DEFAULT_CANARY, DSN_EXAMPLE_CANARY,
+    FALLBACK_CANARY, DSN_FALLBACK_CANARY, COMPOSE_CANARY, ROOT_TOKEN_CANARY, DOCKER_CANARY, ENVFILE_CANARY,
+    OPENROUTER_CANARY,
+)  # fmt: skip
+PREFIX = "CNRY"  # any fragment long enough to carry the prefix is a leak too
+
+ENV = ".env.example"
+CONFIG = "apps/backend/src/config.py"
+APP_TMPL = "repo/finance_report/finance_report/10.app/secrets.ctmpl"
+DOCKERFILE = "apps/frontend/Dockerfile"
+COMPOSE = "docker-compose.yml"
+
+# Items that must fail, so the faces really print failure text next to each canary.
+EXPECTED_FAILURES = (
+    f"{ENV}::no-secret-in-example[SECRET_KEY]",
+    f"{ENV}::unique-env-name[S3_SECRET_KEY]",
+    f"{ENV}::example-value-type[DATABASE_URL]",
+    f"{ENV}::no-secret-in-example[OPENROUTER_API_KEY]",
+    f"{ENV}::field-documented[API_TOKEN]",
+    f"{ENV}::no-secret-in-example[VAULT_ROOT_TOKEN]",
+    f"{ENV}::infra-var-not-in-app[VAULT_ROOT_TOKEN]",
+    f"{APP_TMPL}::template-key-matches-var[HOOK_TOKEN]",
+    f"{CONFIG}::no-secret-default[API_TOKEN]",
+    f"{CONFIG}::no-secret-default[VAULT_ROOT_TOKEN]",
+    f"{APP_TMPL}::template-var-has-field[WEBHOOK_TOKEN]",
+    f"{APP_TMPL}::template-quoting[HOOK_TOKEN]",
+    f"{APP_TMPL}::template-roundtrip[API_SECRET]",
+    f"{APP_TMPL}::template-fallback-type[DATABASE_URL]",
+    f"{COMPOSE}::compose-no-root-token[db]",
+    ".env::env-file-ignored[.env]",
+)
+
+
+# --------------------------------------------------------------------------- faces
+
+
+@dataclass(frozen=True)
+class Face:
+    """One way to run the tool: ``tool`` is ``pytest`` or ``envssot``; ``args`` may name
+    ``{out}``, a folder outside the repository whose files are scanned too."""
+
+    name: str
+    tool: str
+    args: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def argv(self, out: Path) -> list[str]:
+        head = {
+            "pytest": [sys.executable, "-m", "pytest", "-p", "no:benchmark"],
+            "envssot": [sys.executable, "-m", "pytest_envssot.cli"],
+        }[self.tool]
+        return [*head, *(arg.replace("{out}", str(out)) for arg in self.args)]
+
+
+VERBOSE = ("--envssot", "-vv", "-l", "-rA")
+FACES = [
+    Face("pytest-tb-long-junit", "pytest", (*VERBOSE, "--tb=long", "--junitxml={out}/junit.xml")),
+    Face("pytest-tb-short", "pytest", (*VERBOSE, "--tb=short")),
+    Face("pytest-tb-native", "pytest", (*VERBOSE, "--tb=native", "--full-trace")),
+    Face("pytest-tb-line", "pytest", (*VERBOSE, "--tb=line")),
+    Face("pytest-ci", "pytest", (*VERBOSE, "--tb=long", "--junitxml={out}/junit-ci.xml"), {"CI": "true"}),
+    Face("pytest-xdist", "pytest", (*VERBOSE, "-n", "2", "--junitxml={out}/junit-xdist.xml")),
+    Face("pytest-roundtrip-only", "pytest", (*VERBOSE, "--tb=long", "-k", "template-roundtrip")),
+    Face("check-text", "envssot", ("check", ".")),
+    Face("check-verbose", "envssot", ("check", ".", "-v")),
+    Face("check-json", "envssot", ("check", ".", "--format", "json")),
+    Face("check-sarif", "envssot", ("check", ".", "--format", "sarif")),
+    Face("check-diff", "envssot", ("check", ".", "--diff")),
+    Face("vars-text", "envssot", ("vars", ".")),
+    Face("vars-json", "envssot", ("vars", ".", "--format", "json")),
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the repository
+
+
+def _edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {rel}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def build_canary_repo(root: Path) -> Path:
+    copy_repo(SAMPLE, root)
+    # .env.example: a [VAULT] secret with a real-looking value; a duplicated key; a DSN whose
+    # bad port fails the type check with the password inside; a token; the root token.
+    _edit(root, ENV, "\nSECRET_KEY=changeme\n", f"\nSECRET_KEY={EXAMPLE_CANARY}\n")
+    _edit(
+        root,
+        ENV,
+        "S3_SECRET_KEY=changeme\n",
+        f"S3_SECRET_KEY={DUPLICATE_CANARY}\nS3_SECRET_KEY={DUPLICATE_CANARY}\n",
+    )
+    _edit(
+        root,
+        ENV,
+        "DATABASE_URL=postgresql+asyncpg://postgres:postgres@localhost:5432/finance_report\n",
+        f"DATABASE_URL=postgresql://app:{DSN_EXAMPLE_CANARY}@db.internal:notaport/finance\n",
+    )
+    _edit(root, ENV, "OPENROUTER_API_KEY=\n", f"OPENROUTER_API_KEY={OPENROUTER_CANARY}\n")
+    _edit(
+        root,
+        ENV,
+        "BASE_CURRENCY=SGD\n",
+        f"BASE_CURRENCY=SGD\nVAULT_ROOT_TOKEN={ROOT_TOKEN_CANARY}\n",
+    )
+    # config.py: an undocumented SecretStr default, a DSN default with a password, the root token.
+    _edit(
+        root,
+        CONFIG,
+        "    # Auth\n",
+        f'    # Auth\n    api_token: SecretStr = SecretStr("{DEFAULT_CANARY}")\n'
+        f'    vault_root_token: str = "{ROOT_TOKEN_CANARY}"\n'
+        '    api_secret: SecretStr = Field(default=SecretStr(""), validation_alias="API_SECRET")\n',
+    )
+    _edit(
+        root,
+        CONFIG,
+        "postgresql+asyncpg://postgres:postgres@localhost",
+        f"postgresql://app:{DSN_DEFAULT_CANARY}@db.internal",
+    )
+    # Templates: a fallback on a var no field reads; a raw render under another key; a secret
+    # whose only possible Vault value breaks the round trip (python-dotenv expands ${A}).
+    _edit(
+        root,
+        APP_TMPL,
+        "\n{{ end }}\n",
+        f'\nWEBHOOK_TOKEN={{{{ with .Data.data.WEBHOOK_TOKEN }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}"{FALLBACK_CANARY}"{{{{ end }}}}\n'
+        f'HOOK_TOKEN={{{{ with .Data.data.HOOK }}}}{{{{ . }}}}{{{{ else }}}}"{FALLBACK_CANARY}"{{{{ end }}}}\n'
+        'API_SECRET={{ with .Data.data.API_SECRET }}{{ printf "%q" . }}{{ else }}""{{ end }}\n'
+        "{{ end }}\n",
+    )
+    _edit(
+        root,
+        APP_TMPL,
+        '{{ with .Data.data.DATABASE_URL }}{{ printf "%q" . }}{{ else }}""',
+        '{{ with .Data.data.DATABASE_URL }}{{ printf "%q" . }}{{ else }}'
+        f'"postgresql://app:{DSN_FALLBACK_CANARY}@db.internal:notaport/x"',
+    )
+    _edit(
+        root,
+        ENV,
+        "# JWT signing algorithm\n",
+        "# [VAULT] API secret\nAPI_SECRET=\n# JWT signing algorithm\n",
+    )
+    spelled = "".join(f"[{ch}]" for ch in HYPOTHESIS_CANARY)  # the config never holds it
+    _edit(
+        root,
+        "pyproject.toml",
+        "[tool.envssot.domains]\n",
+        f'[tool.envssot.domains]\nAPI_SECRET = "regex:{spelled}[$][{{]A[}}]"\n',
+    )
+    # Compose: a secret default, the root token in an environment.
+    _edit(
+        root,
+        COMPOSE,
+        "S3_SECRET_KEY: ${S3_SECRET_KEY:-minio-local-only}",
+        f"S3_SECRET_KEY: ${{S3_SECRET_KEY:-{COMPOSE_CANARY}}}",
+    )
+    _edit(
+        root,
+        COMPOSE,
+        "      POSTGRES_DB: finance_report\n",
+        f"      POSTGRES_DB: finance_report\n      VAULT_ROOT_TOKEN: {ROOT_TOKEN_CANARY}\n",
+    )
+    # Dockerfile: a build secret as an ARG default.
+    _edit(
+        root,
+        DOCKERFILE,
+        'ARG NEXT_PUBLIC_API_URL=""\n',
+        f'ARG NEXT_PUBLIC_API_URL=""\nARG SENTRY_AUTH_TOKEN="{DOCKER_CANARY}"\n',
+    )
+    # A tracked .env (git is asked; the file is never read).
+    (root / ".env").write_text(
+        f"SECRET_KEY={ENVFILE_CANARY}\nOPENROUTER_API_KEY={OPENROUTER_CANARY}\n"
+    )
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-f", ".env"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "canaries"], cwd=root, check=True)
+    return root  # fmt: skip
+
+
+# --------------------------------------------------------------------------- spotting
+
+
+def spellings(secret: str) -> set[str]:
+    """The secret as output could carry it: plain, escaped, URL-encoded, base64 (any offset)."""
+    out = {
+        secret,
+        repr(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        secret.encode().hex(),
+    }
+    for pad in range(3):  # base64 of a longer text: the canary's bytes at each alignment
+        encoded = base64.b64encode(b"\0" * pad + secret.encode()).decode()
+        out.add(encoded[4 if pad else 0 : -4])
+        urlsafe = base64.urlsafe_b64encode(b"\0" * pad + secret.encode()).decode()
+        out.add(urlsafe[4 if pad else 0 : -4])
+    return {s for s in out if len(s) >= 8}
+
+
+SPELLINGS = {s: canary for canary in (*CANARIES, HYPOTHESIS_CANARY) for s in spellings(canary)}
+
+
+def leaks(text: str) -> list[str]:
+    found = [f"{canary!r} as {s!r}" for s, canary in SPELLINGS.items() if s in text]
+    return found + ([f"the prefix {PREFIX}"] if PREFIX in text else [])
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    if folder.exists():
+        yield from (p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in _files(root) if ".git" not in p.relative_to(root).parts}
+
+
+# --------------------------------------------------------------------------- the tests
+
+
+def test_every_spelling_is_spotted() -> None:
+    text = "x" + base64.b64encode(b"ab" + EXAMPLE_CANARY.encode() + b"cd").decode()
+    assert leaks(text)
+    assert leaks(json.dumps({"v": FALLBACK_CANARY}))
+    assert leaks(urllib.parse.quote(COMPOSE_CANARY))
+    assert leaks("masked: CNRY…")
+    assert not leaks("***a1b2c3 and ordinary words")
+
+
+@pytest.fixture(scope="module")
+def canary_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_canary_repo(tmp_path_factory.mktemp("canary") / "repo")
+
+
+def test_the_canary_repo_holds_every_canary_and_drifts(canary_source: Path) -> None:
+    """Guard against a vacuous pass: the canaries are there to leak, next to failing items."""
+    written = b"".join(_snapshot(canary_source).values()).decode()
+    for canary in CANARIES:
+        assert canary in written, canary
+    assert HYPOTHESIS_CANARY not in written  # only hypothesis' draw can produce it
+
+
+@pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])
+def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face) -> None:
+    root = copy_repo(canary_source, tmp_path / "repo")
+    out, storage = tmp_path / "out", tmp_path / "hypothesis"
+    out.mkdir()
+    before = _snapshot(root)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
+    env.update(HYPOTHESIS_STORAGE_DIRECTORY=str(storage), PYTHONDONTWRITEBYTECODE="1", **face.env)
+    proc = subprocess.run(
+        face.argv(out), cwd=root, env=env, capture_output=True, timeout=900, check=False
+    )
+    stdout = proc.stdout.decode("utf-8", "replace")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode in (0, 1), stdout[-3000:] + stderr[-3000:]  # vars: 0
+    assert "Traceback" not in stdout + stderr and "INTERNALERROR" not in stdout + stderr
+
+    problems = {"stdout": leaks(stdout), "stderr": leaks(stderr)}
+    after = _snapshot(root)
+    for path, data in after.items():  # files the run wrote or changed in the repository
+        if before.get(path) != data:
+            problems[str(path.relative_to(root))] = leaks(data.decode("utf-8", "replace"))
+    for path in [*_files(out), *_files(storage)]:
+        problems[str(path.relative_to(tmp_path))] = leaks(path.read_bytes().decode("latin-1"))
+    assert {where: found for where, found in problems.items() if found} == {}
+    if face.name in ("check-text", "check-verbose"):
+        assert "postgresql://app:***" in stdout  # a masked DSN keeps all but the password
+
+    shown = stdout + "".join(p.read_text(errors="replace") for p in _files(out))
+    if face.tool == "pytest" and "-k" not in face.args:
+        for item in EXPECTED_FAILURES:
+            name = item.split("::", 1)[1]
+            assert name in shown, f"{item} did not fail: the face shows no failure text next to it"
+    if face.args[:1] == ("check",) and "--diff" not in face.args:
+        for item in EXPECTED_FAILURES:
+            rule, variable = item.split("::", 1)[1][:-1].split("[", 1)
+            assert rule in stdout and variable in stdout, item
+    if "-k" in face.args:
+        assert "template-roundtrip[API_SECRET]" in shown and "python-dotenv expands" in shown
+
+
+DB_CANARY = "CANARYhypoQq4Ww9"
+
+
+def test_a_users_hypothesis_database_never_stores_a_secrets_draw(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moved from tests/test_redaction.py. A conftest registers a database in the repository:
+    the secret's only possible value (the canary) breaks the round trip, and is still shown
+    nowhere and stored nowhere."""
+    from pytest_envssot.rules.types_roundtrip import _example
+
+    monkeypatch.delenv("CI", raising=False)  # hypothesis keeps a database outside CI
+    # The regex spells the canary with classes, so the config itself does not contain it.
+    spelled = "".join(f"[{ch}]" for ch in DB_CANARY)
+    domain = f'[tool.envssot.domains]\nAPI_SECRET = "regex:{spelled}[$][{{]A[}}]"\n'
+    for rel, text in _example("SecretStr", 'SecretStr("")', "API_SECRET", domain).items():
+        path = pytester.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    # An explicit example database in the repo, so "stored nowhere" is checked, not assumed.
+    pytester.makeconftest(
+        "from hypothesis import settings\n"
+        "from hypothesis.database import DirectoryBasedExampleDatabase\n"
+        "settings.register_profile('db', database=DirectoryBasedExampleDatabase('hypodb'))\n"
+        "settings.load_profile('db')\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--envssot", "-vv", "-l", "--tb=long", "-rA", "--junitxml=report.xml",
+        "-k", "template-roundtrip",
+    )  # fmt: skip
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == 1 and "template-roundtrip[API_SECRET]" in out
+    assert "python-dotenv expands ${...}" in out
+    assert DB_CANARY not in out
+    written = b"".join(p.read_bytes() for p in pytester.path.rglob("*") if p.is_file())
+    assert DB_CANARY.encode() not in written
+    # Hypothesis' database encodes draws, so grep alone proves little: nothing is stored at all.
+    assert not [p for p in (pytester.path / "hypodb").rglob("*") if p.is_file()]
