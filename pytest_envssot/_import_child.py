@@ -224,10 +224,41 @@ def _names(cls: Any) -> dict[str, dict[str, Any]]:
         if not winners:
             break
         remaining = [env for env in remaining if env not in winners]
+    # A winner is taken out for every field at once, so where fields share names or keys
+    # (AliasChoices("A0", "B0") beside a field named b0) a name can stay hidden behind another
+    # field's winner. Every name of such entangled fields is set alone once; classes without
+    # shared names or keys (nearly all) need no extra run, so cost stays linear.
+    for env in _entangled(cls, probe, accepted):
+        tag = candidates.index(env)
+        try:
+            data = _source(cls, {env: json.dumps(f"envssot-{tag}")})()
+        except Exception:
+            continue
+        for field, keys in accepted.items():
+            if env not in reads[field] and any(_tag(data.get(key)) == tag for key in keys):
+                reads[field].append(env)
     case_sensitive = bool(probe.case_sensitive)
     return {
         field: {"names": names, "case_sensitive": case_sensitive} for field, names in reads.items()
     }
+
+
+def _entangled(cls: Any, probe: Any, accepted: dict[str, list[str]]) -> list[str]:
+    """The env names of fields that share a name, an input key or an env name with another
+    field (compared lower-cased: a superset of what can collide)."""
+    words: dict[str, dict[str, list[str]]] = {}
+    for field, info in cls.model_fields.items():
+        envs = [env for _, env, _ in probe._extract_field_info(info, field)]
+        words[field] = {"envs": envs, "all": [w.lower() for w in (field, *accepted[field], *envs)]}
+    owners: dict[str, set[str]] = {}
+    for field, entry in words.items():
+        for word in entry["all"]:
+            owners.setdefault(word, set()).add(field)
+    names: list[str] = []
+    for entry in words.values():
+        if any(len(owners[word]) > 1 for word in entry["all"]):
+            names.extend(env for env in entry["envs"] if env not in names)
+    return names
 
 
 def _tag(value: object) -> int | None:
