@@ -45,10 +45,14 @@ DOCKER_CANARY = "CNRYdk6Fg2/Hj8+Kl4Zx1Cv7Bn3Mq9Wr5Ty0Ue"  # a Dockerfile ARG def
 ENVFILE_CANARY = "CNRYenv2Gx8/kq1+Zw7Rt4Yp9Lm3Vb6Nc5Hd0Js"  # a tracked .env
 OPENROUTER_CANARY = "sk-or-v1-CNRY7d3f9a1c5e8b2d4f6a0c9e7b5d3f1a8c6e4b2d0f9a7c5e3b1d8f6a4c2e0"
 HYPOTHESIS_CANARY = "CNRYhypoQq4Ww9"  # only hypothesis finds it (the domain spells it)
+VAULT_KV_CANARY = "CNRYkv4Hq8/Tz1+Wm6Rb3Ns9Lc2Pf7Yd5Gx0Jv"  # a Vault KV value (render, --validate)
+VAULT_DSN_CANARY = "CNRYkvDsn3Fw8Qz5Mr2Tb"  # password of a Vault DSN with a bad port
+APP_TOKEN_CANARY = "hvs.CNRYappTk7Rm2Qx9Lw4Vz6Bc1Np"  # VAULT_APP_TOKEN of the live Vault face
+SMOKE_CANARY = "CNRYsm5Kd9/Vq2+Hx7Lw4Tb8Nc1Rz6Pf3Yg0Ja"  # passwords and keys in the smoke env file
 CANARIES = (
     EXAMPLE_CANARY, DUPLICATE_CANARY, DEFAULT_CANARY, DSN_DEFAULT_CANARY, DSN_EXAMPLE_CANARY,
     FALLBACK_CANARY, DSN_FALLBACK_CANARY, COMPOSE_CANARY, ROOT_TOKEN_CANARY, DOCKER_CANARY, ENVFILE_CANARY,
-    OPENROUTER_CANARY,
+    OPENROUTER_CANARY, VAULT_KV_CANARY, VAULT_DSN_CANARY, SMOKE_CANARY,
 )  # fmt: skip
 PREFIX = "CNRY"  # any fragment long enough to carry the prefix is a leak too
 
@@ -116,6 +120,13 @@ FACES = [
     Face("check-diff", "envssot", ("check", ".", "--diff")),
     Face("vars-text", "envssot", ("vars", ".")),
     Face("vars-json", "envssot", ("vars", ".", "--format", "json")),
+    Face("pytest-import", "pytest", (*VERBOSE, "--tb=long", "--envssot-import")),
+    Face("check-import", "envssot", ("check", ".", "--import", "-v")),
+    Face("render-summary", "envssot", ("render", APP_TMPL, "--secrets", "vault.json", "--env", "production")),
+    Face("render-validate", "envssot", ("render", APP_TMPL, "--secrets", "vault.json", "--env", "production", "--validate", "--out", "{out}/never-written.env")),
+    Face("pytest-smoke", "pytest", ("--envssot-smoke", "--envssot-env-file", "smoke.env", "--envssot-smoke-timeout", "2", "-vv", "-l", "-rA", "--tb=long", "--junitxml={out}/junit-smoke.xml")),
+    Face("smoke-cli", "envssot", ("smoke", ".", "--env-file", "smoke.env", "--timeout", "2")),
+    Face("pytest-vault-down", "pytest", ("--envssot-vault", "production", "-vv", "-l", "-rA", "--tb=long"), {"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_APP_TOKEN": APP_TOKEN_CANARY}),
 ]  # fmt: skip
 
 
@@ -219,6 +230,28 @@ def build_canary_repo(root: Path) -> Path:
         'ARG NEXT_PUBLIC_API_URL=""\n',
         f'ARG NEXT_PUBLIC_API_URL=""\nARG SENTRY_AUTH_TOKEN="{DOCKER_CANARY}"\n',
     )
+    # What Vault holds (for render): a secret, and a DSN whose bad port --validate refuses.
+    (root / "vault.json").write_text(
+        json.dumps(
+            {
+                "data": {
+                    "data": {
+                        "SECRET_KEY": VAULT_KV_CANARY,
+                        "DATABASE_URL": f"postgresql://app:{VAULT_DSN_CANARY}@db:notaport/x",
+                    },
+                    "metadata": {"version": 3},
+                }
+            }
+        )
+    )
+    # The values the smoke checks try: every service on a closed loopback port.
+    (root / "smoke.env").write_text(
+        f"DATABASE_URL=postgresql://app:{SMOKE_CANARY}@127.0.0.1:1/finance\n"
+        f"REDIS_URL=redis://:{SMOKE_CANARY}@127.0.0.1:1/0\n"
+        "S3_ENDPOINT=http://127.0.0.1:1\nS3_ACCESS_KEY=envssot-canary-access\n"
+        f"S3_SECRET_KEY={SMOKE_CANARY}\nS3_BUCKET=finance\n"
+        f"OPENROUTER_API_KEY={SMOKE_CANARY}\nOPENROUTER_BASE_URL=http://127.0.0.1:1/api/v1\n"
+    )
     # A tracked .env (git is asked; the file is never read).
     (root / ".env").write_text(
         f"SECRET_KEY={ENVFILE_CANARY}\nOPENROUTER_API_KEY={OPENROUTER_CANARY}\n"
@@ -309,6 +342,10 @@ def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face)
     stdout = proc.stdout.decode("utf-8", "replace")
     stderr = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode in (0, 1), stdout[-3000:] + stderr[-3000:]  # vars: 0
+    if face.name == "render-validate":  # the DSN with a bad port: refused, nothing written
+        assert proc.returncode == 1 and not (out / "never-written.env").exists()
+    if face.name in ("pytest-smoke", "pytest-vault-down"):
+        assert proc.returncode == 1 and " failed" in stdout, stdout[-3000:]
     assert "Traceback" not in stdout + stderr and "INTERNALERROR" not in stdout + stderr
 
     problems = {"stdout": leaks(stdout), "stderr": leaks(stderr)}
@@ -323,7 +360,7 @@ def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face)
         assert "postgresql://app:***" in stdout  # a masked DSN keeps all but the password
 
     shown = stdout + "".join(p.read_text(errors="replace") for p in _files(out))
-    if face.tool == "pytest" and "-k" not in face.args:
+    if face.tool == "pytest" and "--envssot" in face.args and "-k" not in face.args:
         for item in EXPECTED_FAILURES:
             name = item.split("::", 1)[1]
             assert name in shown, f"{item} did not fail: the face shows no failure text next to it"

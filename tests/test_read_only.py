@@ -77,6 +77,8 @@ FACES = [
     pytest.param([*CLI, "check", ".", "--diff"], {"CI": "true"}, id="check-diff-ci"),
     pytest.param([*CLI, "vars", "."], {}, id="vars"),
     pytest.param([*CLI, "vars", ".", "--format", "json"], {}, id="vars-json"),
+    pytest.param([*CLI, "check", ".", "--import"], {}, id="check-import"),
+    pytest.param([*PYTEST, "--envssot", "--envssot-import"], {"CI": "true"}, id="pytest-import"),
 ]  # fmt: skip
 
 
