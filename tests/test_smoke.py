@@ -4,6 +4,7 @@ an env file, the way a user points the checks at a rendered Vault file."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,6 +118,24 @@ def test_every_service_answers(
     result.assert_outcomes(passed=4)
     for node_id in IDS.values():
         assert f"PASSED {node_id}" in result.outlines
+
+
+def test_the_servers_ci_started_answer(pytester: pytest.Pytester) -> None:
+    """The PostgreSQL and Redis that `.ci/run` starts on loopback, with passwords made for the
+    run: the smoke items pass against them, and neither password shows in any output."""
+    admin, cache = os.environ.get("ENVSSOT_DB_ADMIN_URL"), os.environ.get("ENVSSOT_SMOKE_REDIS_URL")
+    if not (admin and cache):
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                ".ci/run must start PostgreSQL and Redis (ENVSSOT_DB_ADMIN_URL, ENVSSOT_SMOKE_REDIS_URL)"
+            )
+        pytest.skip("no CI-started servers (ENVSSOT_DB_ADMIN_URL, ENVSSOT_SMOKE_REDIS_URL)")
+    _repo(pytester, {"DATABASE_URL": admin, "REDIS_URL": cache})
+    result, everything = _run(pytester, "-k", "postgres or redis")
+    result.assert_outcomes(passed=2)
+    for url in (admin, cache):
+        password = url.split("://", 1)[1].rsplit("@", 1)[0].split(":", 1)[1]
+        assert password not in everything
 
 
 def test_wrong_passwords_fail_with_what_was_tried_and_what_answered(
