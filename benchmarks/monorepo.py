@@ -68,6 +68,9 @@ def run(cmd: list[str], cwd: Path, repeat: int, timeout: float) -> Run:
     walls, cpus, peaks, critical = [], [], [], []
     report = Path(tempfile.gettempdir()) / f"envssot-bench-cpu-{os.getpid()}.txt"
     env = {**os.environ, "CI": "true", "ENVSSOT_BENCH_CPU": str(report)}  # CI: derandomized
+    # `-p benchmarks._cpu` runs in the generated repo: this checkout must be importable there.
+    here = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))
     for _ in range(repeat):
         report.unlink(missing_ok=True)
         start = time.perf_counter()

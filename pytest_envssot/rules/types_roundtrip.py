@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -387,6 +388,20 @@ def _private_storage(private: bool) -> Iterator[None]:
             configuration.set_hypothesis_home_dir(previous)
 
 
+def _mine_no_local_constants() -> None:
+    """Hypothesis draws string constants it mines from every loaded module outside
+    site-packages: the user's conftest and tests in a pytest run. A literal there can be a real
+    token, which would then be drawn and shown as a breaking value; and parsing them cost ~0.4 s
+    a process with its cache in a temporary folder. Marking every loaded module as already seen
+    keeps our searches to the field's own strategy. Hypothesis' internal state, hence guarded."""
+    from hypothesis.internal.conjecture import providers
+
+    seen = getattr(providers, "_seen_modules", None)
+    if isinstance(seen, set) and hasattr(providers, "_sys_modules_len"):
+        seen.update(id(module) for module in list(sys.modules.values()))
+        providers._sys_modules_len = len(sys.modules)
+
+
 def _search(
     index: Index,
     ident: str,
@@ -415,6 +430,7 @@ def _search(
         # A secret's breaking draws are kept nowhere: hypothesis' database stores them in clear.
         options["database"] = None
     key = hashlib.sha256("\0".join((ident, go_tables())).encode("utf-8", "surrogatepass")).digest()
+    _mine_no_local_constants()
     try:
         with _private_storage(options.get("database", "default") is None):
             return find(
