@@ -191,17 +191,18 @@ def _accepted(cls: Any, name: str, info: Any) -> list[str]:
 def _names(cls: Any) -> dict[str, dict[str, Any]]:
     """Per field, the env names whose value reaches it: every name pydantic-settings looks up
     (``_extract_field_info``) is set at once to a tagged value, the real source runs, and the
-    tag found under a key the field accepts says which name reached it. Names hidden behind a
-    winner are found in the next round."""
+    tag found under a key the field accepts says which name reached it. Winners are taken out
+    and the source runs again until no new name reaches a field."""
     probe = _source(cls, {})
-    candidates: list[str] = []
-    for name, info in cls.model_fields.items():
-        for _, env, _ in probe._extract_field_info(info, name):
-            if env not in candidates:
-                candidates.append(env)
+    envs = {
+        name: [env for _, env, _ in probe._extract_field_info(info, name)]
+        for name, info in cls.model_fields.items()
+    }
+    candidates = list(dict.fromkeys(env for names in envs.values() for env in names))
     accepted = {name: _accepted(cls, name, info) for name, info in cls.model_fields.items()}
     reads: dict[str, list[str]] = {name: [] for name in cls.model_fields}
-    remaining = list(candidates)
+    position = {env: i for i, env in enumerate(candidates)}
+    remaining = set(candidates)
     for _ in range(len(candidates) + 1):
         if not remaining:
             break
@@ -223,13 +224,13 @@ def _names(cls: Any) -> dict[str, dict[str, Any]]:
                         reads[field].append(env)
         if not winners:
             break
-        remaining = [env for env in remaining if env not in winners]
+        remaining -= winners
     # A winner is taken out for every field at once, so where fields share names or keys
     # (AliasChoices("A0", "B0") beside a field named b0) a name can stay hidden behind another
     # field's winner. Every name of such entangled fields is set alone once; classes without
     # shared names or keys (nearly all) need no extra run, so cost stays linear.
-    for env in _entangled(cls, probe, accepted):
-        tag = candidates.index(env)
+    for env in _entangled(envs, accepted):
+        tag = position[env]
         try:
             data = _source(cls, {env: json.dumps(f"envssot-{tag}")})()
         except Exception:
@@ -243,22 +244,19 @@ def _names(cls: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-def _entangled(cls: Any, probe: Any, accepted: dict[str, list[str]]) -> list[str]:
+def _entangled(envs: dict[str, list[str]], accepted: dict[str, list[str]]) -> list[str]:
     """The env names of fields that share a name, an input key or an env name with another
     field (compared lower-cased: a superset of what can collide)."""
-    words: dict[str, dict[str, list[str]]] = {}
-    for field, info in cls.model_fields.items():
-        envs = [env for _, env, _ in probe._extract_field_info(info, field)]
-        words[field] = {"envs": envs, "all": [w.lower() for w in (field, *accepted[field], *envs)]}
+    words = {
+        field: {"envs": names, "all": [w.lower() for w in (field, *accepted[field], *names)]}
+        for field, names in envs.items()
+    }
     owners: dict[str, set[str]] = {}
     for field, entry in words.items():
         for word in entry["all"]:
             owners.setdefault(word, set()).add(field)
-    names: list[str] = []
-    for entry in words.values():
-        if any(len(owners[word]) > 1 for word in entry["all"]):
-            names.extend(env for env in entry["envs"] if env not in names)
-    return names
+    entangled = (e for e in words.values() if any(len(owners[w]) > 1 for w in e["all"]))
+    return list(dict.fromkeys(env for entry in entangled for env in entry["envs"]))
 
 
 def _tag(value: object) -> int | None:
