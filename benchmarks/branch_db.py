@@ -26,8 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from pytest_envssot.branchdb import Janitor
-from pytest_envssot.pgcluster import PrivateCluster, default_cache_root, find_bindir, server_user
+from pytest_envssot.isolation.branchdb import Janitor
+from pytest_envssot.isolation.pgcluster import (
+    PrivateCluster,
+    default_cache_root,
+    find_bindir,
+    server_user,
+)
 
 SCHEMA = [
     "CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL, currency char(3))",

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_envssot.discovery import Config
+from pytest_envssot.config import Config
 from pytest_envssot.engine import check
 
 KINDS = (

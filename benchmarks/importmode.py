@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pytest_envssot.engine import check  # noqa: E402
-from pytest_envssot.importmode import ImportSession  # noqa: E402
+from pytest_envssot.pysettings.importmode import ImportSession  # noqa: E402
 
 RULES = ["example-value-type", "default-value-type", "env-names-match-import", "settings-imports"]
 CONFIG = "apps/backend/src/config.py"

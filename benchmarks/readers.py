@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.generate import generate_repo
-from pytest_envssot.discovery import discover, load_config
+from pytest_envssot.config import load_config
+from pytest_envssot.discovery import discover
 from pytest_envssot.readers.dockerfile import read_dockerfile
 from pytest_envssot.readers.example import read_example
 from pytest_envssot.readers.settings import parse_module, read_settings

@@ -23,8 +23,8 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_envssot.offline_render import Options, run
-from pytest_envssot.render import compile_value, render
+from pytest_envssot.gotemplate.execute import compile_value, render
+from pytest_envssot.vault.offline import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = 'X={{ with .Data.data.X }}{{ printf "%q" . }}{{ else }}""{{ end }}'

@@ -2,7 +2,7 @@
 
 Exit codes: 0 every check passed, 1 a rule failed, 2 usage or configuration error,
 3 an internal error (reported without a traceback). ``envssot render`` (offline Vault Agent
-render, :mod:`pytest_envssot.offline_render`) keeps the same meanings.
+render, :mod:`pytest_envssot.vault.offline`) keeps the same meanings.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     if args.command == "render":
         return _render(args)
-    from pytest_envssot.discovery import ConfigError
+    from pytest_envssot.config import ConfigError
     from pytest_envssot.engine import check
 
     root = Path(args.path)
@@ -139,7 +139,7 @@ def _main(args: argparse.Namespace) -> int:
                 overrides["import_timeout"] = args.import_timeout
             report = check(root, overrides, only=_split(args.rules), disable=_split(args.disable))
             if args.frontend_build is not None:
-                from pytest_envssot.live import with_live_findings
+                from pytest_envssot.live.runner import with_live_findings
 
                 report = with_live_findings(report, frontend_build=args.frontend_build)
     except ConfigError as exc:
@@ -194,7 +194,7 @@ def _vars(report: Report, fmt: str) -> int:
 
 
 def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
-    from pytest_envssot import report as renderers
+    from pytest_envssot import output as renderers
 
     if diff:
         sys.stdout.write(renderers.render_diff(report))
@@ -208,7 +208,7 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from pytest_envssot.offline_render import Options, run
+    from pytest_envssot.vault.offline import Options, run
 
     options = Options(
         template=args.template,

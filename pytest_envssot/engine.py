@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pytest_envssot.discovery import Config, ConfigError, LayerFiles, discover, load_config
+from pytest_envssot.config import Config, ConfigError, load_config
+from pytest_envssot.discovery import LayerFiles, discover
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import (

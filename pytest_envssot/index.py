@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TypeVar
 
-from pytest_envssot.discovery import Config, match_paths
-from pytest_envssot.envnames import EnvName, all_env_names
-from pytest_envssot.inheritance import ResolvedSettings, models, resolve
+from pytest_envssot.config import Config, match_paths
 from pytest_envssot.model import (
     Contract,
     DockerFile,
@@ -29,14 +27,10 @@ from pytest_envssot.model import (
     TemplateFile,
     TemplateVar,
 )
-from pytest_envssot.redact import (
-    SECRET_TYPES,
-    has_url_password,
-    is_local_default,
-    is_placeholder,
-    is_secret_name,
-    is_secret_type,
-)
+from pytest_envssot.placeholders import is_local_default, is_placeholder
+from pytest_envssot.pysettings.envnames import EnvName, all_env_names
+from pytest_envssot.pysettings.inheritance import ResolvedSettings, models, resolve
+from pytest_envssot.redact import SECRET_TYPES, has_url_password, is_secret_name, is_secret_type
 from pytest_envssot.secretscan import looks_real
 
 _T = TypeVar("_T")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pytest_envssot.findings import Finding
 
 # Naming and branch-database fixtures: registered always, inert until a test asks for one.
-pytest_plugins = ["pytest_envssot.fixtures"]
+pytest_plugins = ["pytest_envssot.isolation.fixtures"]
 
 _REPORT = pytest.StashKey["Report"]()
 _BY_PATH = pytest.StashKey[dict[str, list["Finding"]]]()
@@ -176,7 +176,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):
         return
     config.addinivalue_line("markers", "envssot: an environment-variable contract item")
-    from pytest_envssot.discovery import ConfigError
+    from pytest_envssot.config import ConfigError
     from pytest_envssot.engine import check, validate
 
     rules = _names(config.getoption("envssot_rules"), config.getini("envssot_rules"))
@@ -194,7 +194,7 @@ def pytest_configure(config: pytest.Config) -> None:
             _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
         )
         if _live(config):
-            from pytest_envssot.live import with_live_findings
+            from pytest_envssot.live.runner import with_live_findings
 
             report = with_live_findings(
                 report,
@@ -276,21 +276,14 @@ def _from_invocation(config: pytest.Config, path: str | None) -> Path | None:
 
 def _repo_root(config: pytest.Config) -> Path:
     """The repository the contract is about: explicit, else the nearest [tool.envssot]."""
-    explicit = config.getoption("envssot_root")
-    if explicit:
-        root = Path(explicit)
-        if not root.is_dir():
-            raise pytest.UsageError(f"envssot: --envssot-root {explicit}: not a directory")
-        return root.resolve()
-    start = config.invocation_params.dir.resolve()
-    rootdir = config.rootpath.resolve()
-    for folder in (start, *start.parents):
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.envssot" in pyproject.read_text(errors="replace"):
-            return folder
-        if folder == rootdir:
-            break
-    return rootdir
+    from pytest_envssot.config import ConfigError, find_repo_root
+
+    try:
+        return find_repo_root(
+            config.getoption("envssot_root"), config.invocation_params.dir, config.rootpath
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _by_path(report: Report) -> dict[str, list[Finding]]:

@@ -13,6 +13,8 @@ import re
 import string
 from collections.abc import Iterable, Iterator
 
+from pytest_envssot.secretscan import token_spans
+
 DEFAULT_SECRET_NAMES = (
     "*_KEY",
     "*_SECRET",
@@ -34,28 +36,6 @@ _URL_TAIL = re.compile(r"[^\s:/@]*:(?P<pw>[^\s@/]+)@")
 MIN_SCRUB_LENGTH = (
     4  # shorter values would mangle ordinary words; classification masks them at source
 )
-
-
-_PLACEHOLDER = re.compile(
-    r"(?i)^(?:|changeme|change-me|change_me|changeit|placeholder|todo|tbd|example|dummy|none|null|"
-    r"secret|password|x+|\*+|<[^<>]*>|\$\{[^}]*\}|your[-_].*[-_]here|replace[-_]?me)$"
-)
-
-
-# Credentials every local docker-compose uses; they protect nothing and appear in paths and names.
-LOCAL_DEFAULTS = frozenset(
-    {"postgres", "minioadmin", "minio", "admin", "root", "guest", "redis", "test", "dev", "local",
-     "localhost", "user", "app", "secret", "password"}
-)  # fmt: skip
-
-
-def is_placeholder(value: str) -> bool:
-    """Obviously not a real value: empty, ``changeme``, ``<...>``, ``xxx``, ``your-key-here``."""
-    return bool(_PLACEHOLDER.match(value.strip()))
-
-
-def is_local_default(value: str) -> bool:
-    return value.strip().lower() in LOCAL_DEFAULTS
 
 
 def mask(value: str) -> str:
@@ -150,7 +130,6 @@ class Redactor:
         return Redactor((*self._values, *secrets))
 
     def scrub(self, text: str) -> str:
-        from pytest_envssot.secretscan import token_spans  # secretscan imports this module
 
         for value in self._long:
             if value in text:

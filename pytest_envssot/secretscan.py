@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-from pytest_envssot.redact import is_local_default, is_placeholder
+from pytest_envssot.placeholders import is_local_default, is_placeholder
 
 BASE64_CHARSET = string.ascii_letters + string.digits + "+/" + "-_" + "="
 HEX_CHARSET = string.hexdigits

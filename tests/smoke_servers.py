@@ -89,7 +89,7 @@ def postgres(password: str) -> Iterator[str]:
     if admin:
         yield admin
         return
-    from pytest_envssot.pgcluster import find_bindir, server_user
+    from pytest_envssot.isolation.pgcluster import find_bindir, server_user
 
     bindir = find_bindir()
     if bindir is None:

@@ -30,7 +30,8 @@ from conftest import DRIFTED, SAMPLE, copy_repo, failed_ids
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_envssot.discovery import ConfigError, discover, load_config
+from pytest_envssot.config import ConfigError, load_config
+from pytest_envssot.discovery import discover
 from pytest_envssot.engine import Report, check
 from pytest_envssot.findings import Outcome
 

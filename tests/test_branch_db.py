@@ -20,9 +20,9 @@ import pytest
 
 psycopg = pytest.importorskip("psycopg")
 
-from pytest_envssot.branchdb import TAG_PREFIX  # noqa: E402
-from pytest_envssot.naming import workspace_id  # noqa: E402
-from pytest_envssot.pgcluster import default_cache_root, find_bindir  # noqa: E402
+from pytest_envssot.isolation.branchdb import TAG_PREFIX  # noqa: E402
+from pytest_envssot.isolation.naming import workspace_id  # noqa: E402
+from pytest_envssot.isolation.pgcluster import default_cache_root, find_bindir  # noqa: E402
 
 ADMIN_URL = os.environ.get("ENVSSOT_DB_ADMIN_URL", "")
 PROJECT = '[project]\nname = "finance_report"\n'

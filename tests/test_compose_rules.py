@@ -10,7 +10,7 @@ import pytest
 
 from pytest_envssot.engine import check
 from pytest_envssot.findings import Outcome
-from pytest_envssot.naming import Naming
+from pytest_envssot.isolation.naming import Naming
 from pytest_envssot.readers.compose import parse_compose
 from pytest_envssot.rules.compose import file_environment
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_envssot.discovery import ConfigError, discover, load_config, match_paths
+from pytest_envssot.config import ConfigError, load_config, match_paths
+from pytest_envssot.discovery import discover
 
 
 def write(root: Path, files: dict[str, str]) -> None:

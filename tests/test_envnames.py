@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pytest_envssot.envnames import EnvName, all_env_names, env_names
-from pytest_envssot.inheritance import ResolvedSettings, models, resolve
+from pytest_envssot.pysettings.envnames import EnvName, all_env_names, env_names
+from pytest_envssot.pysettings.inheritance import ResolvedSettings, models, resolve
 from pytest_envssot.readers.settings import parse_settings
 
 HEADER = """\

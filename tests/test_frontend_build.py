@@ -14,7 +14,7 @@ from conftest import failed_ids
 
 from pytest_envssot.cli import main
 from pytest_envssot.engine import check
-from pytest_envssot.frontendbuild import RULE, Bundle, check_build
+from pytest_envssot.live.frontend import RULE, Bundle, check_build
 
 API, APP = "NEXT_PUBLIC_API_URL", "NEXT_PUBLIC_APP_URL"
 API_VALUE, APP_VALUE = "https://api.report.example.com", "https://report.example.com"

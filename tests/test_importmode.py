@@ -19,10 +19,10 @@ from test_envnames import Spec, specs
 
 from pytest_envssot.cli import main as cli_main
 from pytest_envssot.engine import check
-from pytest_envssot.envnames import all_env_names
 from pytest_envssot.findings import Outcome
-from pytest_envssot.importmode import ImportSession, import_location, load_with_env
-from pytest_envssot.inheritance import models, resolve
+from pytest_envssot.pysettings.envnames import all_env_names
+from pytest_envssot.pysettings.importmode import ImportSession, import_location, load_with_env
+from pytest_envssot.pysettings.inheritance import models, resolve
 from pytest_envssot.readers.settings import parse_settings
 
 ENV = ".env.example"
@@ -579,7 +579,7 @@ def test_real_names_agree_with_the_static_prediction(
 
 
 def test_import_keys_are_validated(tmp_path: Path) -> None:
-    from pytest_envssot.discovery import ConfigError, load_config
+    from pytest_envssot.config import ConfigError, load_config
 
     (tmp_path / "pyproject.toml").write_text(
         "[tool.envssot]\nimport = true\nimport_timeout = 2.5\n"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_envssot.naming import (
+from pytest_envssot.isolation.naming import (
     PR_PORT_SLOTS,
     IsolationError,
     Naming,

@@ -139,7 +139,7 @@ needs_psycopg = pytest.mark.skipif(psycopg is None, reason="psycopg is not insta
 def test_never_drops_a_database_it_did_not_create(pytester: pytest.Pytester, backend: str) -> None:
     if backend != "admin":
         pytest.skip("needs the shared server")
-    from pytest_envssot.naming import branch_database_name, workspace_id
+    from pytest_envssot.isolation.naming import branch_database_name, workspace_id
 
     root = _project(pytester, USE)
     name = branch_database_name("finance_report", "fix-auth", workspace_id(root))
@@ -188,7 +188,7 @@ def test_refuses_an_admin_url_on_a_non_test_database(
 def test_idle_clusters_of_other_branches_are_pruned_and_nothing_else(tmp_path: Path) -> None:
     import time
 
-    from pytest_envssot.pgcluster import prune_idle
+    from pytest_envssot.isolation.pgcluster import prune_idle
 
     def folder(name: str, cluster: bool, age_days: float) -> Path:
         path = tmp_path / name

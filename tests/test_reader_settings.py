@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from pytest_envssot.envnames import all_env_names
-from pytest_envssot.inheritance import ResolvedSettings, models, resolve
 from pytest_envssot.model import AliasSpec, SettingsClass, SettingsField, SettingsFile
+from pytest_envssot.pysettings.envnames import all_env_names
+from pytest_envssot.pysettings.inheritance import ResolvedSettings, models, resolve
 from pytest_envssot.readers.settings import Expr, module_name, parse_settings, read_settings
 
 SAMPLE = Path(__file__).parent.parent / "examples/sample_repo/apps/backend/src/config.py"
@@ -550,7 +550,7 @@ def test_module_names() -> None:
 def test_importing_the_package_does_not_import_libcst() -> None:
     code = (
         "import sys\n"
-        "import pytest_envssot.readers.settings, pytest_envssot.inheritance, pytest_envssot.envnames\n"
+        "import pytest_envssot.readers.settings, pytest_envssot.pysettings.inheritance, pytest_envssot.pysettings.envnames\n"
         "assert 'libcst' not in sys.modules, 'libcst imported eagerly'\n"
         "assert 'pydantic' not in sys.modules, 'pydantic imported eagerly'\n"
     )

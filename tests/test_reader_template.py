@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_envssot.model import Location, TemplateFile, TemplateVar
-from pytest_envssot.readers.template import (
+from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.gotemplate.tree import (
     MAX_NESTING,
     Action,
     Block,
@@ -34,11 +34,9 @@ from pytest_envssot.readers.template import (
     Text,
     Variable,
     With,
-    parse_template,
-    parse_tree,
-    read_template,
-    vault_references,
 )
+from pytest_envssot.model import Location, TemplateFile, TemplateVar
+from pytest_envssot.readers.template import parse_template, read_template, vault_references
 
 SAMPLES = Path(__file__).parent.parent / "examples/sample_repo/repo/finance_report/finance_report"
 SECRET = '{{ with secret (printf "secret/data/finance_report/%s/app" (env "ENV")) }}\n'

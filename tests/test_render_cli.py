@@ -316,8 +316,8 @@ def test_rendered_bytes_match_the_roundtrip_renderer(
     sample_repo: Path, secrets: Path, outdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """template-roundtrip's one-line renderer and the whole-file render are one evaluator."""
+    from pytest_envssot.gotemplate.execute import compile_value, render
     from pytest_envssot.readers.template import read_template
-    from pytest_envssot.render import compile_value, render
 
     target = outdir / "app.env"
     run(capsys, sample_repo / APP_REL, "--secrets", secrets, "--env", "production", "--out", target)

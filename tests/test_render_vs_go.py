@@ -21,9 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_envssot.cli import main
-from pytest_envssot.readers.template import TemplateSyntaxError, parse_tree
-from pytest_envssot.render import Evaluation, ExecError, NotModelled, Secret, SecretMissing
-from pytest_envssot.vault_json import parse_json
+from pytest_envssot.gotemplate.execute import (
+    Evaluation,
+    ExecError,
+    NotModelled,
+    Secret,
+    SecretMissing,
+)
+from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.gotemplate.tree import TemplateSyntaxError
+from pytest_envssot.vault.vault_json import parse_json
 
 pytestmark = pytest.mark.needs_go
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_envssot.discovery import ConfigError, load_config
+from pytest_envssot.config import ConfigError, load_config
 from pytest_envssot.engine import check
 from pytest_envssot.findings import Outcome
 from pytest_envssot.readers.example import read_example

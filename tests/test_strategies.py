@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_envssot.strategies import _domain_text, _sequence_text
-from pytest_envssot.types import fingerprint
+from pytest_envssot.pysettings.annotations import fingerprint
+from pytest_envssot.pysettings.strategies import _domain_text, _sequence_text
 
 SIMPLE = [
     "[a-z][a-z0-9.-]{0,62}",

@@ -18,12 +18,9 @@ from conftest import build_go_helper
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_envssot.readers.template import (
-    TemplateSyntaxError,
-    parse_template,
-    parse_tree,
-    vault_references,
-)
+from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.gotemplate.tree import TemplateSyntaxError
+from pytest_envssot.readers.template import parse_template, vault_references
 
 pytestmark = pytest.mark.needs_go
 

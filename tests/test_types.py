@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_envssot.inheritance import models
+from pytest_envssot.pysettings.annotations import (
+    ResolvedType,
+    SettingsProbe,
+    TypeResolver,
+    Unresolved,
+)
+from pytest_envssot.pysettings.inheritance import models
 from pytest_envssot.readers.settings import parse_settings
-from pytest_envssot.types import ResolvedType, SettingsProbe, TypeResolver, Unresolved
 
 
 def _resolve(tmp_path: Path, source: str, field: str) -> ResolvedType | Unresolved:

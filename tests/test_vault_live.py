@@ -12,7 +12,7 @@ from conftest import failed_ids
 from fake_vault import FakeVault, running
 
 from pytest_envssot.model import Location, SecretBlock
-from pytest_envssot.vaultcheck import VaultRefused, secret_path, target_from
+from pytest_envssot.vault.live import VaultRefused, secret_path, target_from
 
 pytest.importorskip("hvac")
 
@@ -301,7 +301,7 @@ def test_the_module_does_not_import_hvac_on_load(tmp_path: Path) -> None:
     import sys
 
     code = (
-        "import sys, pytest_envssot.plugin, pytest_envssot.vaultcheck; print('hvac' in sys.modules)"
+        "import sys, pytest_envssot.plugin, pytest_envssot.vault.live; print('hvac' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

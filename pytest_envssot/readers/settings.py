@@ -10,7 +10,7 @@ What is kept per file:
 * every class deriving (directly or through classes of the same file) from ``BaseSettings`` or
   ``BaseModel`` (``is_settings`` tells them apart), and every class deriving from something
   imported from a non-stdlib module: it may be a model defined in another configured file,
-  which :mod:`pytest_envssot.inheritance` links up later;
+  which :mod:`pytest_envssot.pysettings.inheritance` links up later;
 * per class its own fields (annotated class attributes only), and ``model_config`` entries.
 
 Config values are Python literals when the source is a literal (or a module-level constant

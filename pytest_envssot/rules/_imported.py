@@ -10,7 +10,8 @@ import atexit
 from collections.abc import Iterable
 from pathlib import Path
 
-from pytest_envssot.importmode import (
+from pytest_envssot.index import FieldRef, Index
+from pytest_envssot.pysettings.importmode import (
     Answer,
     ImportFailure,
     ImportSession,
@@ -18,7 +19,6 @@ from pytest_envssot.importmode import (
     RealField,
     settings_classes,
 )
-from pytest_envssot.index import FieldRef, Index
 
 _SESSION = ("import", "session")
 Question = tuple[FieldRef, str, "str | None"]  # (field, "env" | "default", text)

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_envssot.index import FieldRef, Index
-from pytest_envssot.inheritance import models
-from pytest_envssot.types import (
+from pytest_envssot.pysettings.annotations import (
     VALIDATION_KEYS,
     ResolvedType,
     SettingsProbe,
@@ -15,6 +14,7 @@ from pytest_envssot.types import (
     Unresolved,
     fingerprint,
 )
+from pytest_envssot.pysettings.inheritance import models
 
 _PROBE_CONFIG = frozenset(
     {"env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums"}

@@ -1,7 +1,7 @@
 """Compose files: container names per environment, and no Vault root token in a service.
 
 ``compose-container-naming``: in Dokploy's shared network container names are hostnames,
-so every ``container_name`` must be the one :mod:`pytest_envssot.naming` gives for its
+so every ``container_name`` must be the one :mod:`pytest_envssot.isolation.naming` gives for its
 service and environment. A file's environment comes from a service's literal ``ENV``
 (``ENV: staging``), else from the file name (``docker-compose.staging.yml``,
 ``compose.pr.yml``); a file that names none may be any environment. Names built with
@@ -18,8 +18,8 @@ from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
+from pytest_envssot.isolation.naming import PR_ENV, Naming, NamingError
 from pytest_envssot.model import ComposeFile, ComposeService, Layer, Location
-from pytest_envssot.naming import PR_ENV, Naming, NamingError
 from pytest_envssot.rules.base import Rule, RuleExample
 
 ROOT_TOKEN = "VAULT_ROOT_TOKEN"

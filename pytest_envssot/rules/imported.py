@@ -1,7 +1,7 @@
 """Import mode's own rules: the settings modules import, and the env names agree.
 
 Only with import mode on (``envssot_import = true``); otherwise they make no items, so a
-default run is unchanged. The static derivation (:mod:`pytest_envssot.envnames`) decides what
+default run is unchanged. The static derivation (:mod:`pytest_envssot.pysettings.envnames`) decides what
 every other rule compares; ``env-names-match-import`` proves it against the real class, whose
 names come from pydantic-settings' own env source in the child process.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding, Outcome
-from pytest_envssot.importmode import ImportFailure
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import Layer, Location
+from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
 

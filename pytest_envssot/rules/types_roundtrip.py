@@ -1,7 +1,7 @@
 """template-roundtrip: hypothesis draws what Vault may hold and demands it back intact.
 
 Per template var: draw a value the field's type (and a declared domain) allows, render the
-line exactly as Vault Agent would (:mod:`pytest_envssot.render`, Go's ``%q``), read it back
+line exactly as Vault Agent would (:mod:`pytest_envssot.gotemplate.execute`, Go's ``%q``), read it back
 with the template's consumer (:mod:`pytest_envssot.quoting`), validate it with
 pydantic-settings, and compare with the original validated the same way.
 
@@ -25,13 +25,14 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_envssot.domains import domain_accepts
 from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.gotemplate.execute import NotModelled, compile_value, render
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import Layer, TemplateVar
+from pytest_envssot.pysettings.annotations import Checked, Unresolved
+from pytest_envssot.pysettings.domains import domain_accepts
 from pytest_envssot.quoting import go_tables, read_back, shell_hazards
 from pytest_envssot.redact import show
-from pytest_envssot.render import NotModelled, compile_value, render
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import (
@@ -43,7 +44,6 @@ from pytest_envssot.rules._typed import (
     validation_key,
 )
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
-from pytest_envssot.types import Checked, Unresolved
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -143,7 +143,7 @@ def _judge_by_import(
     domain: str | None,
     trials: list[tuple[str, str, str | None]],
 ) -> Finding:
-    from pytest_envssot.importmode import ImportFailure
+    from pytest_envssot.pysettings.importmode import ImportFailure
 
     broken: list[tuple[str, str, str]] = []
     for value, line, back_text in trials:
@@ -311,7 +311,7 @@ def _line_shape(var: TemplateVar) -> tuple[object, ...]:
 @lru_cache(maxsize=1)
 def _hazard_values() -> tuple[str, ...]:
     """The shapes known to break a consumer, alone and inside text, shortest first."""
-    from pytest_envssot.strategies import HAZARDS
+    from pytest_envssot.pysettings.strategies import HAZARDS
 
     values = {h for h in HAZARDS} | {f"a{h}b" for h in HAZARDS}
     return tuple(sorted(values, key=lambda v: (len(v), v)))
@@ -325,7 +325,7 @@ def _fuzz(
     ident: str,
     secret: bool,
 ) -> _Verdict:
-    from pytest_envssot.strategies import Unsupported, text_strategy
+    from pytest_envssot.pysettings.strategies import Unsupported, text_strategy
 
     try:
         strategy = text_strategy(found.resolved, domain)

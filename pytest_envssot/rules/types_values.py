@@ -1,6 +1,6 @@
 """Values written in one layer must validate as the field's type: example, default, fallback.
 
-Validation is pydantic-settings' own (:class:`~pytest_envssot.types.SettingsProbe`): complex
+Validation is pydantic-settings' own (:class:`~pytest_envssot.pysettings.annotations.SettingsProbe`): complex
 fields JSON-decoded unless ``NoDecode``, bools as pydantic spells them, ``Literal``
 case-sensitive, ``Field`` constraints applied, ``env_ignore_empty`` honoured. Values of secret
 variables are shown only through :func:`~pytest_envssot.redact.show`.
@@ -13,9 +13,10 @@ import typing
 from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding, Outcome
-from pytest_envssot.importmode import ImportFailure
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
+from pytest_envssot.pysettings.annotations import Checked, Unresolved
+from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.quoting import interpolate, read_back
 from pytest_envssot.redact import show
 from pytest_envssot.rules import _imported
@@ -28,7 +29,6 @@ from pytest_envssot.rules._typed import (
     unresolved_words,
 )
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
-from pytest_envssot.types import Checked, Unresolved
 
 # --------------------------------------------------------------------------- example-value-type
 

@@ -14,12 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
-from pytest_envssot.redact import (
-    Redactor,
-    is_local_default,
-    is_placeholder,
-    mask,
-)
+from pytest_envssot.placeholders import is_local_default, is_placeholder
+from pytest_envssot.redact import Redactor, mask
 from pytest_envssot.smoke import checks
 from pytest_envssot.smoke.config import SmokeConfig, parse
 from pytest_envssot.smoke.services import Service, plan

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from pytest_envssot.discovery import ConfigError
+from pytest_envssot.config import ConfigError
 
 KINDS = ("postgres", "redis", "s3", "ai")
 # The seed's `env-check --critical-only`: the app cannot start without these.

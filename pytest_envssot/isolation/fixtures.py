@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_envssot.branchdb import BranchDB, Janitor
-    from pytest_envssot.naming import Naming
-    from pytest_envssot.pgcluster import PrivateCluster
+    from pytest_envssot.isolation.branchdb import BranchDB, Janitor
+    from pytest_envssot.isolation.naming import Naming
+    from pytest_envssot.isolation.pgcluster import PrivateCluster
 
 Setup = Callable[[str], object]
 PSYCOPG_HINT = "psycopg 3 is not installed: pip install 'pytest-envssot[postgres]'"
@@ -68,16 +68,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _repo_root(config: pytest.Config) -> Path:
-    from pytest_envssot.plugin import _repo_root as plugin_root
+    from pytest_envssot.config import ConfigError, find_repo_root
 
-    return plugin_root(config)
+    try:
+        return find_repo_root(
+            config.getoption("envssot_root"), config.invocation_params.dir, config.rootpath
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture(scope="session")
 def envssot_naming(request: pytest.FixtureRequest) -> Naming:
     """Names per environment for this project: ``envssot_naming.container("backend", "pr-47")``."""
-    from pytest_envssot.discovery import ConfigError
-    from pytest_envssot.naming import Naming, NamingError
+    from pytest_envssot.config import ConfigError
+    from pytest_envssot.isolation.naming import Naming, NamingError
 
     try:
         return Naming.from_root(_repo_root(request.config))
@@ -140,8 +145,8 @@ class DatabaseService:
             import psycopg  # noqa: F401
         except ImportError:
             raise _Refusal("skip", PSYCOPG_HINT) from None
-        from pytest_envssot.branchdb import BranchDBError, Janitor, check_admin_database
-        from pytest_envssot.pgcluster import ClusterError
+        from pytest_envssot.isolation.branchdb import BranchDBError, Janitor, check_admin_database
+        from pytest_envssot.isolation.pgcluster import ClusterError
 
         admin_url = self._admin_url()
         backend = self.config.getoption("envssot_db_backend") or os.environ.get(
@@ -175,8 +180,8 @@ class DatabaseService:
         )
 
     def _start_cluster(self) -> str:
-        from pytest_envssot.naming import branch_port
-        from pytest_envssot.pgcluster import (
+        from pytest_envssot.isolation.naming import branch_port
+        from pytest_envssot.isolation.pgcluster import (
             INSTALL_HINT,
             PrivateCluster,
             default_cache_root,
@@ -202,8 +207,12 @@ class DatabaseService:
     def database(self, branch: str | None = None, worker: str | bool | None = True) -> BranchDB:
         """A fresh copy of the template for ``branch`` (default: ours) and ``worker``
         (True: ours; None: no worker part)."""
-        from pytest_envssot.branchdb import BranchDB, BranchDBError
-        from pytest_envssot.naming import NamingError, branch_container_name, branch_database_name
+        from pytest_envssot.isolation.branchdb import BranchDB, BranchDBError
+        from pytest_envssot.isolation.naming import (
+            NamingError,
+            branch_container_name,
+            branch_database_name,
+        )
 
         janitor = self.start()
         branch = self.branch if branch is None else branch
@@ -225,8 +234,8 @@ class DatabaseService:
 
     def _template(self, janitor: Janitor) -> str:
         """The migrated template for this worker, made once per session."""
-        from pytest_envssot.branchdb import BranchDB
-        from pytest_envssot.naming import branch_database_name
+        from pytest_envssot.isolation.branchdb import BranchDB
+        from pytest_envssot.isolation.naming import branch_database_name
 
         key = (self.branch, self.worker)  # one template per process serves every branch
         if key in self.templates:
@@ -304,8 +313,8 @@ def envssot_db_service(
     request: pytest.FixtureRequest, envssot_db_setup: Setup | None
 ) -> Iterator[DatabaseService]:
     """The server behind the branch databases; stopped (or cleaned) at session end."""
-    from pytest_envssot.discovery import ConfigError, load_config
-    from pytest_envssot.naming import workspace_id
+    from pytest_envssot.config import ConfigError, load_config
+    from pytest_envssot.isolation.naming import workspace_id
 
     config = request.config
     root = _repo_root(config)

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_envssot.naming import BRANCH_PORTS
+from pytest_envssot.isolation.naming import BRANCH_PORTS
 
 SUPERUSER = "envssot"
 REQUIRED = ("initdb", "pg_ctl", "postgres")
@@ -395,14 +395,3 @@ class PrivateCluster:
             "could not start the private PostgreSQL cluster in "
             f"{self.data}: {'; '.join(problems[-2:])}\n{tail}"
         )
-
-
-def wait_ready(port: int, timeout: float = 10.0) -> None:
-    """Wait until the server accepts TCP connections (pg_ctl -w already waited for it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.02)
-    raise ClusterError(f"the private cluster on 127.0.0.1:{port} does not accept connections")

@@ -23,8 +23,8 @@ import ast
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from pytest_envssot.inheritance import ModelIndex, ResolvedSettings
 from pytest_envssot.model import AliasSpec, SettingsClass, SettingsField, SettingsFile
+from pytest_envssot.pysettings.inheritance import ModelIndex, ResolvedSettings
 from pytest_envssot.readers.settings import Expr
 
 _MAX_DEPTH = 8  # nested models deeper than this are not enumerated (and cycles are cut)

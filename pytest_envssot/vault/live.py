@@ -24,24 +24,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pytest_envssot.discovery import ConfigError
+from pytest_envssot.config import ConfigError
 from pytest_envssot.findings import Finding, Outcome
-from pytest_envssot.index import Index
-from pytest_envssot.model import Location, ReaderError, SecretBlock, TemplateVar
-from pytest_envssot.placeholders import placeholder_kind
-from pytest_envssot.readers.template import (
+from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.gotemplate.tree import (
     Command,
     Identifier,
     Operand,
     Pipeline,
     String,
     TemplateSyntaxError,
-    parse_tree,
 )
+from pytest_envssot.index import Index
+from pytest_envssot.model import Location, ReaderError, SecretBlock, TemplateVar
+from pytest_envssot.placeholders import placeholder_kind
 from pytest_envssot.redact import Redactor
 
 PRESENT, ORPHAN, READABLE = "vault-key-present", "vault-key-orphan", "vault-path-readable"
-RULE_NAMES = (READABLE, PRESENT, ORPHAN)
 DEFAULT_TIMEOUT = 5.0
 ENV_VAR = "ENV"  # what Dokploy sets per container, read by the templates' (env "ENV")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
-from pytest_envssot.gofmt import JsonNumber
+from pytest_envssot.gotemplate.gofmt import JsonNumber
 
 MAX_BYTES = 50 * 1024 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple, Protocol
 
-from pytest_envssot import gofmt
-from pytest_envssot.gofmt import JsonNumber, Unsupported, truth
-from pytest_envssot.readers.template import (
+from pytest_envssot.gotemplate import gofmt
+from pytest_envssot.gotemplate.gofmt import JsonNumber, Unsupported, truth
+from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.gotemplate.tree import (
     Action,
     Block,
     Bool,
@@ -59,7 +60,6 @@ from pytest_envssot.readers.template import (
     Text,
     Variable,
     With,
-    parse_tree,
 )
 
 MAX_DEPTH = 50  # nested template calls: Go allows 100000, Python's stack not; real ones nest a few

@@ -2,7 +2,7 @@
 
 The rendered text is read as pydantic-settings reads an env file (python-dotenv, interpolation
 on); the real settings class is then built from exactly those variables in import mode's child
-(:func:`pytest_envssot.importmode.load_with_env`): no env file, nothing of this process's
+(:func:`pytest_envssot.pysettings.importmode.load_with_env`): no env file, nothing of this process's
 environment. Which class: ``--settings FILE:CLASS``, else the one class (the most derived)
 whose fields read the template's variables. Messages carry field, env name and pydantic's error
 type, never a value.
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_envssot.importmode import DEFAULT_TIMEOUT, LoadResult, load_with_env
+from pytest_envssot.pysettings.importmode import DEFAULT_TIMEOUT, LoadResult, load_with_env
 
 
 class ValidateUsageError(Exception):
@@ -46,7 +46,7 @@ def settings_target(
         if file.is_absolute():
             file = file.resolve().relative_to(repo.resolve())
         return file.as_posix(), cls
-    from pytest_envssot.discovery import ConfigError
+    from pytest_envssot.config import ConfigError
     from pytest_envssot.engine import check
 
     try:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from pytest_envssot.pgcluster import is_alive, process_token
+from pytest_envssot.isolation.pgcluster import is_alive, process_token
 
 if TYPE_CHECKING:
     import psycopg
@@ -246,11 +246,6 @@ class Janitor:
             self.conn.execute(statement)
         except psycopg.Error as exc:
             raise BranchDBError(f"database {name!r}: {_first_line(exc)}") from None
-
-
-def run_setup(setup: Callable[[str], object] | None, db: BranchDB) -> None:
-    if setup is not None:
-        setup(db.dsn)
 
 
 def _pid() -> int:

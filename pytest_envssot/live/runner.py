@@ -1,7 +1,7 @@
 """The opt-in families that look outside the repository, added to an engine report.
 
-``--envssot-vault ENV`` reads Vault (:mod:`pytest_envssot.vaultcheck`); ``--frontend-build
-DIR`` reads a Next.js build (:mod:`pytest_envssot.frontendbuild`). Both faces (plugin, CLI)
+``--envssot-vault ENV`` reads Vault (:mod:`pytest_envssot.vault.live`); ``--frontend-build
+DIR`` reads a Next.js build (:mod:`pytest_envssot.live.frontend`). Both faces (plugin, CLI)
 call :func:`with_live_findings`; it raises ConfigError (a usage error) when a check must not
 or cannot run.
 """
@@ -30,12 +30,12 @@ def with_live_findings(
     env = os.environ if environ is None else environ
     extra: list[Finding] = []
     if vault_env is not None:
-        from pytest_envssot.vaultcheck import DEFAULT_TIMEOUT, check_vault
+        from pytest_envssot.vault.live import DEFAULT_TIMEOUT, check_vault
 
         timeout = DEFAULT_TIMEOUT if vault_timeout is None else vault_timeout
         extra += check_vault(report.index, vault_env, env, timeout, report.redactor)
     if frontend_build is not None:
-        from pytest_envssot.frontendbuild import check_build
+        from pytest_envssot.live.frontend import check_build
 
         extra += check_build(report.index, Path(frontend_build), env, report.redactor)
     base = report.findings if keep_contract else ()

@@ -1,6 +1,6 @@
 """The child process of import mode: the only place envssot runs the user's code.
 
-Run by :mod:`pytest_envssot.importmode` as a script through ``python -c`` + ``runpy`` (so its
+Run by :mod:`pytest_envssot.pysettings.importmode` as a script through ``python -c`` + ``runpy`` (so its
 own folder, which holds envssot's ``types.py``, never shadows the standard library), with
 ``REQ_FD RESP_FD TIMEOUT`` as arguments; it imports nothing of envssot. Requests arrive as JSON lines
 on REQ_FD and each gets exactly one JSON line on RESP_FD, so whatever the user's module prints

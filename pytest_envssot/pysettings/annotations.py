@@ -36,7 +36,7 @@ from pytest_envssot.readers.settings import module_name, parse_module
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from pytest_envssot.inheritance import ModelIndex
+    from pytest_envssot.pysettings.inheritance import ModelIndex
 
 # Modules whose public names an annotation may use; importing them runs no user code.
 SAFE_MODULES = frozenset(

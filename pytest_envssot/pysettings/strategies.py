@@ -22,8 +22,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pytest_envssot.domains import DOMAINS, domain_error
-from pytest_envssot.types import ResolvedType
+from pytest_envssot.pysettings.annotations import ResolvedType
+from pytest_envssot.pysettings.domains import DOMAINS, domain_error
 
 # Text known to break at least one consumer; mixed into unconstrained strings.
 HAZARDS = (
@@ -48,7 +48,7 @@ BOOL_TEXT = (
 )
 _URL_SCHEMES = ("http", "https")
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-# The named domains of pytest_envssot.domains.DOMAINS as (alphabet, min, max).
+# The named domains of pytest_envssot.pysettings.domains.DOMAINS as (alphabet, min, max).
 _ALPHABETS = {
     "token_urlsafe": (_ALNUM + "_-", 1, 86),
     "token_hex": ("0123456789abcdef", 2, 128),

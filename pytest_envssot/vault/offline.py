@@ -1,7 +1,7 @@
 """``envssot render``: what Vault Agent would write, without Vault.
 
-Evaluates a template (:mod:`pytest_envssot.render`) against ``--secrets`` JSON
-(:mod:`pytest_envssot.vault_json`) with ``ENV`` from ``--env``. The rendered file goes only
+Evaluates a template (:mod:`pytest_envssot.gotemplate.execute`) against ``--secrets`` JSON
+(:mod:`pytest_envssot.vault.vault_json`) with ``ENV`` from ``--env``. The rendered file goes only
 to ``--out`` (created 0600, never through a symlink, never inside the template's repository
 unless ``--out-in-repo``) or to stdout with ``--out -``. Everything else printed is a
 redacted report: per Vault key whether it rendered, fell back to ``{{ else }}`` or printed
@@ -21,11 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from pytest_envssot.model import Location
-from pytest_envssot.readers._io import read_text
-from pytest_envssot.readers.template import TemplateSyntaxError, parse_tree
-from pytest_envssot.redact import Redactor
-from pytest_envssot.render import (
+from pytest_envssot.gotemplate.execute import (
     Evaluation,
     ExecError,
     Lookup,
@@ -34,7 +30,12 @@ from pytest_envssot.render import (
     SecretMissing,
     Use,
 )
-from pytest_envssot.vault_json import SecretsError, SecretStore, load_secrets
+from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.gotemplate.tree import TemplateSyntaxError
+from pytest_envssot.model import Location
+from pytest_envssot.readers._io import read_text
+from pytest_envssot.redact import Redactor
+from pytest_envssot.vault.vault_json import SecretsError, SecretStore, load_secrets
 
 
 class UsageError(Exception):
@@ -163,7 +164,7 @@ def _render(
 
 def _validate(options: Options, rendered: Rendered, redactor: Redactor, err: TextIO) -> int:
     """Between render and output: a file the settings class rejects is not written (exit 1)."""
-    from pytest_envssot.render_validate import ValidateUsageError, validate
+    from pytest_envssot.vault.validate import ValidateUsageError, validate
 
     template = Path(options.template)
     repo = _repository_of(template)

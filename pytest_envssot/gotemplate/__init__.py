@@ -1,0 +1,1 @@
+"""The Go text/template language: tree, lexer, parser, executor, fmt verbs."""

@@ -1,0 +1,370 @@
+"""Go ``text/template`` lexer: a single forward scan with Go's tokens and trim-marker rules,
+plus Go's literal syntax (quoted strings, runes, numbers).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Generator, Iterator
+from typing import NamedTuple
+
+from pytest_envssot.gotemplate.tree import TemplateSyntaxError
+
+_SPACE = " \t\r\n"
+_KEYWORDS = frozenset(
+    ("block", "break", "continue", "define", "else", "end", "if", "range", "template", "with")
+)
+# Token kinds that can start an operand (Go's term()).
+_TERM_KINDS = frozenset(
+    ("bool", "charconst", "complex", "dot", "field", "ident", "number", "nil", "string", "var")
+)
+_WORD = re.compile(r"\w*")
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\[^\n])*"')  # one way to match each char: no backtracking
+_CHARCONST = re.compile(r"'(?:[^'\\\n]|\\[^\n])*'")
+
+
+class _Tok(NamedTuple):
+    kind: str  # see _lex_action; keywords use their own word as kind
+    pos: int
+    end: int
+    val: str
+
+
+class _Lines:
+    """Offset -> 1-based line, by binary search over the newline offsets."""
+
+    def __init__(self, src: str) -> None:
+        self._newlines = [m.start() for m in re.finditer("\n", src)]
+
+    def of(self, pos: int) -> int:
+        return bisect.bisect_left(self._newlines, pos) + 1
+
+
+def _is_alnum(ch: str) -> bool:
+    return ch == "_" or ch.isalpha() or ch.isdecimal()
+
+
+def _alnum_end(src: str, i: int) -> int:
+    """End of the run of Go identifier characters starting at i."""
+    m = _WORD.match(src, i)
+    j = m.end() if m else i
+    if not src[i:j].isascii():  # \w is wider than Go's letters+digits
+        for k in range(i, j):
+            if not _is_alnum(src[k]):
+                return k
+    return j
+
+
+def _at_terminator(src: str, i: int) -> bool:
+    return i >= len(src) or src[i] in " \t\r\n.,|:)(" or src.startswith("}}", i)
+
+
+def _right_delim(src: str, i: int) -> tuple[int, bool]:
+    """Length of a right delimiter at i (0 if none) and whether it carries a trim marker."""
+    if i + 1 < len(src) and src[i] in _SPACE and src.startswith("-}}", i + 1):
+        return 4, True
+    return (2, False) if src.startswith("}}", i) else (0, False)
+
+
+def _skip_space(src: str, i: int) -> int:
+    n = len(src)
+    while i < n and src[i] in _SPACE:
+        i += 1
+    return i
+
+
+def _lex(src: str, lines: _Lines) -> Iterator[_Tok]:
+    """Go's lexer: text, comments and actions; lazily, so errors surface in source order."""
+    pos, n = 0, len(src)
+    while True:
+        x = src.find("{{", pos)
+        if x < 0:
+            if pos < n:
+                yield _Tok("text", pos, n, src[pos:])
+            yield _Tok("eof", n, n, "")
+            return
+        inner = x + 2
+        trim = inner + 1 < n and src[inner] == "-" and src[inner + 1] in _SPACE
+        text_end = pos + len(src[pos:x].rstrip(_SPACE)) if trim else x
+        if text_end > pos:
+            yield _Tok("text", pos, text_end, src[pos:text_end])
+        if trim:
+            inner += 2
+        if src.startswith("/*", inner):
+            pos = yield from _lex_comment(src, x, inner, lines)
+        else:
+            yield _Tok("ldelim", x, inner, "{{")
+            pos = yield from _lex_action(src, x, inner, lines)
+
+
+def _lex_comment(src: str, opened: int, start: int, lines: _Lines) -> Generator[_Tok, None, int]:
+    close = src.find("*/", start + 2)
+    if close < 0:
+        raise TemplateSyntaxError(lines.of(opened), "unclosed comment: missing */}}")
+    after = close + 2
+    length, trim = _right_delim(src, after)
+    if not length:
+        raise TemplateSyntaxError(lines.of(close), "comment ends before closing delimiter }}")
+    end = after + length
+    yield _Tok("comment", opened, end, src[start:after])
+    return _skip_space(src, end) if trim else end
+
+
+def _lex_action(src: str, opened: int, i: int, lines: _Lines) -> Generator[_Tok, None, int]:
+    """Tokens between ``{{`` and ``}}``; returns the offset where text resumes."""
+    depth = 0
+    while True:
+        length, trim = _right_delim(src, i)
+        if length:
+            if depth:
+                raise TemplateSyntaxError(lines.of(i), "unclosed left paren")
+            yield _Tok("rdelim", i, i + length, "}}")
+            return _skip_space(src, i + length) if trim else i + length
+        if i >= len(src):
+            raise TemplateSyntaxError(lines.of(opened), "unclosed action: missing }}")
+        tok = _lex_token(src, i, lines)
+        if tok.kind == "(":
+            depth += 1
+        elif tok.kind == ")":
+            depth -= 1
+            if depth < 0:
+                raise TemplateSyntaxError(lines.of(i), "unexpected right paren")
+        if tok.end > tok.pos:  # a space run before " -}}" can be empty
+            yield tok
+        i = tok.end
+
+
+_SINGLE = {"=": "assign", "|": "pipe", "(": "(", ")": ")"}
+
+
+def _lex_token(src: str, i: int, lines: _Lines) -> _Tok:
+    ch = src[i]
+    if ch in _SPACE:
+        j = _skip_space(src, i)
+        if src.startswith("-}}", j):
+            j -= 1  # leave " -}}" whole for the delimiter check
+        return _Tok("space", i, j, src[i:j])
+    if ch in _SINGLE:
+        return _Tok(_SINGLE[ch], i, i + 1, ch)
+    if ch == ":":
+        if not src.startswith("=", i + 1):
+            raise TemplateSyntaxError(lines.of(i), "expected :=")
+        return _Tok("declare", i, i + 2, ":=")
+    if ch == '"':
+        return _lex_quoted(src, i, _QUOTED, "string", "unterminated quoted string", lines)
+    if ch == "'":
+        return _lex_quoted(
+            src, i, _CHARCONST, "charconst", "unterminated character constant", lines
+        )
+    if ch == "`":
+        close = src.find("`", i + 1)
+        if close < 0:
+            raise TemplateSyntaxError(lines.of(i), "unterminated raw quoted string")
+        return _Tok("string", i, close + 1, src[i : close + 1])
+    if ch == "$":
+        return _lex_word(src, i, "var", lines)
+    if ch == "." and not (i + 1 < len(src) and "0" <= src[i + 1] <= "9"):
+        return _lex_word(src, i, "field", lines)
+    if ch in "+-." or "0" <= ch <= "9":
+        return _lex_number(src, i, lines)
+    if _is_alnum(ch):
+        return _lex_identifier(src, i, lines)
+    if " " < ch <= "~":
+        return _Tok("char", i, i + 1, ch)  # other ASCII punctuation; the parser rejects it
+    raise TemplateSyntaxError(lines.of(i), f"unrecognized character in action: {ch!r}")
+
+
+def _lex_quoted(
+    src: str, i: int, pattern: re.Pattern[str], kind: str, message: str, lines: _Lines
+) -> _Tok:
+    m = pattern.match(src, i)
+    if not m:
+        raise TemplateSyntaxError(lines.of(i), message)
+    return _Tok(kind, i, m.end(), m.group())
+
+
+def _lex_word(src: str, i: int, kind: str, lines: _Lines) -> _Tok:
+    """``$name`` / ``.name``; a lone ``$`` or ``.`` when a terminator follows."""
+    if _at_terminator(src, i + 1):
+        return _Tok(kind if kind == "var" else "dot", i, i + 1, src[i])
+    j = _alnum_end(src, i + 1)
+    if not _at_terminator(src, j):
+        raise TemplateSyntaxError(lines.of(i), f"bad character {src[j]!r} after {src[i:j]!r}")
+    return _Tok(kind, i, j, src[i:j])
+
+
+def _lex_identifier(src: str, i: int, lines: _Lines) -> _Tok:
+    j = _alnum_end(src, i)
+    if not _at_terminator(src, j):
+        raise TemplateSyntaxError(lines.of(i), f"bad character {src[j]!r} after {src[i:j]!r}")
+    word = src[i:j]
+    if word in _KEYWORDS or word == "nil":
+        kind = word
+    elif word in ("true", "false"):
+        kind = "bool"
+    else:
+        kind = "ident"
+    return _Tok(kind, i, j, word)
+
+
+def _scan_number(src: str, i: int) -> tuple[int, bool]:
+    """Go's scanNumber: the end of a number-looking run and whether it is well formed."""
+    n = len(src)
+
+    def accept(i: int, chars: str) -> int:
+        return i + 1 if i < n and src[i] in chars else i
+
+    def run(i: int, chars: str) -> int:
+        while i < n and src[i] in chars:
+            i += 1
+        return i
+
+    i = accept(i, "+-")
+    digits = "0123456789_"
+    if i < n and src[i] == "0":
+        i += 1
+        prefixes = {"x": "0123456789abcdefABCDEF_", "o": "01234567_", "b": "01_"}
+        if i < n and src[i].lower() in prefixes:
+            digits = prefixes[src[i].lower()]
+            i += 1
+    i = run(i, digits)
+    if i < n and src[i] == ".":
+        i = run(i + 1, digits)
+    exponent = {"0123456789_": "eE", "0123456789abcdefABCDEF_": "pP"}.get(digits)
+    if exponent and i < n and src[i] in exponent:
+        i = run(accept(i + 1, "+-"), "0123456789_")
+    i = accept(i, "i")
+    if i < n and _is_alnum(src[i]):
+        return i + 1, False
+    return i, True
+
+
+def _lex_number(src: str, i: int, lines: _Lines) -> _Tok:
+    end, ok = _scan_number(src, i)
+    kind = "number"
+    if ok and end < len(src) and src[end] in "+-":  # complex: 1+2i, no spaces
+        end, ok = _scan_number(src, end)
+        ok = ok and src[end - 1] == "i"
+        kind = "complex"
+    if not ok:
+        raise TemplateSyntaxError(lines.of(i), f"bad number syntax: {src[i:end]!r}")
+    return _Tok(kind, i, end, src[i:end])
+
+
+# =========================================================================== literals
+
+_ESCAPE = re.compile(
+    r"\\(?:([abfnrtv\\'\"])|([0-7]{3})|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))"
+)
+_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+
+
+def _decode_escape(m: re.Match[str], quote: str) -> bytes:
+    """One Go escape as the bytes it stands for; ValueError when Go rejects it."""
+    simple, octal, hex2, u4, u8 = m.groups()
+    if simple is not None:
+        if simple in "'\"" and simple != quote:
+            raise ValueError(f"\\{simple} is not allowed inside {quote}...{quote}")
+        return bytes([_SIMPLE_ESCAPES.get(simple, ord(simple))])
+    if octal is not None or hex2 is not None:
+        value = int(octal, 8) if octal is not None else int(hex2, 16)
+        if value > 255:
+            raise ValueError("octal escape value > 255")
+        return bytes([value])
+    code = int(u4 if u4 is not None else u8, 16)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise ValueError(f"invalid Unicode code point U+{code:X}")
+    return chr(code).encode()
+
+
+def _unquote_parts(body: str, quote: str) -> bytes:
+    out = bytearray()
+    i = 0
+    while True:
+        j = body.find("\\", i)
+        if j < 0:
+            out += body[i:].encode("utf-8", "surrogateescape")
+            return bytes(out)
+        out += body[i:j].encode("utf-8", "surrogateescape")
+        m = _ESCAPE.match(body, j)
+        if not m:
+            raise ValueError(f"invalid escape {body[j : j + 2]!r}")
+        out += _decode_escape(m, quote)
+        i = m.end()
+
+
+def _unquote(source: str) -> str:
+    """strconv.Unquote for "..." and `...` literals."""
+    if source.startswith("`"):
+        return source[1:-1].replace("\r", "")  # Go drops CRs from raw strings
+    return _unquote_parts(source[1:-1], '"').decode("utf-8", "surrogateescape")
+
+
+def _char_value(source: str) -> int:
+    """strconv.UnquoteChar for 'x' constants: exactly one character or escape."""
+    body = source[1:-1]
+    if body.startswith("\\"):
+        m = _ESCAPE.match(body)
+        if not m or m.end() != len(body):
+            raise ValueError(f"malformed character constant: {source}")
+        raw = _decode_escape(m, "'")
+        return raw[0] if m.group(2) or m.group(3) else ord(raw.decode())
+    if len(body) != 1:
+        raise ValueError(f"malformed character constant: {source}")
+    return ord(body)
+
+
+_OCTAL = re.compile(r"[+-]?0(?:_?[0-7])+")  # Go's legacy octal; the 0 counts as a prefix
+_HEX_UNDERSCORE_BAD = re.compile(r"__|_$|_[.pP]|[.pP+-]_")
+_INT64 = range(-(2**63), 2**64)  # Go accepts anything int64 or uint64 holds
+
+
+def _go_float(source: str) -> float:
+    """strconv.ParseFloat: decimal, or hexadecimal with a p exponent."""
+    body = source.lstrip("+-")
+    if body[:2].lower() in ("0b", "0o"):
+        raise ValueError(f"illegal number syntax: {source!r}")
+    if body[:2].lower() == "0x":
+        if "p" not in body.lower() or _HEX_UNDERSCORE_BAD.search(body):
+            raise ValueError(f"illegal number syntax: {source!r}")
+        value = float.fromhex(body.replace("_", ""))
+    else:
+        value = float(body)  # Python's underscore rules match Go's for decimals
+    if value == float("inf"):
+        raise ValueError(f"number out of range: {source!r}")
+    return -value if source.startswith("-") else value
+
+
+def _go_complex(source: str) -> complex:
+    """``1+2i``: a real and an imaginary part, both well formed."""
+    splits = [k for k in range(1, len(source)) if source[k] in "+-" and source[k - 1] not in "eEpP"]
+    k = splits[-1] if splits else 0  # no split: the empty real part fails below
+    return complex(_go_float(source[:k]), _go_float(source[k:-1]))
+
+
+def _go_int(source: str) -> int | None:
+    if _OCTAL.fullmatch(source):
+        return int(source.replace("_", ""), 8)
+    try:
+        return int(source, 0)
+    except ValueError:
+        return None
+
+
+def _number_value(source: str, kind: str) -> int | float | complex:
+    """Go's newNumber, closely enough for every literal a template would contain."""
+    if kind == "charconst":
+        return _char_value(source)
+    if kind == "complex":
+        return _go_complex(source)
+    if source.endswith("i"):
+        return complex(0, _go_float(source[:-1]))
+    value = _go_int(source)
+    if value is not None:
+        if value not in _INT64:
+            raise ValueError(f"integer overflow: {source!r}")
+        return value
+    if not any(c in source for c in ".eEpP"):
+        raise ValueError(f"illegal number syntax: {source!r}")
+    return _go_float(source)

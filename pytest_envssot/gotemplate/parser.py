@@ -1,0 +1,450 @@
+"""Go ``text/template`` parser: a port of Go's ``text/template/parse`` (same acceptance,
+checked differentially against Go in ``tests/test_template_vs_go.py``). Open blocks and
+parentheses live on explicit stacks, so parsing is linear in the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pytest_envssot.gotemplate.lexer import _TERM_KINDS, _lex, _Lines, _number_value, _Tok, _unquote
+from pytest_envssot.gotemplate.tree import (
+    MAX_NESTING,
+    Action,
+    Block,
+    Bool,
+    Break,
+    Chain,
+    Command,
+    Comment,
+    Continue,
+    Define,
+    Dot,
+    Field,
+    Identifier,
+    If,
+    Nil,
+    Node,
+    Number,
+    Operand,
+    Pipeline,
+    Range,
+    String,
+    TemplateCall,
+    TemplateSyntaxError,
+    Text,
+    Variable,
+    With,
+)
+
+
+class _Stream:
+    """Tokens with Go's peek/backup, over the lazy lexer."""
+
+    def __init__(self, tokens: Iterator[_Tok]) -> None:
+        self._tokens = tokens
+        self._back: list[_Tok] = []  # pushed-back tokens, next one last
+        self._eof: _Tok | None = None
+
+    def next(self) -> _Tok:
+        if self._back:
+            return self._back.pop()
+        if self._eof is None:
+            tok = next(self._tokens)
+            if tok.kind == "eof":
+                self._eof = tok
+            return tok
+        return self._eof
+
+    def backup(self, tok: _Tok) -> None:
+        self._back.append(tok)
+
+    def peek(self) -> _Tok:
+        tok = self.next()
+        self.backup(tok)
+        return tok
+
+    def next_non_space(self) -> _Tok:
+        tok = self.next()
+        while tok.kind == "space":
+            tok = self.next()
+        return tok
+
+    def peek_non_space(self) -> _Tok:
+        tok = self.next_non_space()
+        self.backup(tok)
+        return tok
+
+
+@dataclass
+class _Open:
+    """A block whose ``{{ end }}`` has not been seen yet."""
+
+    kind: str  # root | if | with | range | define | block
+    ldelim: _Tok
+    pipe: Pipeline | None = None
+    name: str = ""
+    body: list[Node] = field(default_factory=list)
+    else_body: list[Node] | None = None
+    implicit: bool = False  # opened by {{ else if }}: closed by its parent's {{ end }}
+    vars_mark: int = 0
+    saved: tuple[list[str], dict[str, int], int] | None = None  # define/block: outer scope
+
+    @property
+    def items(self) -> list[Node]:
+        return self.body if self.else_body is None else self.else_body
+
+
+@dataclass
+class _PipeBuild:
+    """A pipeline being parsed; one per open parenthesis."""
+
+    context: str
+    start: _Tok  # first token, or the "(" of a parenthesized pipeline
+    decl: list[Variable] = field(default_factory=list)
+    is_assign: bool = False
+    commands: list[Command] = field(default_factory=list)
+    args: list[Operand] = field(default_factory=list)  # the command being parsed
+
+
+_DESCRIBE = {"rdelim": "}}", "eof": "end of file", "(": "(", ")": ")"}
+
+
+class _Parser:
+    def __init__(self, src: str) -> None:
+        self._src = src
+        self._lines = _Lines(src)
+        self._ts = _Stream(_lex(src, self._lines))
+        self._vars: list[str] = ["$"]  # declared variables in scope, in order (Go's t.vars)
+        self._var_count: dict[str, int] = {"$": 1}  # the same as a multiset, for O(1) lookup
+        self._range_depth = 0  # open range bodies: {{ break }} and {{ continue }} need one
+        self._stack = [_Open("root", _Tok("ldelim", 0, 0, ""))]
+        self._defined: dict[str, bool] = {}  # define/block name -> has a non-empty body
+
+    # ------------------------------------------------------------------ helpers
+
+    def _err(self, pos: int, message: str) -> TemplateSyntaxError:
+        return TemplateSyntaxError(self._lines.of(pos), message)
+
+    def _unexpected(self, tok: _Tok, context: str) -> TemplateSyntaxError:
+        shown = _DESCRIBE.get(tok.kind, tok.val)
+        return self._err(tok.pos, f"unexpected {shown!r} in {context}")
+
+    def _expect_rdelim(self, context: str) -> _Tok:
+        tok = self._ts.next_non_space()
+        if tok.kind != "rdelim":
+            raise self._unexpected(tok, context)
+        return tok
+
+    def _declare(self, name: str) -> None:
+        self._vars.append(name)
+        self._var_count[name] = self._var_count.get(name, 0) + 1
+
+    def _pop_vars(self, mark: int) -> None:
+        while len(self._vars) > mark:
+            name = self._vars.pop()
+            self._var_count[name] -= 1
+
+    def _nesting_check(self, pos: int, parens: int = 0) -> None:
+        if len(self._stack) + parens > MAX_NESTING:
+            raise self._err(pos, f"nesting deeper than {MAX_NESTING}")
+
+    # ------------------------------------------------------------------ top level
+
+    def parse(self) -> list[Node]:
+        while True:
+            tok = self._ts.next()
+            if tok.kind == "eof":
+                return self._finish()
+            if tok.kind == "text":
+                self._append(Text(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
+            elif tok.kind == "comment":
+                self._append(Comment(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
+            else:  # ldelim: the lexer emits nothing else outside actions
+                self._action(tok)
+
+    def _finish(self) -> list[Node]:
+        if len(self._stack) > 1:
+            open_ = next(o for o in reversed(self._stack) if not o.implicit)
+            raise self._err(
+                open_.ldelim.pos, f"{{{{ {open_.kind} }}}} has no matching {{{{ end }}}}"
+            )
+        return self._stack[0].body
+
+    def _append(self, node: Node) -> None:
+        self._stack[-1].items.append(node)
+
+    def _action(self, ldelim: _Tok) -> None:
+        tok = self._ts.next_non_space()
+        kind = tok.kind
+        if kind == "define" and len(self._stack) == 1:
+            self._open_named(ldelim, "define", "define clause")
+        elif kind in ("if", "with", "range"):
+            self._open_control(ldelim, kind)
+        elif kind == "else":
+            self._else(ldelim)
+        elif kind == "end":
+            self._close(ldelim, self._expect_rdelim("end"))
+        elif kind in ("break", "continue"):
+            self._loop_control(ldelim, kind)
+        elif kind == "template":
+            self._template(ldelim)
+        elif kind == "block":
+            self._open_named(ldelim, "block", "block clause")
+        else:
+            self._ts.backup(tok)
+            pipe, rdelim = self._pipeline("command")
+            self._append(Action(ldelim.pos, self._lines.of(ldelim.pos), rdelim.end, pipe))
+
+    def _loop_control(self, ldelim: _Tok, kind: str) -> None:
+        rdelim = self._expect_rdelim(f"{{{{ {kind} }}}}")
+        if not self._range_depth:
+            raise self._err(ldelim.pos, f"{{{{ {kind} }}}} outside {{{{ range }}}}")
+        node_type = Break if kind == "break" else Continue
+        self._append(node_type(ldelim.pos, self._lines.of(ldelim.pos), rdelim.end))
+
+    def _template_name(self, context: str) -> str:
+        tok = self._ts.next_non_space()
+        if tok.kind != "string":
+            raise self._unexpected(tok, context)
+        return self._string(tok).value
+
+    def _template(self, ldelim: _Tok) -> None:
+        name = self._template_name("template clause")
+        pipe: Pipeline | None = None
+        rdelim = self._ts.next_non_space()
+        if rdelim.kind != "rdelim":
+            self._ts.backup(rdelim)
+            pipe, rdelim = self._pipeline("template clause")
+        line = self._lines.of(ldelim.pos)
+        self._append(TemplateCall(ldelim.pos, line, rdelim.end, name, pipe))
+
+    # ------------------------------------------------------------------ blocks
+
+    def _open_control(self, ldelim: _Tok, kind: str, implicit: bool = False) -> None:
+        self._nesting_check(ldelim.pos)
+        mark = len(self._vars)  # the pipeline's own variables end with the block
+        pipe, _ = self._pipeline(kind)
+        if kind == "range":
+            self._range_depth += 1
+        self._stack.append(_Open(kind, ldelim, pipe, implicit=implicit, vars_mark=mark))
+
+    def _open_named(self, ldelim: _Tok, kind: str, context: str) -> None:
+        """define/block: a separate Go tree, so variables and range depth start afresh."""
+        self._nesting_check(ldelim.pos)
+        name = self._template_name(context)
+        pipe = None
+        if kind == "block":
+            pipe, _ = self._pipeline(context)
+        else:
+            self._expect_rdelim(context)
+        saved = (self._vars, self._var_count, self._range_depth)
+        self._vars, self._var_count, self._range_depth = ["$"], {"$": 1}, 0
+        self._stack.append(_Open(kind, ldelim, pipe, name=name, saved=saved))
+
+    def _else(self, ldelim: _Tok) -> None:
+        open_ = self._stack[-1]
+        chained = self._ts.peek_non_space()
+        # {{ else if }} (Go) and {{ else with }} (Go 1.23+) continue the same chain
+        chain = chained.kind in ("if", "with") and chained.kind == open_.kind
+        if chain:
+            self._ts.next_non_space()
+        else:
+            self._expect_rdelim("else")
+        if open_.kind not in ("if", "with", "range") or open_.else_body is not None:
+            raise self._err(ldelim.pos, "unexpected {{ else }}")
+        open_.else_body = []
+        if open_.kind == "range":
+            self._range_depth -= 1
+        if chain:
+            self._open_control(ldelim, chained.kind, implicit=True)
+
+    def _close(self, ldelim: _Tok, rdelim: _Tok) -> None:
+        if len(self._stack) == 1:
+            raise self._err(ldelim.pos, "unexpected {{ end }}: no block is open")
+        while True:
+            open_ = self._stack.pop()
+            self._append(self._build(open_, rdelim.end))
+            if not open_.implicit:
+                return
+
+    def _build(self, open_: _Open, end: int) -> Node:
+        pos, line = open_.ldelim.pos, self._lines.of(open_.ldelim.pos)
+        body = tuple(open_.body)
+        if open_.saved is not None:  # define / block
+            self._vars, self._var_count, self._range_depth = open_.saved
+            self._register(open_, body)
+            if open_.kind == "define":
+                return Define(pos, line, end, open_.name, body)
+            assert open_.pipe is not None
+            return Block(pos, line, end, open_.name, open_.pipe, body)
+        if open_.kind == "range" and open_.else_body is None:
+            self._range_depth -= 1
+        self._pop_vars(open_.vars_mark)
+        else_body = None if open_.else_body is None else tuple(open_.else_body)
+        assert open_.pipe is not None
+        if open_.kind == "if":
+            return If(pos, line, end, open_.pipe, body, else_body)
+        if open_.kind == "with":
+            return With(pos, line, end, open_.pipe, body, else_body)
+        return Range(pos, line, end, open_.pipe, body, else_body)
+
+    def _register(self, open_: _Open, body: tuple[Node, ...]) -> None:
+        """Go's Tree.add: a name may be defined twice only if one definition is empty."""
+        empty = all(
+            isinstance(n, Comment) or (isinstance(n, Text) and not n.text.strip()) for n in body
+        )
+        if not empty and self._defined.get(open_.name):
+            raise self._err(open_.ldelim.pos, f"template {open_.name!r} is defined twice")
+        self._defined[open_.name] = self._defined.get(open_.name, False) or not empty
+
+    # ------------------------------------------------------------------ pipelines
+
+    def _pipeline(self, context: str) -> tuple[Pipeline, _Tok]:
+        """Parse up to and including ``}}``; parentheses use an explicit stack, not recursion."""
+        stack = [self._start_pipe(context, self._ts.peek_non_space())]
+        while True:
+            top = stack[-1]
+            tok = self._ts.next_non_space()
+            if tok.kind == "(":
+                self._nesting_check(tok.pos, len(stack))
+                stack.append(self._start_pipe("parenthesized pipeline", tok))
+            elif tok.kind in _TERM_KINDS:
+                self._operand(top, self._term(tok))
+            elif tok.kind == ("rdelim" if len(stack) == 1 else ")"):
+                pipe = self._end_pipe(stack.pop(), tok)
+                if not stack:
+                    return pipe, tok
+                self._operand(stack[-1], pipe)
+            elif tok.kind == "pipe" and top.args:
+                self._end_command(top)
+            else:
+                raise self._unexpected(tok, top.context)
+
+    def _start_pipe(self, context: str, start: _Tok) -> _PipeBuild:
+        build = _PipeBuild(context, start)
+        self._declarations(build)
+        return build
+
+    def _declarations(self, build: _PipeBuild) -> None:
+        """``$x :=``, ``$x =`` or, in range, ``$i, $v :=`` (Go needs 3-token look-ahead here)."""
+        ts = self._ts
+        while ts.peek_non_space().kind == "var":
+            var = ts.next_non_space()
+            after = ts.peek()
+            nxt = ts.peek_non_space()
+            if nxt.kind in ("assign", "declare"):
+                ts.next_non_space()
+                build.is_assign = nxt.kind == "assign"
+                self._add_decl(build, var)
+                return
+            if nxt.kind == "char" and nxt.val == ",":
+                ts.next_non_space()
+                self._add_decl(build, var)
+                if build.context == "range" and len(build.decl) < 2:
+                    if ts.peek_non_space().kind in ("var", "rdelim", ")"):
+                        continue
+                    raise self._err(nxt.pos, "range can only initialize variables")
+                raise self._err(nxt.pos, f"too many declarations in {build.context}")
+            if after.kind == "space":
+                ts.backup(after)
+            ts.backup(var)
+            return
+
+    def _add_decl(self, build: _PipeBuild, var: _Tok) -> None:
+        build.decl.append(Variable(var.pos, self._lines.of(var.pos), var.end, var.val, ()))
+        self._declare(var.val)
+
+    def _operand(self, build: _PipeBuild, term: Operand) -> None:
+        """Attach ``.field`` chains, then require a separator (Go's command loop)."""
+        build.args.append(self._chain(term))
+        tok = self._ts.next()
+        if tok.kind in ("rdelim", ")"):
+            self._ts.backup(tok)
+        elif tok.kind == "pipe":
+            self._end_command(build)
+        elif tok.kind != "space":
+            raise self._unexpected(tok, "operand")
+
+    def _chain(self, term: Operand) -> Operand:
+        if self._ts.peek().kind != "field":
+            return term
+        fields: list[_Tok] = []
+        while self._ts.peek().kind == "field":
+            fields.append(self._ts.next())
+        names = tuple(f.val[1:] for f in fields)
+        end = fields[-1].end
+        if isinstance(term, Field):
+            return Field(term.pos, term.line, end, term.names + names)
+        if isinstance(term, Variable):
+            return Variable(term.pos, term.line, end, term.name, term.fields + names)
+        if isinstance(term, (Bool, String, Number, Nil, Dot)):
+            raise self._err(
+                fields[0].pos, f"unexpected . after term {self._src[term.pos : term.end]!r}"
+            )
+        return Chain(term.pos, term.line, end, term, names, self._lines.of(fields[0].pos))
+
+    def _end_command(self, build: _PipeBuild) -> None:
+        args = tuple(build.args)
+        line = self._lines.of(args[0].pos)
+        build.commands.append(Command(args[0].pos, line, args[-1].end, args))
+        build.args = []
+
+    def _end_pipe(self, build: _PipeBuild, end_tok: _Tok) -> Pipeline:
+        if build.args:
+            self._end_command(build)
+        if not build.commands:
+            raise self._err(end_tok.pos, f"missing value for {build.context}")
+        for stage, cmd in enumerate(build.commands[1:], start=2):
+            if isinstance(cmd.args[0], (Bool, Dot, Nil, Number, String)):
+                raise self._err(cmd.pos, f"non executable command in pipeline stage {stage}")
+        paren = build.context == "parenthesized pipeline"
+        pos = build.start.pos if paren else build.commands[0].pos
+        if build.decl and not paren:
+            pos = build.decl[0].pos
+        end = end_tok.end if paren else build.commands[-1].end
+        line = self._lines.of(pos)
+        decl = tuple(build.decl)
+        return Pipeline(pos, line, end, decl, build.is_assign, tuple(build.commands), paren)
+
+    def _term(self, tok: _Tok) -> Operand:
+        pos, line, end = tok.pos, self._lines.of(tok.pos), tok.end
+        kind = tok.kind
+        if kind == "ident":
+            return Identifier(pos, line, end, tok.val)
+        if kind == "dot":
+            return Dot(pos, line, end)
+        if kind == "nil":
+            return Nil(pos, line, end)
+        if kind == "bool":
+            return Bool(pos, line, end, tok.val == "true")
+        if kind == "field":
+            return Field(pos, line, end, (tok.val[1:],))
+        if kind == "var":
+            if not self._var_count.get(tok.val):
+                raise self._err(pos, f"undefined variable {tok.val!r}")
+            return Variable(pos, line, end, tok.val, ())
+        if kind == "string":
+            return self._string(tok)
+        try:
+            return Number(pos, line, end, tok.val, _number_value(tok.val, kind))
+        except (ValueError, OverflowError) as exc:
+            raise self._err(pos, str(exc) or f"illegal number syntax: {tok.val!r}") from None
+
+    def _string(self, tok: _Tok) -> String:
+        try:
+            value = _unquote(tok.val)
+        except ValueError as exc:
+            raise self._err(tok.pos, f"invalid string {tok.val!r}: {exc}") from None
+        return String(tok.pos, self._lines.of(tok.pos), tok.end, tok.val, value)
+
+
+def parse_tree(text: str, rel: str = "") -> list[Node]:
+    """Parse a Go template into nodes; raises :class:`TemplateSyntaxError`.
+
+    ``Define`` nodes stay where they were written (Go files them away; render nothing for
+    them). ``rel`` is accepted for symmetry with the readers and for future messages.
+    """
+    del rel  # errors carry only the line; the reader adds the path
+    return _Parser(text).parse()

@@ -1,0 +1,199 @@
+"""Go ``text/template`` parse tree: frozen nodes, one class per Go ``parse`` node type.
+
+Nesting is capped at :data:`MAX_NESTING` so that walking the tree recursively is always safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+# Blocks plus parentheses open at once. Real templates stay under 10; the cap keeps the
+# tree shallow enough for recursive walkers (ours, the evaluator's, dataclass repr/eq).
+MAX_NESTING = 100
+
+
+class TemplateSyntaxError(Exception):
+    """The template is not valid Go template syntax; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+# =========================================================================== tree
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a node sits: ``pos``/``end`` are offsets into the source, ``line`` is pos's line."""
+
+    pos: int
+    line: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dot(Span):
+    """``.``"""
+
+
+@dataclass(frozen=True, slots=True)
+class Nil(Span):
+    """``nil``"""
+
+
+@dataclass(frozen=True, slots=True)
+class Bool(Span):
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Span):
+    """An integer, float, imaginary, complex or character constant (``'a'`` is 97)."""
+
+    source: str
+    value: int | float | complex
+
+
+@dataclass(frozen=True, slots=True)
+class String(Span):
+    """A quoted or raw string; ``value`` has escapes decoded as Go's strconv.Unquote does."""
+
+    source: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier(Span):
+    """A function name such as ``printf``, ``env`` or ``secret``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field(Span):
+    """``.Data.data.KEY`` -> names ``("Data", "data", "KEY")``."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Variable(Span):
+    """``$x`` or ``$x.A.B`` (name ``"$x"``, fields ``("A", "B")``); ``$`` is the root."""
+
+    name: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chain(Span):
+    """Fields read off another term: ``(secret "p").Data.data.KEY``."""
+
+    node: Operand
+    fields: tuple[str, ...]
+    fields_line: int  # line of the first ``.field`` (Go reports the chain there)
+
+
+@dataclass(frozen=True, slots=True)
+class Command(Span):
+    """One stage of a pipeline: a function or value followed by its arguments."""
+
+    args: tuple[Operand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline(Span):
+    """``$x := a b | c d``; when ``parenthesized``, pos/end include the parentheses."""
+
+    decl: tuple[Variable, ...]
+    is_assign: bool  # ``$x = ...`` rather than ``$x := ...``
+    commands: tuple[Command, ...]
+    parenthesized: bool = False
+
+
+Operand: TypeAlias = (
+    Dot | Nil | Bool | Number | String | Identifier | Field | Variable | Chain | Pipeline
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Span):
+    """Literal output, already trimmed by any adjacent ``{{-`` / ``-}}``."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comment(Span):
+    text: str  # ``/* ... */`` as written
+
+
+@dataclass(frozen=True, slots=True)
+class Action(Span):
+    """``{{ pipeline }}``: prints its value unless the pipeline declares variables."""
+
+    pipe: Pipeline
+
+
+@dataclass(frozen=True, slots=True)
+class _Branch(Span):
+    pipe: Pipeline
+    body: tuple[Node, ...]
+    else_body: tuple[Node, ...] | None  # ``{{ else if }}`` is an else_body of one If
+
+
+@dataclass(frozen=True, slots=True)
+class If(_Branch):
+    """``{{ if p }}body{{ else }}else_body{{ end }}``"""
+
+
+@dataclass(frozen=True, slots=True)
+class With(_Branch):
+    """``{{ with p }}``: body runs with dot set to p when p is non-empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class Range(_Branch):
+    """``{{ range p }}``: body once per element; else_body when p is empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class Break(Span):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Continue(Span):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateCall(Span):
+    """``{{ template "name" p }}``"""
+
+    name: str
+    pipe: Pipeline | None
+
+
+@dataclass(frozen=True, slots=True)
+class Define(Span):
+    """``{{ define "name" }}body{{ end }}``: renders nothing where it stands."""
+
+    name: str
+    body: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Span):
+    """``{{ block "name" p }}body{{ end }}``: a define plus ``{{ template "name" p }}``."""
+
+    name: str
+    pipe: Pipeline
+    body: tuple[Node, ...]
+
+
+Node: TypeAlias = (
+    Text | Comment | Action | If | With | Range | Break | Continue | TemplateCall | Define | Block
+)

@@ -1,0 +1,1 @@
+"""Keeping environments apart: naming, the private cluster, branch databases, fixtures."""

@@ -1,0 +1,1 @@
+"""Live checks beyond the files: the frontend build check and the live-check runner."""

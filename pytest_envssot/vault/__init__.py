@@ -1,0 +1,1 @@
+"""Vault: the offline render, render --validate, Vault JSON, the live Vault check."""
