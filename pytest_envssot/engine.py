@@ -32,7 +32,7 @@ from pytest_envssot.readers.example import read_example
 from pytest_envssot.readers.settings import parse_module, read_settings
 from pytest_envssot.readers.template import read_template
 from pytest_envssot.redact import Redactor
-from pytest_envssot.rules import ALL_RULES, RULES_BY_NAME, Rule
+from pytest_envssot.rules import CONTRACT_RULES, RULES_BY_NAME, Rule
 from pytest_envssot.rules._imported import close as close_import_session
 
 
@@ -104,7 +104,8 @@ def select_rules(
     if unknown:
         known = ", ".join(RULES_BY_NAME)
         raise ConfigError(f"unknown rule name(s): {', '.join(unknown)} (known: {known})")
-    chosen = [r for r in ALL_RULES if not wanted or r.name in wanted]
+    # live and smoke rules are run by their own runners, when their option asks for them
+    chosen = [r for r in CONTRACT_RULES if not wanted or r.name in wanted]
     return tuple(r for r in chosen if r.name not in off)
 
 

@@ -33,6 +33,10 @@ class Rule:
     check: Callable[[Index], Iterable[Finding]]
     valid: tuple[RuleExample, ...] = ()
     invalid: tuple[RuleExample, ...] = ()
+    # "contract" rules run on every check; "live" (Vault, a frontend build) and "smoke" rules
+    # look outside the repository and run only when their option asks for them, through
+    # their own runner. All are in the catalogue, so every face knows every rule it reports.
+    family: str = "contract"
 
 
 def mini_repo(

@@ -1,0 +1,64 @@
+"""The opt-in families in the catalogue: live checks (Vault, a frontend build) and smoke checks.
+
+Their findings come from their runners (:mod:`pytest_envssot.live.runner`,
+:mod:`pytest_envssot.smoke`), which need what a repository cannot hold: a Vault token, a
+build, a reachable service. Registering them here gives them a place in report order, in
+SARIF's rule list and in the generated rule docs; the contract engine never runs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pytest_envssot.findings import Finding
+from pytest_envssot.index import Index
+from pytest_envssot.model import Layer
+from pytest_envssot.rules.base import Rule
+
+
+def _runner_only(index: Index) -> Iterator[Finding]:
+    """Nothing from the repository alone: the family's runner supplies these findings."""
+    del index
+    return iter(())
+
+
+def _live(name: str, layer: Layer, summary: str, family: str = "live") -> Rule:
+    return Rule(name, layer, summary, _runner_only, family=family)
+
+
+RULES = (
+    _live(
+        "vault-path-readable",
+        Layer.TEMPLATE,
+        "`--envssot-vault ENV`: the token cannot read a secret path a template renders",
+    ),
+    _live(
+        "vault-key-present",
+        Layer.TEMPLATE,
+        "`--envssot-vault ENV`: Vault lacks (or holds empty) a key a template reads",
+    ),
+    _live(
+        "vault-key-orphan",
+        Layer.TEMPLATE,
+        "`--envssot-vault ENV`: Vault holds a key no template reads",
+    ),
+    _live(
+        "next-public-in-build",
+        Layer.EXAMPLE,
+        "`--frontend-build DIR`: a NEXT_PUBLIC_* value was not baked into the build as expected",
+    ),
+    *(
+        _live(
+            f"smoke-{kind}",
+            Layer.SETTINGS,
+            f"`--envssot-smoke`: the {what} the settings describe does not answer",
+            family="smoke",
+        )
+        for kind, what in (
+            ("postgres", "PostgreSQL database (SELECT 1)"),
+            ("redis", "Redis server (PING)"),
+            ("s3", "S3 bucket (head_bucket)"),
+            ("ai", "AI API (GET /models with the key)"),
+        )
+    ),
+)
