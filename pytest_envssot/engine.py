@@ -33,7 +33,6 @@ from pytest_envssot.readers.settings import parse_module, read_settings
 from pytest_envssot.readers.template import read_template
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import CONTRACT_RULES, RULES_BY_NAME, Rule
-from pytest_envssot.rules._imported import close as close_import_session
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ def check(
         with _fewer_collections():
             index = Index.build(read_contract(config, layers), config)
             findings = run_rules(index, rules, defer)
-            close_import_session(index)  # import mode's child: every answer it gives is in
+            index.close_services()  # e.g. import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))
     finally:
         parse_module.cache_clear()  # the settings trees are shared within one run only

@@ -10,10 +10,10 @@ import ast
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pytest_envssot.config import Config, match_paths
 from pytest_envssot.model import (
@@ -34,6 +34,8 @@ from pytest_envssot.redact import SECRET_TYPES, has_url_password, is_secret_name
 from pytest_envssot.secretscan import looks_real
 
 _T = TypeVar("_T")
+
+_S = TypeVar("_S")
 
 
 @dataclass(frozen=True, eq=False)  # identity: hashing the owner's whole field tuple is O(n)
@@ -61,8 +63,26 @@ class Index:
     fields: tuple[FieldRef, ...] = ()
     _sensitive: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
     _folded: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
-    cache: dict[object, object] = field(default_factory=dict)  # per-run memo for rule helpers
+    # per-run state of rule families, one instance per class (see service())
+    _services: dict[object, object] = field(default_factory=dict)
     _strong: dict[str, bool] = field(default_factory=dict)
+
+    def service(self, kind: Callable[[Index], _S]) -> _S:
+        """The run's one ``kind`` (built from this index on first use). Rule families keep
+        their per-run state (a child process, memos) in their own typed service class; the
+        engine closes every service once the rules are done."""
+        found = self._services.get(kind)
+        if found is None:
+            found = self._services[kind] = kind(self)
+        return cast(_S, found)
+
+    def close_services(self) -> None:
+        """Release what services hold open (a child process), keeping their memos: deferred
+        checks still run after the engine is done, and reopen what they need."""
+        for found in self._services.values():
+            close = getattr(found, "close", None)
+            if callable(close):
+                close()
 
     @classmethod
     def build(cls, contract: Contract, config: Config) -> Index:
