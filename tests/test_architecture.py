@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "vault": 7,
     # faces
     "output": 8,
+    "catalogue_docs": 8,
     "inventory": 8,
     "plugin": 9,
     "cli": 9,

@@ -84,3 +84,19 @@ def test_a_new_rule_module_joins_the_catalogue_by_existing(tmp_path: Path) -> No
     on_disk = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")} - {"base"}
     assert set(listed) == on_disk
     assert listed[0] == "layers"  # report order starts with the file-level rule
+
+
+def test_the_rule_docs_are_generated_from_the_catalogue() -> None:
+    """README's rule table and docs/rules.md (which pins every invalid example's message) are
+    regenerated from the catalogue; a changed rule or message without regenerating fails here."""
+    from pytest_envssot.catalogue_docs import main
+
+    root = Path(__file__).resolve().parents[1]
+    assert main(["--root", str(root), "--check"]) == 0, (
+        "stale rule docs: run python -m pytest_envssot.catalogue_docs --write and review the diff"
+    )
+
+
+def test_every_catalogued_rule_is_documented() -> None:
+    for rule in ALL_RULES:
+        assert rule.hangs_under and rule.why and (rule.details or rule.summary), rule.name

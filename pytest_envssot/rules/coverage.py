@@ -202,6 +202,9 @@ RULES = (
         Layer.TEMPLATE,
         "a template var is read by no settings field",
         template_var_has_field,
+        hangs_under="template",
+        details="a template var is read by no settings field (and is not `external`)",
+        why="Vault renders a value no code reads: either the field was renamed (production runs on a default) or the secret is dead weight that still has to be rotated.",
         valid=(RuleExample(_TEMPLATE_OK, "REDIS_URL"),),
         invalid=(RuleExample(_TEMPLATE_ORPHAN, "OLD_URL"),),
     ),
@@ -210,6 +213,9 @@ RULES = (
         Layer.SETTINGS,
         "a field's env name is not in .env.example",
         field_documented,
+        hangs_under="`.env.example`",
+        details="a field's env name is not in `.env.example` (a commented-out `# KEY=` counts as documented)",
+        why=".env.example is how a developer learns what to set; an undocumented field is set by nobody locally, and its default silently decides.",
         valid=(
             RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
             RuleExample(
@@ -229,6 +235,9 @@ RULES = (
         Layer.EXAMPLE,
         "an example var is read by no field, no Dockerfile ARG, and is not external",
         example_var_has_field,
+        hangs_under="`.env.example`",
+        details="an example var is read by no field, no Dockerfile `ARG`, and is not `external`",
+        why="A documented variable that nothing reads misleads whoever sets it: the value they carefully chose has no effect.",
         valid=(
             RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
             RuleExample(
@@ -247,6 +256,9 @@ RULES = (
         Layer.SETTINGS,
         "a field with no default is not rendered by any template (when templates exist)",
         required_field_in_template,
+        hangs_under="`config.py`",
+        details="a field with no default is rendered by no template (only when templates exist)",
+        why="A field without a default makes the app refuse to start where the template does not render it: in production, not in CI.",
         valid=(
             RuleExample(
                 mini_repo(

@@ -15,6 +15,23 @@ from pytest_envssot.index import Index
 from pytest_envssot.model import Layer
 from pytest_envssot.rules.base import Rule
 
+_HANGS = {
+    Layer.TEMPLATE: "template",
+    Layer.EXAMPLE: "`.env.example`",
+    Layer.SETTINGS: "`config.py`",
+}
+_WHY = {
+    "vault-path-convention": "One path convention keyed by ENV keeps environments apart: a hard-coded environment reads production secrets in staging.",
+    "vault-path-readable": "A token that cannot read a path the template renders leaves every key of that path at its fallback in that environment.",
+    "vault-key-present": "A key the template reads but Vault lacks renders the fallback: the environment runs on a value nobody chose.",
+    "vault-key-orphan": "A key no template reads is a secret nobody uses but everyone must still rotate and protect.",
+    "next-public-in-build": "The build is what users get: a NEXT_PUBLIC_* value missing from it is a broken page, whatever the source says.",
+    "smoke-postgres": "Settings that name an unreachable database fail at the first request; a smoke check fails before the deploy.",
+    "smoke-redis": "A wrong Redis URL or password surfaces as timeouts under load; the smoke check names it up front.",
+    "smoke-s3": "A wrong bucket, endpoint or key fails only when a user uploads; the smoke check fails first.",
+    "smoke-ai": "An invalid AI API key fails the feature that uses it, in front of users; GET /models proves the key works.",
+}
+
 
 def _runner_only(index: Index) -> Iterator[Finding]:
     """Nothing from the repository alone: the family's runner supplies these findings."""
@@ -23,7 +40,16 @@ def _runner_only(index: Index) -> Iterator[Finding]:
 
 
 def _live(name: str, layer: Layer, summary: str, family: str = "live") -> Rule:
-    return Rule(name, layer, summary, _runner_only, family=family)
+    return Rule(
+        name,
+        layer,
+        summary,
+        _runner_only,
+        hangs_under=_HANGS[layer],
+        details=summary,
+        why=_WHY[name],
+        family=family,
+    )
 
 
 RULES = (

@@ -566,6 +566,9 @@ RULES = (
         Layer.TEMPLATE,
         "hypothesis finds a value that Vault -> %q render -> consumer parse -> pydantic does not return intact",
         template_roundtrip,
+        hangs_under="template",
+        details="hypothesis finds a value that Vault → `%q` render → consumer parse → pydantic does not return intact",
+        why="A value that changes between Vault and the app (quotes, $, #, newlines) is a production-only bug no unit test sees.",
         valid=(
             RuleExample(_example("int", "2", "WORKERS", fallback='"2"'), "WORKERS"),
             RuleExample(_example("bool", "False", "FEATURE_ON", fallback='"false"'), "FEATURE_ON"),
