@@ -215,7 +215,8 @@ def run_repo(repo: Repo, corpus: Path, timeout: float) -> Outcome:
         outcome.error = f"snapshot is at {have[:12]}, manifest pins {repo.commit[:12]}"
         return outcome
     with tempfile.TemporaryDirectory(prefix="envssot-eco-") as tmp:
-        copy = Path(tmp) / snap.name
+        # named like a developer's clone (the project name defaults to the folder name)
+        copy = Path(tmp) / repo.name.split("/")[1]
         shutil.copytree(snap, copy, symlinks=True)
         for source, src, dest in repo.overlays:
             origin = snapshot_dir(corpus, source) / src
