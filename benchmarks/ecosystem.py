@@ -19,6 +19,7 @@ Exit status: 0 when every failure is labelled and no labelled true finding vanis
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -27,11 +28,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the project still supports 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 MARKER = ".envssot-ecosystem-commit"
 HERE = Path(__file__).resolve().parent
@@ -95,7 +100,8 @@ def load_manifest(path: Path) -> list[Repo]:
                 config=dict(entry.get("config", {})),
                 labels=labels,
                 overlays=tuple(
-                    (str(o["from"]), str(o["src"]), str(o["dest"])) for o in entry.get("overlay", [])
+                    (str(o["from"]), str(o["src"]), str(o["dest"]))
+                    for o in entry.get("overlay", [])
                 ),
             )
         )
@@ -110,9 +116,7 @@ def snapshot_dir(corpus: Path, name: str) -> Path:
 
 
 def _git(gitdir: Path, *args: str) -> bytes:
-    return subprocess.run(
-        ["git", "-C", str(gitdir), *args], check=True, capture_output=True
-    ).stdout
+    return subprocess.run(["git", "-C", str(gitdir), *args], check=True, capture_output=True).stdout
 
 
 def extract(gitdir: Path, commit: str, dest: Path) -> int:
@@ -125,10 +129,10 @@ def extract(gitdir: Path, commit: str, dest: Path) -> int:
     for raw in entries:
         if not raw:
             continue
-        meta, _, rel = raw.partition(b"\t")
+        meta, _, raw_path = raw.partition(b"\t")
         mode, kind, sha = meta.decode().split()
         if kind == "blob":
-            wanted.append((mode, sha, rel.decode("utf-8", "surrogateescape")))
+            wanted.append((mode, sha, raw_path.decode("utf-8", "surrogateescape")))
     skipped = 0
     with subprocess.Popen(
         ["git", "-C", str(gitdir), "cat-file", "--batch"],
@@ -175,7 +179,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        )
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
@@ -193,7 +199,9 @@ def apply_config(root: Path, overrides: dict[str, Any]) -> None:
     for line in text.splitlines():
         match = _SECTION.match(line)
         if match:
-            skipping = match.group(1) == "tool.envssot" or match.group(1).startswith("tool.envssot.")
+            skipping = match.group(1) == "tool.envssot" or match.group(1).startswith(
+                "tool.envssot."
+            )
         if not skipping:
             kept.append(line)
     body = "\n".join(f"{k} = {_toml_value(v)}" for k, v in merged.items())
@@ -247,7 +255,8 @@ def run_repo(repo: Repo, corpus: Path, timeout: float) -> Outcome:
     try:
         results = json.loads(proc.stdout)["results"]
     except (ValueError, KeyError) as exc:
-        outcome.error = f"unreadable JSON: {exc}"
+        tail = proc.stderr.strip().splitlines()[-1:] or [""]
+        outcome.error = f"unreadable JSON ({exc}); stderr: {tail[0][:160]}"
         return outcome
     for res in results:
         if res.get("outcome") == "failed":
@@ -329,7 +338,7 @@ def print_report(outcomes: list[Outcome], table: dict[str, Counter[str]], diff: 
         for name, lab in diff.gone_fp:
             print(f"  - {name}: {lab.rule}[{lab.variable}] {lab.path}")
     if diff.undecided:
-        print(f"\nlabel stubs still undecided (verdict \"?\"): {len(diff.undecided)}")
+        print(f'\nlabel stubs still undecided (verdict "?"): {len(diff.undecided)}')
 
 
 def write_stubs(manifest: Path, diff: Diff) -> int:
@@ -342,19 +351,23 @@ def write_stubs(manifest: Path, diff: Diff) -> int:
     lines = manifest.read_text(encoding="utf-8").splitlines()
     starts = [i for i, line in enumerate(lines) if line.strip() == "[[repo]]"] + [len(lines)]
     out: list[str] = lines[: starts[0]]
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in itertools.pairwise(starts):
         block = lines[begin:end]
-        name = next(
-            (tomllib.loads(ln.strip()).get("name") for ln in block if ln.strip().startswith("name")),
+        repo_name = next(
+            (
+                tomllib.loads(ln.strip()).get("name")
+                for ln in block
+                if ln.strip().startswith("name")
+            ),
             None,
         )
         while block and not block[-1].strip():
             block.pop()
-        for (rule, var, path), message in by_repo.get(str(name), []):
+        for (rule, var, path), message in by_repo.get(str(repo_name), []):
             block += ["", "[[repo.label]]", f"rule = {json.dumps(rule)}",
                       f"variable = {json.dumps(var)}", f"path = {json.dumps(path)}",
                       'verdict = "?"', f"reason = {json.dumps('TODO: ' + message[:120])}"]  # fmt: skip
-        out += block + [""]
+        out += [*block, ""]
     manifest.write_text("\n".join(out).rstrip() + "\n", encoding="utf-8")
     return len(diff.unlabelled)
 
@@ -365,10 +378,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, default=HERE / "ecosystem.toml")
     parser.add_argument("--only", action="append", default=[], metavar="OWNER/NAME")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per repository")
-    parser.add_argument("--write-unlabelled", action="store_true",
-                        help='append unlabelled failures to the manifest as verdict = "?" stubs')
-    parser.add_argument("--extract", type=Path, metavar="MIRROR_ROOT",
-                        help="build missing snapshot folders from MIRROR_ROOT/<owner>+<name>/repo")
+    parser.add_argument(
+        "--write-unlabelled",
+        action="store_true",
+        help='append unlabelled failures to the manifest as verdict = "?" stubs',
+    )
+    parser.add_argument(
+        "--extract",
+        type=Path,
+        metavar="MIRROR_ROOT",
+        help="build missing snapshot folders from MIRROR_ROOT/<owner>+<name>/repo",
+    )
     args = parser.parse_args(argv)
 
     repos = [r for r in load_manifest(args.manifest) if not args.only or r.name in args.only]
