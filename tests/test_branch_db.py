@@ -20,7 +20,7 @@ import pytest
 
 psycopg = pytest.importorskip("psycopg")
 
-from pytest_envssot.isolation.branchdb import TAG_PREFIX  # noqa: E402
+from pytest_envssot.isolation.branchdb import REGISTRY  # noqa: E402
 from pytest_envssot.isolation.naming import workspace_id  # noqa: E402
 from pytest_envssot.isolation.pgcluster import default_cache_root, find_bindir  # noqa: E402
 
@@ -88,13 +88,13 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def _admin_databases(workspace: str) -> list[str]:
+    """Every database of this workspace on the admin server, registered or not."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+            "SELECT datname FROM pg_database WHERE strpos(datname, %s) > 0 ORDER BY 1",
+            (f"_{workspace}",),
         ).fetchall()
-    return [
-        name for name, comment in rows if comment and TAG_PREFIX in comment and workspace in comment
-    ]
+    return [name for (name,) in rows]
 
 
 def _cluster_dirs(cache: Path, root: Path) -> list[Path]:
@@ -148,7 +148,8 @@ def test_create_use_clean_up_and_reuse(
     assert "READY warm" in out  # the same cluster, started again
     listed = out.split("DATABASES ")[1].splitlines()[0].split()
     # Only the test's own database and its template: the first run left nothing behind.
-    assert [n for n in listed if n not in ("postgres", "template0", "template1")] == sorted(
+    maintenance = ("postgres", "template0", "template1", REGISTRY)
+    assert [n for n in listed if n not in maintenance] == sorted(
         [
             out.split("NAME ")[1].split()[0],
             out.split("NAME ")[1].split()[0].replace("_test_", "_tpl_", 1),
@@ -268,7 +269,7 @@ def test_after(envssot_branch_db):
     assert envssot_branch_db.name == killed  # the same name, a fresh database
     with psycopg.connect(envssot_branch_db.dsn) as conn:
         assert conn.execute("SELECT to_regclass('half_done')").fetchone()[0] is None
-        left = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE '%%_test_%%'")]
+        left = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE strpos(datname, '_test_') > 0")]
     assert left == [killed]
 """
 

@@ -248,9 +248,9 @@ class DatabaseService:
                 self.setup(db.dsn)
             except Exception as exc:
                 janitor.drop(name)
+                detail = scrub(f"{type(exc).__name__}: {exc}", db.password)
                 pytest.fail(
-                    f"envssot_db_setup failed on the template database {name}: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"envssot_db_setup failed on the template database {name}: {detail}",
                     pytrace=False,
                 )
         janitor.release_template(name)
@@ -271,6 +271,18 @@ class DatabaseService:
         if self.cluster is not None:
             self.cluster.release()
             self.cluster = None
+
+
+def scrub(text: str, password: str | None) -> str:
+    """An error from the setup callable may quote the DSN it was given: never its password."""
+    from urllib.parse import quote
+
+    from pytest_envssot.redact import mask_url_passwords
+
+    if password:
+        for form in {password, quote(password, safe="")}:
+            text = text.replace(form, "***")
+    return mask_url_passwords(text)
 
 
 class _Refusal(Exception):
