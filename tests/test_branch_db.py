@@ -432,6 +432,41 @@ def _outsider(run_as: str | None) -> str:
     pytest.skip("no unprivileged user other than the server's")
 
 
+SHOWN = """
+def test_compares(envssot_branch_db):
+    dsn = envssot_branch_db.dsn
+    assert "PASSWORD" in dsn
+"""
+
+FAILING_SETUP = """
+def upgrade(dsn):
+    raise RuntimeError(f"cannot migrate {dsn}")
+"""
+
+
+def test_the_password_never_shows_in_failures(
+    pytester: pytest.Pytester, backend: str, pg_cache: Path
+) -> None:
+    """pytest prints assertion operands, locals (``-l``) and setup errors: the DSN's
+    password appears in none of them."""
+    root = _project(pytester, SHOWN, migrations=FAILING_SETUP)
+    failed = _run(pytester, "-l")
+    failed.assert_outcomes(failed=1)
+    pytester.makeini("[pytest]\nenvssot_db_setup = migrations:upgrade\n")
+    errored = _run(pytester)
+    errored.assert_outcomes(errors=1)
+    if backend == "admin":
+        password = str(psycopg.conninfo.conninfo_to_dict(ADMIN_URL).get("password") or "")
+    else:
+        password = (_cluster_dirs(pg_cache, root)[0] / "password").read_text().strip()
+    assert password
+    for result in (failed, errored):
+        out = result.stdout.str() + result.stderr.str()
+        assert "postgresql://" in out and "***" in out  # the DSN is shown, masked
+        assert password not in out
+    assert "cannot migrate" in errored.stdout.str()
+
+
 def test_another_local_user_cannot_reach_the_private_cluster(pg_cache: Path) -> None:
     """The audit connected as the cluster's superuser from any account (trust on 127.0.0.1)
     and ran COPY ... TO PROGRAM. Now: no TCP, a socket only its owner reaches, a password."""

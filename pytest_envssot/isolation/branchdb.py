@@ -71,6 +71,9 @@ class SecretDSN(str):
     def __repr__(self) -> str:
         return repr(self.shown)
 
+    def __reduce__(self) -> tuple[type[SecretDSN], tuple[str, str]]:  # copy, pickle
+        return SecretDSN, (str(self), self.shown)
+
 
 @dataclass(frozen=True)
 class BranchDB:
@@ -88,12 +91,12 @@ class BranchDB:
     @property
     def dsn(self) -> str:
         """The URL with its password; shown (``repr``, pytest's assertion messages) without."""
-        return SecretDSN(self._url(self.password), self._url("***" if self.password else None))
+        return SecretDSN(self._url(), self._url(masked=True))
 
-    def _url(self, password: str | None) -> str:
+    def _url(self, masked: bool = False) -> str:
         auth = quote(self.user, safe="")
-        if password:
-            auth += ":" + quote(password, safe="")
+        if self.password:
+            auth += ":" + ("***" if masked else quote(self.password, safe=""))
         return f"postgresql://{auth}@{quote(self.host, safe='')}:{self.port}/{quote(self.name, safe='')}"
 
     def __repr__(self) -> str:  # the DSN may carry a password: never show it
