@@ -565,6 +565,35 @@ def test_a_forged_tag_is_never_dropped(pytester: pytest.Pytester, backend: str) 
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
+def test_a_registry_owned_by_another_role_is_not_trusted(pg_cache: Path) -> None:
+    """Whoever owns the registry decides what is dropped: one that another role made first
+    (it could list our neighbours' databases) stops the janitor before it touches anything."""
+    from pytest_envssot.isolation.branchdb import BranchDBError, Janitor
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries on this machine")
+    cluster = PrivateCluster(
+        pg_cache / "0000d1d1-0e0e0e0e", bindir, branch_port("sec-d1", "0000d1d1"), server_user()
+    )
+    port, _ = cluster.acquire()
+    try:
+        with psycopg.connect(cluster.admin_conninfo(port), autocommit=True) as conn:
+            conn.execute("CREATE ROLE mallory")
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER mallory").format(sql.Identifier(REGISTRY))
+            )
+            conn.execute("CREATE DATABASE finance_report_test_x_0000d1d1")
+        with pytest.raises(BranchDBError, match="belongs to role 'mallory'"):
+            Janitor(cluster.admin_conninfo(port), "0000d1d1", "x")
+        with psycopg.connect(cluster.admin_conninfo(port)) as conn:
+            names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+        assert {REGISTRY, "finance_report_test_x_0000d1d1"} <= names
+    finally:
+        cluster.release()
+    assert not _running(cluster.root)
+
+
 def test_a_kill_between_create_and_register_recovers_by_itself(
     pytester: pytest.Pytester, backend: str, pg_cache: Path
 ) -> None:
