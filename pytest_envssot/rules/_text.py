@@ -17,7 +17,9 @@ def field_line(index: Index, ref: FieldRef) -> str:
         text = literal_text(fld.default)
         secret = index.is_secret(ref.primary)
         shown = show(fld.default if text is None else text, secret)
-        default = f"default computed: {shown}" if text is None and not secret else f"default {shown}"
+        default = (
+            f"default computed: {shown}" if text is None and not secret else f"default {shown}"
+        )
     elif fld.default_factory is not None:
         default = f"default_factory {fld.default_factory}"
     else:
@@ -45,10 +47,10 @@ def example_value(index: Index, ref: FieldRef) -> str | None:
     it). The suggestion is then a commented-out line, which documents without changing.
     """
     default = ref.field.default
+    if default is not None and default.strip() == "None":
+        return None
     if default is None or index.is_secret(ref.primary):
         return ""
-    if default.strip() == "None":
-        return None
     return literal_text(default)
 
 
