@@ -275,6 +275,7 @@ class Diff:
     lost_tp: list[tuple[str, Label]] = field(default_factory=list)
     gone_fp: list[tuple[str, Label]] = field(default_factory=list)
     undecided: list[tuple[str, Label]] = field(default_factory=list)
+    standing_fp: list[tuple[str, Label]] = field(default_factory=list)  # still reported
 
 
 def compare(outcomes: list[Outcome]) -> tuple[dict[str, Counter[str]], Diff]:
@@ -293,6 +294,8 @@ def compare(outcomes: list[Outcome]) -> tuple[dict[str, Counter[str]], Diff]:
                 diff.unlabelled.append((out.repo.name, key, message))
             elif lab.verdict in ("tp", "fp"):
                 row[lab.verdict] += 1
+                if lab.verdict == "fp":
+                    diff.standing_fp.append((out.repo.name, lab))
             else:
                 row["?"] += 1
                 diff.undecided.append((out.repo.name, lab))
@@ -307,7 +310,9 @@ def _precision(row: Counter[str]) -> str:
     return f"{row['tp'] / decided:.2f}" if decided else "-"
 
 
-def print_report(outcomes: list[Outcome], table: dict[str, Counter[str]], diff: Diff) -> None:
+def print_report(
+    outcomes: list[Outcome], table: dict[str, Counter[str]], diff: Diff, show_fp: bool = False
+) -> None:
     print(f"{'repository':<58} {'commit':<12} {'fail':>5} {'secs':>6}")
     for out in outcomes:
         status = out.error or ""
@@ -339,6 +344,10 @@ def print_report(outcomes: list[Outcome], table: dict[str, Counter[str]], diff: 
             print(f"  - {name}: {lab.rule}[{lab.variable}] {lab.path}")
     if diff.undecided:
         print(f'\nlabel stubs still undecided (verdict "?"): {len(diff.undecided)}')
+    if show_fp and diff.standing_fp:
+        print(f"\nfalse positives still reported: {len(diff.standing_fp)}")
+        for name, lab in sorted(diff.standing_fp, key=lambda item: (item[1].rule, item[0])):
+            print(f"  ! {name}: {lab.rule}[{lab.variable}] {lab.path}  ({lab.reason})")
 
 
 def write_stubs(manifest: Path, diff: Diff) -> int:
@@ -379,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], metavar="OWNER/NAME")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per repository")
     parser.add_argument(
+        "--show-fp", action="store_true", help="list the false positives still reported"
+    )
+    parser.add_argument(
         "--write-unlabelled",
         action="store_true",
         help='append unlabelled failures to the manifest as verdict = "?" stubs',
@@ -408,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ran {repo.name}: {len(outcomes[-1].failures)} failures "
               f"{outcomes[-1].error}", file=sys.stderr)  # fmt: skip
     table, diff = compare(outcomes)
-    print_report(outcomes, table, diff)
+    print_report(outcomes, table, diff, args.show_fp)
     if args.write_unlabelled:
         print(f"\nwrote {write_stubs(args.manifest, diff)} label stubs to {args.manifest}")
     return 1 if diff.unlabelled or diff.lost_tp or any(o.error for o in outcomes) else 0
