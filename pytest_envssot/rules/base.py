@@ -7,15 +7,49 @@ an invalid one must fail it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pytest_envssot.model import Layer
+from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.model import Layer, Location
 
 if TYPE_CHECKING:
-    from pytest_envssot.findings import Finding
     from pytest_envssot.index import Index
+
+
+class Reporter(str):
+    """A rule's stable name, and the one way its findings are made, so the name is written once
+    per rule: ``FIELD_DOCUMENTED.failed(var, at, lines=..., fix=...)``. Being a ``str``, it is
+    the rule name wherever a name is expected (``Rule(FIELD_DOCUMENTED, ...)``, messages)."""
+
+    __slots__ = ()
+
+    def finding(
+        self,
+        variable: str,
+        outcome: Outcome,
+        at: Location,
+        lines: Sequence[str] = (),
+        fix: Sequence[str] = (),
+        pending: Callable[[], Finding] | None = None,
+    ) -> Finding:
+        return Finding(str(self), variable, outcome, at, tuple(lines), tuple(fix), pending)
+
+    def passed(
+        self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = ()
+    ) -> Finding:
+        return self.finding(variable, Outcome.PASSED, at, lines, fix)
+
+    def failed(
+        self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = ()
+    ) -> Finding:
+        return self.finding(variable, Outcome.FAILED, at, lines, fix)
+
+    def skipped(
+        self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = ()
+    ) -> Finding:
+        return self.finding(variable, Outcome.SKIPPED, at, lines, fix)
 
 
 @dataclass(frozen=True)
