@@ -133,6 +133,8 @@ class SettingsClass:
     is_settings: bool  # a BaseSettings subclass (directly or through local classes)
     config: tuple[tuple[str, object], ...] = ()  # model_config entries evaluated to literals
     fields: tuple[SettingsField, ...] = ()  # own fields only; inheritance is resolved by the engine
+    # defines settings_customise_sources: values may come from sources other than the env
+    custom_sources: bool = False
 
     def config_value(self, key: str, default: object = None) -> object:
         for k, v in self.config:

@@ -115,3 +115,21 @@ def test_defaults_are_shown_as_the_code_means_them(tmp_path: Path) -> None:
     sentry = items["SENTRY_DSN"]
     assert "default None: unset" in sentry.message and 'default ""' not in sentry.message
     assert "# SENTRY_DSN=" in sentry.fix  # documented, but left unset
+
+
+def test_a_class_with_custom_sources_does_not_demand_its_required_fields(tmp_path: Path) -> None:
+    """Seen on a real repository: fields a plugin source fills were demanded as lines."""
+    config = HEAD + (
+        "class Settings(BaseSettings):\n"
+        "    @classmethod\n"
+        "    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,\n"
+        "                                   dotenv_settings, file_secret_settings):\n"
+        "        return env_settings, dotenv_settings\n"
+        "\n"
+        "    email_host: str\n"
+        "    debug: bool = False\n"
+    )
+    root = _repo(tmp_path, {"app/config.py": config, ".env.example": "DEBUG=false\n"})
+    item = _items(root, "field-documented")["EMAIL_HOST"]
+    assert item.outcome is Outcome.SKIPPED
+    assert "customises its sources" in item.message

@@ -443,6 +443,11 @@ def _read_class(ctx: _Ctx, qual: str, node: ast.ClassDef, scope: Scope) -> Setti
         is_settings=ctx.kept[qual],
         config=tuple(config.items()),
         fields=fields,
+        custom_sources=any(
+            isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and item.name == "settings_customise_sources"
+            for item in node.body
+        ),
     )
 
 

@@ -130,8 +130,7 @@ ADOPTED_SHARE = 0.8
 # In a curated example, fields without a working value still must be there: a deployer has to
 # set them. These name parts mark credentials and endpoints.
 _MUST_SET = re.compile(
-    r"(?:^|_)(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|DSN|URL|URI|HOST|"
-    r"ENDPOINT|USER(?:NAME)?|ACCOUNT|BUCKET|PROJECT|REGION|ID)(?:_|$)"
+    r"(?:^|_)(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|DSN|URL|URI|HOST|ENDPOINT)(?:_|$)"
 )
 
 
@@ -180,6 +179,16 @@ def field_documented(index: Index) -> Iterator[Finding]:
         where = Location(example_path, line)
         if broken:
             yield unreadable_skip("field-documented", ref.primary, where, broken)
+            continue
+        if ref.field.required and any(c.custom_sources for c in ref.owner.mro or (ref.owner.cls,)):
+            yield Finding(
+                "field-documented", ref.primary, Outcome.SKIPPED, where,
+                lines=(
+                    f"{ref.owner.cls.name} customises its sources (settings_customise_sources): "
+                    f"{ref.primary} has no default and may be filled by a source other than the "
+                    "environment",
+                ),
+            )  # fmt: skip
             continue
         if curated and not _needs_a_line(index, ref):
             yield Finding(
