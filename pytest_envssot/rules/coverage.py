@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
+from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import (
     example_lines,
     field_line,
@@ -69,6 +70,7 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
                     "non-Python consumer reads it:",
                 ),
                 fix=(field_stub(var.name),),
+                edit=_edits.field_stub(index, var.name, "", scope),
             )
 
 
@@ -104,6 +106,7 @@ def field_documented(index: Index) -> Iterator[Finding]:
             where,
             lines=(field_line(index, ref), f"{example_path} has no line for it. Add:"),
             fix=example_lines(index, ref),
+            edit=_edits.example_add(where, example_lines(index, ref)),
         )
 
 
@@ -141,6 +144,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
                     f"Remove the line, add a field, or list {name} under external. Field stub:",
                 ),
                 fix=(field_stub(name),),
+                edit=_edits.field_stub(index, name, entry.comment.replace("[VAULT]", "").strip()),
             )
 
 
@@ -182,6 +186,7 @@ def required_field_in_template(index: Index) -> Iterator[Finding]:
                 "would fail validation at startup",
                 "Render it from Vault, or give the field a safe default:",
             ),
+            edit=_edits.template_add(index, ref),
             fix=(
                 f'{ref.primary}={{{{ with .Data.data.{ref.primary} }}}}{{{{ printf "%q" . }}}}'
                 '{{ else }}""{{ end }}',
