@@ -87,7 +87,7 @@ def read_contract(
     before writing anything.
     """
     root = config.root
-    texts = texts or {}
+    given: Mapping[str, str] = texts or {}
 
     def layer(
         reader: Callable[[Path, str], _LayerFile],
@@ -95,7 +95,7 @@ def read_contract(
         kind: Callable[..., _LayerFile],
         rel: str,
     ) -> _LayerFile:
-        return parser(texts[rel], rel) if rel in texts else _read(reader, kind, root, rel)
+        return parser(given[rel], rel) if rel in given else _read(reader, kind, root, rel)
 
     return Contract(
         root=str(root),

@@ -74,8 +74,14 @@ class Finding:
             return ()
         if self.edit.blocked:
             return (f"envssot fix leaves this to you: {self.edit.blocked}",)
-        option = f" {self.edit.option}" if self.edit.option else ""
-        return (f"Fix: envssot fix --rules {self.rule}{option}",)
+        command = f"Fix: envssot fix --rules {self.rule}"
+        if not self.edit.option:
+            return (command,)
+        return (
+            "Keeping it as a field is one of these choices, yours to make; envssot fix makes "
+            f"it when you pass {self.edit.option}:",
+            f"{command} {self.edit.option}",
+        )
 
     def render(self) -> str:
         """The linter-style text: ``path:line: rule[VAR]`` then the explanation."""

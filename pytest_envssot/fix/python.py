@@ -85,6 +85,18 @@ def _set_default(call: cst.Call, value: cst.BaseExpression) -> cst.Call:
     return call.with_changes(args=args)
 
 
+def _is_field(line: cst.BaseStatement) -> bool:
+    """A pydantic field: annotated, public, not a ClassVar (``_private`` ones come after)."""
+    if not isinstance(line, cst.SimpleStatementLine):
+        return False
+    for stmt in line.body:
+        if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
+            annotation = cst.Module([]).code_for_node(stmt.annotation.annotation)
+            if not stmt.target.value.startswith("_") and "ClassVar" not in annotation:
+                return True
+    return False
+
+
 class _Editor(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -168,15 +180,7 @@ class _Editor(cst.CSTTransformer):
                 )
             ]
         )
-        last = max(
-            (
-                i
-                for i, line in enumerate(body)
-                if isinstance(line, cst.SimpleStatementLine)
-                and any(isinstance(s, cst.AnnAssign | cst.Assign) for s in line.body)
-            ),
-            default=len(body) - 1,
-        )
+        last = max((i for i, line in enumerate(body) if _is_field(line)), default=len(body) - 1)
         body.insert(last + 1, stub)
         self.needs_field_import = True
         return node.with_changes(body=node.body.with_changes(body=body)), None
@@ -202,9 +206,9 @@ def _with_field_import(module: cst.Module) -> cst.Module:
     """``Field`` in ``from pydantic import …`` (added there, or as a new import line)."""
     imports = _imports(module)
     for _, stmt in imports:
-        if isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
-            if any(_bound_name(a) == "Field" for a in stmt.names):
-                return module
+        names = stmt.names if isinstance(stmt, cst.ImportFrom) else ()
+        if not isinstance(names, cst.ImportStar) and any(_bound_name(a) == "Field" for a in names):
+            return module
     body = list(module.body)
     for i, stmt in imports:
         if (

@@ -95,9 +95,8 @@ def _refs(node: Operand | Command, out: list[tuple[int, int, str]]) -> None:
     elif isinstance(node, Command):
         for arg in node.args:
             _refs(arg, out)
-    elif isinstance(node, Chain):
-        if isinstance(node.node, Field | Pipeline):
-            _refs(node.node, out)
+    elif isinstance(node, Chain) and isinstance(node.node, Field | Pipeline):
+        _refs(node.node, out)
 
 
 def _single_pipe(pipe: Pipeline) -> Command | None:
@@ -109,9 +108,9 @@ def _unquoted(src: str, pipe: Pipeline) -> str:
     cmd = _single_pipe(pipe)
     if cmd is not None and len(cmd.args) == 3:
         fn, fmt, arg = cmd.args
-        if isinstance(fn, Identifier) and fn.name == "printf":
-            if isinstance(fmt, String) and fmt.value == "%q":
-                return _strip_parens(src[arg.pos : arg.end])
+        printf = isinstance(fn, Identifier) and fn.name == "printf"
+        if printf and isinstance(fmt, String) and fmt.value == "%q":
+            return _strip_parens(src[arg.pos : arg.end])
     return src[pipe.pos : pipe.end]
 
 
@@ -179,9 +178,9 @@ def read_value(value: str) -> Value:
             fallback = ""
         return Value(key, _compose(value, node.body), fallback, trim_left, trim_right)
     refs: list[tuple[int, int, str]] = []
-    for node in nodes:
-        if isinstance(node, Action):
-            _refs(node.pipe, refs)
+    for action in nodes:
+        if isinstance(action, Action):
+            _refs(action.pipe, refs)
     keys = sorted({k for _, _, k in refs})
     expr = _compose(value, nodes)
     if len(keys) != 1:
