@@ -493,3 +493,23 @@ def test_rewritten_line_renders_the_same_value_and_a_safe_one_where_the_original
         broke += _read_back(original, {"U": "user"}, consumer) != missing
     # The originals that quote nothing break on some input; the rest only on a missing key.
     assert broke or 'printf "%q"' in original or consumer == "docker-env-file"
+
+
+def test_pytest_failure_ends_with_the_fix_command_and_the_fix_makes_it_pass(
+    sample_pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = sample_pytester.path
+    _replace(root, EXAMPLE, "# [VAULT] Bucket name\n", "# Bucket name\n")
+    args = ("--envssot", "--envssot-rules=vault-marker", "-p", "no:cacheprovider")
+    result = sample_pytester.runpytest(*args)
+    result.assert_outcomes(failed=1, passed=len(check(root, only=("vault-marker",)).findings) - 1)
+    text = result.stdout.str()
+    failure = text[text.index("vault-marker[S3_BUCKET]") : text.index("short test summary")]
+    lines = [ln for ln in failure.splitlines() if ln.strip() and not ln.startswith("=")]
+    assert lines[-1].strip() == "Fix: envssot fix --rules vault-marker"
+
+    assert main(["fix", str(root), "--rules", "vault-marker"]) == 0
+    capsys.readouterr()
+    sample_pytester.runpytest(*args).assert_outcomes(
+        failed=0, passed=result.parseoutcomes()["passed"] + 1
+    )
