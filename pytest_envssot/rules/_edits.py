@@ -75,8 +75,11 @@ def _leaf_classes(index: Index, paths: list[str] | None) -> list[ResolvedSetting
     return [s for s in found if s.cls.qualname not in parents]
 
 
-def field_stub(index: Index, name: str, description: str, paths: list[str] | None = None) -> Edit:
-    """Add ``name: str = Field(default="", validation_alias=NAME)`` to the one settings class."""
+def field_stub(index: Index, name: str, comment: str, paths: list[str] | None = None) -> Edit:
+    """Add ``name: str = Field(default="", validation_alias=NAME)`` to the one settings class;
+    the last line of the example's comment (if any) becomes its ``description``."""
+    lines = comment.replace("[VAULT]", "").strip().splitlines()
+    description = lines[-1].strip() if lines else ""
     classes = _leaf_classes(index, paths)
     if len(classes) != 1:
         names = ", ".join(s.cls.name for s in classes) or "none found"

@@ -144,7 +144,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
                     f"Remove the line, add a field, or list {name} under external. Field stub:",
                 ),
                 fix=(field_stub(name),),
-                edit=_edits.field_stub(index, name, entry.comment.replace("[VAULT]", "").strip()),
+                edit=_edits.field_stub(index, name, entry.comment),
             )
 
 
