@@ -513,3 +513,41 @@ def test_pytest_failure_ends_with_the_fix_command_and_the_fix_makes_it_pass(
     sample_pytester.runpytest(*args).assert_outcomes(
         failed=0, passed=result.parseoutcomes()["passed"] + 1
     )
+
+
+def test_a_fix_needing_a_decision_is_not_applied_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _copy(tmp_path)
+    # Which class gets an orphan's field, when there are two?
+    (root / "apps/backend/src/worker.py").write_text(
+        "from pydantic_settings import BaseSettings\n\n\nclass WorkerSettings(BaseSettings):\n"
+        "    queue: str = 'jobs'\n"
+    )
+    _append_example("# Old switch\nLEGACY_FLAG=1\nQUEUE=jobs\n")(root)
+    # Which template renders a required field of a class no template renders yet?
+    with open(root / "apps/backend/src/worker.py", "a") as handle:
+        handle.write("    worker_token: str\n")
+    _append_example("WORKER_TOKEN=\n")(root)
+    before = _snapshot(root)
+    code, out = _fix(
+        root,
+        capsys,
+        "--keep-orphans",
+        "--rules",
+        "example-var-has-field,required-field-in-template",
+    )
+    assert code == 1 and _snapshot(root) == before, out
+    assert (
+        "example-var-has-field[LEGACY_FLAG]: not fixed: a new field needs one settings class, "
+        "and there are several (Settings, WorkerSettings)"
+    ) in out
+    assert (
+        "required-field-in-template[WORKER_TOKEN]: not fixed: no template renders another field "
+        "of WorkerSettings: choose the component's template that should render it"
+    ) in out
+    main(["check", str(root), "--rules", "required-field-in-template"])
+    assert (
+        "envssot fix leaves this to you: no template renders another field"
+        in capsys.readouterr().out
+    )
