@@ -64,7 +64,7 @@ class Item:
 
 
 @dataclass
-class Outcome:
+class FixResult:
     items: list[Item]
     originals: dict[str, Original]
     texts: dict[str, str]
@@ -113,7 +113,7 @@ def rules_to_fix(only: Iterable[str]) -> tuple[str, ...]:
     return chosen or FIXABLE
 
 
-def run(root: Path, only: Iterable[str] = (), keep_orphans: bool = False) -> Outcome:
+def run(root: Path, only: Iterable[str] = (), keep_orphans: bool = False) -> FixResult:
     """Compute every fix in memory (nothing is written here; see :func:`write`)."""
     rules = rules_to_fix(only)
     overrides: dict[str, object] = {"import": False}  # fix reads files; it never imports them
@@ -133,7 +133,7 @@ def run(root: Path, only: Iterable[str] = (), keep_orphans: bool = False) -> Out
         report = check(root, overrides, only=rules, texts=texts)
     items = _items(report, seen, tried, skip)
     # The first report's redactor knows the values the fixes removed (a blanked secret).
-    return Outcome(items, originals, texts, _merged(report, first))
+    return FixResult(items, originals, texts, _merged(report, first))
 
 
 def _merged(last: Report, first: Report) -> Report:
@@ -199,7 +199,7 @@ def _items(
     return items
 
 
-def write(root: Path, outcome: Outcome) -> list[str]:
+def write(root: Path, outcome: FixResult) -> list[str]:
     """Write each changed file atomically; ChangedOnDisk (before any write) if one was edited
     since it was read."""
     for rel in sorted(outcome.changed):
