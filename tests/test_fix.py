@@ -551,3 +551,46 @@ def test_a_fix_needing_a_decision_is_not_applied_and_says_why(
         "envssot fix leaves this to you: no template renders another field"
         in capsys.readouterr().out
     )
+
+
+PG_TEMPLATE = "repo/finance_report/finance_report/01.postgres/secrets.ctmpl"
+PG = (
+    ("POSTGRES_USER", '"postgres"'),
+    ("POSTGRES_PASSWORD", '""'),
+    ("POSTGRES_DB", '"finance_report"'),
+)
+
+
+@pytest.mark.parametrize(
+    ("consumer", "safe"),
+    [
+        (
+            "docker-env-file",
+            "{n}={{{{ with .Data.data.{n} }}}}{{{{ . }}}}{{{{ else }}}}{b}{{{{ end }}}}\n",
+        ),
+        (
+            "posix-shell",
+            "{n}='{{{{ with .Data.data.{n} }}}}{{{{ . | replaceAll \"'\" \"'\\\\''\" }}}}"
+            "{{{{ else }}}}{b}{{{{ end }}}}'\n",
+        ),
+    ],
+)
+def test_template_quoting_for_other_consumers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], consumer: str, safe: str
+) -> None:
+    """The INVALID examples with another consumer: %q lines rewritten for docker / a shell."""
+    root = _copy(tmp_path)
+    with open(root / "pyproject.toml", "a") as handle:
+        handle.write(f'\n[tool.envssot.consumer]\n"**/01.postgres/*.ctmpl" = "{consumer}"\n')
+    before = (root / PG_TEMPLATE).read_bytes()
+    code, out = _fix(root, capsys, "--rules", "template-quoting")
+    assert code == 0, out
+    removed, added = _changes(before, (root / PG_TEMPLATE).read_bytes())
+    assert removed == [
+        f'{n}={{{{ with .Data.data.{n} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}{b}{{{{ end }}}}\n'
+        for n, b in PG
+    ]
+    assert added == [safe.format(n=n, b=b.strip('"')) for n, b in PG]
+    assert all(_outcome(root, "template-quoting", n) is Outcome.PASSED for n, _ in PG)
+    assert _fix(root, capsys, "--rules", "template-quoting")[0] == 0
+    assert (root / PG_TEMPLATE).read_bytes().decode().splitlines(keepends=True)[2:5] == added
