@@ -212,6 +212,21 @@ CASES: list[Any] = [
         id="template-quoting-no-else",
     ),
     pytest.param(
+        "template-quoting",
+        "REDIS_URL",
+        _template(
+            REDIS_LINE, 'REDIS_URL={{- with .Data.data.REDIS_URL }}{{ . }}{{ else }}""{{ end }}\n'
+        ),
+        (),
+        {
+            APP_TEMPLATE: (
+                ['REDIS_URL={{- with .Data.data.REDIS_URL }}{{ . }}{{ else }}""{{ end }}\n'],
+                [REDIS_LINE.replace("{{ with", "{{- with")],
+            )
+        },
+        id="template-quoting-keeps-trim-marker",
+    ),
+    pytest.param(
         "required-field-in-template",
         "SECRET_KEY",
         _template(SECRET_KEY_LINE, ""),

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pytest_envssot.config import ConfigError
 from pytest_envssot.engine import Report, check
 from pytest_envssot.findings import Edit, Finding
 from pytest_envssot.fix import example, template
-from pytest_envssot.fix.apply import ChangedOnDisk, Original, read_original, write_atomic
+from pytest_envssot.fix.apply import (
+    ChangedOnDisk,
+    Original,
+    read_original,
+    split_lines,
+    write_atomic,
+)
+from pytest_envssot.redact import Redactor
 from pytest_envssot.rules._edits import KEEP_ORPHANS
 
 # Rules whose findings carry an edit ``fix`` can make.
@@ -79,8 +86,8 @@ class FixResult:
         """One patch over every changed file, secrets masked."""
         out: list[str] = []
         for rel in sorted(self.changed):
-            old = self.originals[rel].text.splitlines(keepends=True)
-            new = self.texts[rel].splitlines(keepends=True)
+            old = split_lines(self.originals[rel].text)
+            new = split_lines(self.texts[rel])
             out.extend(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}"))
         text = "".join(line if line.endswith("\n") else line + "\n" for line in out)
         return self.report.redactor.scrub(text)
@@ -137,10 +144,7 @@ def run(root: Path, only: Iterable[str] = (), keep_orphans: bool = False) -> Fix
 
 
 def _merged(last: Report, first: Report) -> Report:
-    from dataclasses import replace
-
-    from pytest_envssot.redact import Redactor
-
+    """``last`` with a redactor that also knows the values the fixes removed."""
     secrets = first.index.secret_values() | last.index.secret_values()
     return replace(last, redactor=Redactor(secrets))
 

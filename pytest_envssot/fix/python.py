@@ -12,10 +12,13 @@ This module imports LibCST at its top: only ``envssot fix`` loads it.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+with warnings.catch_warnings():  # libcst.metadata uses mypy_extensions.TypedDict (deprecated)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
 
 from pytest_envssot.findings import Edit
 
