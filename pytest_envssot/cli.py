@@ -180,13 +180,19 @@ def _smoke(report: Report, args: argparse.Namespace) -> int:
     from pytest_envssot.findings import Outcome
 
     try:
-        env_file = Path(args.env_file) if args.env_file else None
-        sources = smoke.Sources.load(os.environ, env_file, args.env_file or "")
+        checks = smoke.checks_for(
+            report.index,
+            report.redactor,
+            report.config.smoke,
+            os.environ,
+            Path(args.env_file) if args.env_file else None,
+            args.env_file or "",
+            args.timeout,
+            args.critical_only,
+        )
     except smoke.EnvFileError as exc:
         print(f"envssot: error: --env-file {exc}", file=sys.stderr)
         return 2
-    settings = smoke.parse(report.config.smoke, args.timeout)
-    checks = smoke.findings(report.index, settings, sources, report.redactor, args.critical_only)
     failed = 0
     for pending in checks:
         finding = pending.resolve()

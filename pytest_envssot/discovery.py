@@ -88,7 +88,7 @@ def discover(config: Config) -> LayerFiles:
     templates = _select(config.templates, [f for f in files if f.endswith(".ctmpl")], files)
     dockerfiles = _select(
         config.dockerfiles,
-        [f for f in files if f.rsplit("/", 1)[-1].startswith("Dockerfile")],
+        [f for f in files if is_dockerfile_name(f.rsplit("/", 1)[-1])],
         files,
     )
     settings_default = _discover_settings(root, files) if config.settings is None else []
@@ -168,3 +168,14 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
     )
     second = [rel for rel, text in texts.items() if rel not in first and base_re.search(text)]
     return sorted(first + second + unreadable)
+
+
+# Files that sit next to a Dockerfile and share its name, but are not one.
+_NOT_DOCKERFILE = (".dockerignore", ".md", ".txt", ".rst", ".orig", ".bak", ".swp", "~")
+
+
+def is_dockerfile_name(name: str) -> bool:
+    """Discovery's notion of a Dockerfile: ``Dockerfile``, ``Dockerfile.prod``,
+    ``Dockerfile-api``, but not ``Dockerfile.ui.dockerignore`` or ``Dockerfile.md``. A file
+    configured under ``dockerfiles`` is read whatever its name."""
+    return name.startswith("Dockerfile") and not name.lower().endswith(_NOT_DOCKERFILE)

@@ -32,8 +32,7 @@ from pytest_envssot.readers.example import parse_example, read_example
 from pytest_envssot.readers.settings import parse_module, parse_settings, read_settings
 from pytest_envssot.readers.template import parse_template, read_template
 from pytest_envssot.redact import Redactor
-from pytest_envssot.rules import ALL_RULES, RULES_BY_NAME, Rule
-from pytest_envssot.rules._imported import close as close_import_session
+from pytest_envssot.rules import CONTRACT_RULES, RULES_BY_NAME, Rule
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,8 @@ def select_rules(
     if unknown:
         known = ", ".join(RULES_BY_NAME)
         raise ConfigError(f"unknown rule name(s): {', '.join(unknown)} (known: {known})")
-    chosen = [r for r in ALL_RULES if not wanted or r.name in wanted]
+    # live and smoke rules are run by their own runners, when their option asks for them
+    chosen = [r for r in CONTRACT_RULES if not wanted or r.name in wanted]
     return tuple(r for r in chosen if r.name not in off)
 
 
@@ -181,7 +181,7 @@ def check(
         with _fewer_collections():
             index = Index.build(read_contract(config, layers, texts), config)
             findings = run_rules(index, rules, defer)
-            close_import_session(index)  # import mode's child: every answer it gives is in
+            index.close_services()  # e.g. import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))
     finally:
         parse_module.cache_clear()  # the settings trees are shared within one run only

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ast
 import json
+import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from pytest_envssot.config import Config, match_paths
 from pytest_envssot.model import (
@@ -34,6 +35,8 @@ from pytest_envssot.redact import SECRET_TYPES, has_url_password, is_secret_name
 from pytest_envssot.secretscan import looks_real
 
 _T = TypeVar("_T")
+
+_S = TypeVar("_S")
 
 
 @dataclass(frozen=True, eq=False)  # identity: hashing the owner's whole field tuple is O(n)
@@ -61,8 +64,26 @@ class Index:
     fields: tuple[FieldRef, ...] = ()
     _sensitive: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
     _folded: dict[str, list[FieldRef]] = field(default_factory=lambda: defaultdict(list))
-    cache: dict[object, object] = field(default_factory=dict)  # per-run memo for rule helpers
+    # per-run state of rule families, one instance per class (see service())
+    _services: dict[object, object] = field(default_factory=dict)
     _strong: dict[str, bool] = field(default_factory=dict)
+
+    def service(self, kind: Callable[[Index], _S]) -> _S:
+        """The run's one ``kind`` (built from this index on first use). Rule families keep
+        their per-run state (a child process, memos) in their own typed service class; the
+        engine closes every service once the rules are done."""
+        found = self._services.get(kind)
+        if found is None:
+            found = self._services[kind] = kind(self)
+        return cast(_S, found)
+
+    def close_services(self) -> None:
+        """Release what services hold open (a child process), keeping their memos: deferred
+        checks still run after the engine is done, and reopen what they need."""
+        for found in self._services.values():
+            close = getattr(found, "close", None)
+            if callable(close):
+                close()
 
     @classmethod
     def build(cls, contract: Contract, config: Config) -> Index:
@@ -309,11 +330,17 @@ def default_text(source: str) -> str:
 
 @lru_cache(maxsize=4096)  # pure; rules ask it about the same defaults again and again
 def literal_text(source: str) -> str | None:
-    """The env-file text a Python/Go literal stands for (``"SGD"`` -> ``SGD``), or None."""
+    """The env-file text a Python/Go literal stands for (``"SGD"`` -> ``SGD``), or None.
+
+    Constant arithmetic counts as a literal (``60 * 24 * 8`` -> ``11520``): settings spell
+    durations that way, and suggesting an empty line for them would change the value.
+    """
     try:
         value = ast.literal_eval(source)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
+        value = constant_arithmetic(source)
+        if value is None:
+            return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -329,4 +356,56 @@ def literal_text(source: str) -> str | None:
             return json.dumps(list(value) if isinstance(value, (tuple, set)) else value)
         except (TypeError, ValueError):
             return None
+    return None
+
+
+_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
+}
+
+
+def constant_arithmetic(source: str) -> int | float | None:
+    """``60 * 24 * 8`` -> 11520: numbers with + - * / // % and small powers, else None.
+
+    Only numbers and operators: nothing is looked up or called, and sizes stay bounded.
+    """
+    if len(source) > 200:
+        return None
+    try:
+        node = ast.parse(source.strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    try:
+        return _evaluate(node, depth=0)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _evaluate(node: ast.expr, depth: int) -> int | float | None:
+    if depth > 20:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return None if isinstance(node.value, bool) else node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _evaluate(node.operand, depth + 1)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.BinOp):
+        left, right = _evaluate(node.left, depth + 1), _evaluate(node.right, depth + 1)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Pow):
+            if abs(right) > 64 or abs(left) > 2**32:
+                return None
+            result: int | float = left**right
+            return result
+        operation = _ARITH.get(type(node.op))
+        if operation is None:
+            return None
+        computed = operation(left, right)
+        return computed if isinstance(computed, (int, float)) else None
     return None

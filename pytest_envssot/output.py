@@ -54,16 +54,18 @@ def render_json(report: Report) -> str:
 
 
 def render_sarif(report: Report) -> str:
-    rule_ids = [rule.name for rule in ALL_RULES]
+    rule_index = {rule.name: number for number, rule in enumerate(ALL_RULES)}
     results = []
     for finding in report.failed:
         location: dict[str, object] = {"artifactLocation": {"uri": finding.location.path}}
         if finding.location.line:
             location["region"] = {"startLine": finding.location.line}
+        result: dict[str, object] = {"ruleId": finding.rule}
+        if finding.rule in rule_index:  # every rule is catalogued; never crash if one is not
+            result["ruleIndex"] = rule_index[finding.rule]
         results.append(
             {
-                "ruleId": finding.rule,
-                "ruleIndex": rule_ids.index(finding.rule),
+                **result,
                 "level": "error",
                 "message": {"text": report.redactor.scrub(f"{finding.name}: {finding.message}")},
                 "locations": [{"physicalLocation": location}],

@@ -6,9 +6,12 @@ runs it; this test then checks the server from outside with its own connection.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -20,9 +23,22 @@ import pytest
 
 psycopg = pytest.importorskip("psycopg")
 
-from pytest_envssot.isolation.branchdb import TAG_PREFIX  # noqa: E402
-from pytest_envssot.isolation.naming import workspace_id  # noqa: E402
-from pytest_envssot.isolation.pgcluster import default_cache_root, find_bindir  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from pytest_envssot.isolation.branchdb import PAUSE_AFTER_CREATE, REGISTRY, TAG_PREFIX  # noqa: E402
+from pytest_envssot.isolation.naming import (  # noqa: E402
+    branch_database_name,
+    branch_port,
+    workspace_id,
+)
+from pytest_envssot.isolation.pgcluster import (  # noqa: E402
+    SUPERUSER,
+    PrivateCluster,
+    default_cache_root,
+    find_bindir,
+    prune_idle,
+    server_user,
+)
 
 ADMIN_URL = os.environ.get("ENVSSOT_DB_ADMIN_URL", "")
 PROJECT = '[project]\nname = "finance_report"\n'
@@ -88,13 +104,13 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def _admin_databases(workspace: str) -> list[str]:
+    """Every database of this workspace on the admin server, registered or not."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+            "SELECT datname FROM pg_database WHERE strpos(datname, %s) > 0 ORDER BY 1",
+            (f"_{workspace}",),
         ).fetchall()
-    return [
-        name for name, comment in rows if comment and TAG_PREFIX in comment and workspace in comment
-    ]
+    return [name for (name,) in rows]
 
 
 def _cluster_dirs(cache: Path, root: Path) -> list[Path]:
@@ -148,7 +164,8 @@ def test_create_use_clean_up_and_reuse(
     assert "READY warm" in out  # the same cluster, started again
     listed = out.split("DATABASES ")[1].splitlines()[0].split()
     # Only the test's own database and its template: the first run left nothing behind.
-    assert [n for n in listed if n not in ("postgres", "template0", "template1")] == sorted(
+    maintenance = ("postgres", "template0", "template1", REGISTRY)
+    assert [n for n in listed if n not in maintenance] == sorted(
         [
             out.split("NAME ")[1].split()[0],
             out.split("NAME ")[1].split()[0].replace("_test_", "_tpl_", 1),
@@ -268,7 +285,7 @@ def test_after(envssot_branch_db):
     assert envssot_branch_db.name == killed  # the same name, a fresh database
     with psycopg.connect(envssot_branch_db.dsn) as conn:
         assert conn.execute("SELECT to_regclass('half_done')").fetchone()[0] is None
-        left = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE '%%_test_%%'")]
+        left = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE strpos(datname, '_test_') > 0")]
     assert left == [killed]
 """
 
@@ -277,23 +294,7 @@ def test_kill_9_mid_session_then_a_clean_second_run(
     pytester: pytest.Pytester, backend: str, pg_cache: Path
 ) -> None:
     root = _project(pytester, HANG)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_db.py"],
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while not (root / "killed.name").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                "the run never got its database"
-            )
-            time.sleep(0.1)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    _kill(_start_until(root, root / "killed.name"))
     killed = (root / "killed.name").read_text()
     if backend == "admin":
         assert killed in _admin_databases(workspace_id(root))  # left behind by the killed run
@@ -304,6 +305,33 @@ def test_kill_9_mid_session_then_a_clean_second_run(
     else:
         assert not any(_running(c) for c in _cluster_dirs(pg_cache, root))
         assert not list((_cluster_dirs(pg_cache, root)[0] / "users").iterdir())
+
+
+def _start_until(
+    root: Path, marker: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """A pytest run in the background (its own process group), once ``marker`` exists."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while not marker.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _kill(proc)
+            pytest.fail(f"the background run never wrote {marker.name}")
+        time.sleep(0.1)
+    return proc
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 SETUP = """
@@ -374,6 +402,341 @@ def test_fixtures_import_nothing_heavy_until_asked(pytester: pytest.Pytester) ->
         """
     )
     _run(pytester).assert_outcomes(passed=1)
+
+
+# --------------------------------------------------------------------------- security (issue 14)
+
+
+def _as_user(user: str, *cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["runuser", "-u", user, "--", *cmd],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd="/",
+        env={"PATH": os.environ.get("PATH", ""), "PGCONNECT_TIMEOUT": "5"},
+    )
+
+
+def _outsider(run_as: str | None) -> str:
+    import pwd
+
+    for name in ("nobody", "daemon"):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if name != run_as:
+            return name
+    pytest.skip("no unprivileged user other than the server's")
+
+
+SHOWN = """
+def test_compares(envssot_branch_db):
+    dsn = envssot_branch_db.dsn
+    assert "PASSWORD" in dsn
+"""
+
+FAILING_SETUP = """
+def upgrade(dsn):
+    raise RuntimeError(f"cannot migrate {dsn}")
+"""
+
+
+def test_the_password_never_shows_in_failures(
+    pytester: pytest.Pytester, backend: str, pg_cache: Path
+) -> None:
+    """pytest prints assertion operands, locals (``-l``) and setup errors: the DSN's
+    password appears in none of them."""
+    root = _project(pytester, SHOWN, migrations=FAILING_SETUP)
+    failed = _run(pytester, "-l")
+    failed.assert_outcomes(failed=1)
+    pytester.makeini("[pytest]\nenvssot_db_setup = migrations:upgrade\n")
+    errored = _run(pytester)
+    errored.assert_outcomes(errors=1)
+    if backend == "admin":
+        password = str(psycopg.conninfo.conninfo_to_dict(ADMIN_URL).get("password") or "")
+    else:
+        password = (_cluster_dirs(pg_cache, root)[0] / "password").read_text().strip()
+    assert password
+    for result in (failed, errored):
+        out = result.stdout.str() + result.stderr.str()
+        assert "postgresql://" in out and "***" in out  # the DSN is shown, masked
+        assert password not in out
+    assert "cannot migrate" in errored.stdout.str()
+
+
+def test_another_local_user_cannot_reach_the_private_cluster(pg_cache: Path) -> None:
+    """The audit connected as the cluster's superuser from any account (trust on 127.0.0.1)
+    and ran COPY ... TO PROGRAM. Now: no TCP, a socket only its owner reaches, a password."""
+    if os.geteuid() != 0:
+        pytest.skip("acting as another local user needs root (runuser)")
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries on this machine")
+    run_as = server_user()
+    outsider = _outsider(run_as)
+    psql = str(bindir / "psql") if (bindir / "psql").exists() else shutil.which("psql")
+    if psql is None:
+        pytest.skip("no psql")
+    assert _as_user(outsider, psql, "--version").returncode == 0  # the probe itself works
+    cluster = PrivateCluster(
+        pg_cache / "0000a11a-5ec0a11a", bindir, branch_port("sec-a", "0000a11a"), run_as
+    )
+    port, _ = cluster.acquire()
+    try:
+        conninfo = cluster.admin_conninfo(port)
+        password = cluster.password_file.read_text().strip()
+        with psycopg.connect(conninfo) as conn:  # its owner, with the password: in
+            assert conn.execute("SHOW listen_addresses").fetchone() == ("",)
+            assert conn.execute("SELECT count(*) FROM pg_hba_file_rules WHERE auth_method "
+                                "NOT IN ('scram-sha-256', 'reject')").fetchone() == (0,)  # fmt: skip
+        assert stat.S_IMODE(cluster.password_file.stat().st_mode) == 0o600
+        assert stat.S_IMODE(cluster.sock.stat().st_mode) == 0o700
+        assert stat.S_IMODE(cluster.root.stat().st_mode) == 0o700
+        socket_file = cluster.sock / f".s.PGSQL.{port}"
+        assert stat.S_IMODE(socket_file.stat().st_mode) == 0o700
+        no_password = conninfo.replace(f"password='{password}'", "")
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(no_password)  # even root's own session needs it
+
+        def outsider_connects(target: str) -> subprocess.CompletedProcess[str]:
+            return _as_user(outsider, psql, "-X", "-w", "-At", "-c", "SELECT 'in'", target)
+
+        # TCP, as the audit did: nothing listens, not even with the password.
+        tcp = f"host=127.0.0.1 port={port} user={SUPERUSER} dbname=postgres password={password}"
+        refused = outsider_connects(tcp)
+        assert refused.returncode != 0 and "in" not in refused.stdout.split()
+        assert "refused" in refused.stderr
+        # The socket's folder, even knowing the password: not reachable.
+        denied = outsider_connects(conninfo)
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr
+        # The socket linked into a folder the outsider can enter: still refused.
+        public = pg_cache / "public"
+        public.mkdir(mode=0o777, exist_ok=True)
+        public.chmod(0o777)
+        os.link(socket_file, public / socket_file.name)
+        try:
+            copied = outsider_connects(
+                f"host={public} port={port} user={SUPERUSER} dbname=postgres"
+            )
+            assert copied.returncode != 0 and "in" not in copied.stdout.split()
+            assert "Permission denied" in copied.stderr or "password" in copied.stderr
+        finally:
+            shutil.rmtree(public)
+    finally:
+        cluster.release()
+    assert not _running(cluster.root)
+
+
+def test_a_forged_tag_is_never_dropped(pytester: pytest.Pytester, backend: str) -> None:
+    """Anyone owning a database can write our COMMENT tag (our workspace, host, a dead owner):
+    the audit had two such databases dropped. Only the registry says what is ours."""
+    if backend != "admin":
+        pytest.skip("forging needs a second account on the shared server")
+    root = _project(pytester, USE)
+    ws = workspace_id(root)
+    wanted = branch_database_name("finance_report", "fix-auth", ws)  # the run's own name
+    other = branch_database_name("finance_report", "someone-else", ws)
+    tag = TAG_PREFIX + json.dumps(
+        {"workspace": ws, "host": socket.gethostname(), "owner": "999999:1", "branch": "x"}
+    )
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        for name in (wanted, other):
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(name), sql.Literal(tag)
+                )
+            )
+    try:
+        refused = _run(pytester)
+        refused.assert_outcomes(errors=2)
+        assert "already exists and was not created by pytest-envssot" in refused.stdout.str()
+        assert set(_admin_databases(ws)) >= {wanted, other}
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(wanted)))
+        _run(pytester).assert_outcomes(passed=2)
+        assert _admin_databases(ws) == [other]  # kept through a whole run and its cleanup
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            for name in (wanted, other):
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_a_registry_owned_by_another_role_is_not_trusted(pg_cache: Path) -> None:
+    """Whoever owns the registry decides what is dropped: one that another role made first
+    (it could list our neighbours' databases) stops the janitor before it touches anything."""
+    from pytest_envssot.isolation.branchdb import BranchDBError, Janitor
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries on this machine")
+    cluster = PrivateCluster(
+        pg_cache / "0000d1d1-0e0e0e0e", bindir, branch_port("sec-d1", "0000d1d1"), server_user()
+    )
+    port, _ = cluster.acquire()
+    try:
+        with psycopg.connect(cluster.admin_conninfo(port), autocommit=True) as conn:
+            conn.execute("CREATE ROLE mallory")
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER mallory").format(sql.Identifier(REGISTRY))
+            )
+            conn.execute("CREATE DATABASE finance_report_test_x_0000d1d1")
+        with pytest.raises(BranchDBError, match="belongs to role 'mallory'"):
+            Janitor(cluster.admin_conninfo(port), "0000d1d1", "x")
+        with psycopg.connect(cluster.admin_conninfo(port)) as conn:
+            names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+        assert {REGISTRY, "finance_report_test_x_0000d1d1"} <= names
+    finally:
+        cluster.release()
+    assert not _running(cluster.root)
+
+
+def test_a_kill_between_create_and_register_recovers_by_itself(
+    pytester: pytest.Pytester, backend: str, pg_cache: Path
+) -> None:
+    """SIGKILL right after CREATE DATABASE, before its registration is complete: the next
+    run of the branch cleans up and passes, nobody drops anything by hand."""
+    root = _project(pytester, USE)
+    marker = root / "paused"
+    env = {**os.environ, PAUSE_AFTER_CREATE: str(marker)}
+    _kill(_start_until(root, marker, "test_db.py", env=env))
+    if backend == "admin":
+        [left] = _admin_databases(workspace_id(root))  # the template, made, oid not recorded
+        assert "_tpl_" in left
+    _run(pytester).assert_outcomes(passed=2)
+    if backend == "admin":
+        assert _admin_databases(workspace_id(root)) == []
+    else:
+        assert not any(_running(c) for c in _cluster_dirs(pg_cache, root))
+
+
+HOLD = """
+import os, pathlib, time, psycopg
+from psycopg.conninfo import make_conninfo
+
+def test_hold(envssot_branch_db):
+    db = envssot_branch_db
+    with psycopg.connect(db.dsn) as conn:
+        conn.execute("CREATE TABLE kept (x int)")
+    # What a run in another PID namespace sees: an owner pid that does not run here.
+    with psycopg.connect(make_conninfo(db.dsn, dbname="pytest_envssot_registry")) as reg:
+        reg.execute(
+            "UPDATE branch_databases SET owner = '999999999:1' WHERE workspace = %s",
+            (db.name.split("_")[-1],),
+        )
+    pathlib.Path("held.name").write_text(db.name)
+    deadline = time.monotonic() + 240
+    while not pathlib.Path("go").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    with psycopg.connect(db.dsn) as conn:
+        assert conn.execute("SELECT to_regclass('kept')").fetchone()[0] == "kept"
+"""
+
+SECOND = """
+import os
+
+def test_reclaim(envssot_db_service):
+    print("PIDNS", os.readlink("/proc/self/ns/pid"))
+    envssot_db_service.start()  # connects, and reclaims what dead runs of this workspace left
+
+def test_same_name(envssot_branch_db):
+    pass
+"""
+
+
+def _second_run_keeps_live_databases(
+    pytester: pytest.Pytester, backend: str, prefix: list[str]
+) -> str:
+    """Run 1 holds a database whose recorded owner pid is dead from where run 2 looks; run
+    2 (behind ``prefix``) reclaims, and is refused the same name. Run 2's output."""
+    root = _project(pytester, HOLD, test_second=SECOND)
+    holder = _start_until(root, root / "held.name", "test_db.py")
+    try:
+        second = subprocess.run(
+            [*prefix, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p",
+             "no:randomly", "-s", "-rE", "test_second.py"],
+            cwd=root, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        out = second.stdout
+        assert "1 passed, 1 error" in out, out[-3000:]
+        assert "belongs to a live test session" in out
+        held = (root / "held.name").read_text()
+        if backend == "admin":
+            assert held in _admin_databases(workspace_id(root))
+        (root / "go").touch()
+        assert holder.wait(timeout=120) == 0  # its database and table were still there
+    finally:
+        _kill(holder)
+    if backend == "admin":
+        assert _admin_databases(workspace_id(root)) == []
+    return out
+
+
+def test_a_run_that_sees_the_owner_pid_dead_cannot_drop_live_databases(
+    pytester: pytest.Pytester, backend: str
+) -> None:
+    _second_run_keeps_live_databases(pytester, backend, [])
+
+
+def test_a_second_pid_namespace_cannot_drop_live_databases(
+    pytester: pytest.Pytester, backend: str
+) -> None:
+    """The real thing: run 2 in its own PID namespace (``unshare``), as in a container."""
+    if backend != "admin":
+        pytest.skip("a private cluster lives in one PID namespace; the shared server is the case")
+    prefix = ["unshare", "--pid", "--fork", "--mount-proc"]
+    probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=30, check=False)
+    if shutil.which("unshare") is None or probe.returncode != 0:
+        pytest.skip("cannot make a PID namespace here (needs root and unshare)")
+    out = _second_run_keeps_live_databases(pytester, backend, prefix)
+    assert f"PIDNS {os.readlink('/proc/self/ns/pid')}" not in out and "PIDNS pid:[" in out
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from pytest_envssot.isolation.pgcluster import PrivateCluster, find_bindir, server_user
+
+cluster = PrivateCluster(Path(sys.argv[1]), find_bindir(), int(sys.argv[2]), server_user())
+cluster.acquire()
+Path(sys.argv[1], "child.ready").touch()
+time.sleep(600)
+"""
+
+
+def test_a_killed_runs_cluster_is_stopped_by_the_next_prune(pg_cache: Path) -> None:
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries on this machine")
+    dead, live = pg_cache / "0000dead-d4d4d4d4", pg_cache / "0000a11e-d4d4d4d4"
+    children = []
+    try:
+        for folder in (dead, live):
+            child = subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(folder), str(branch_port(folder.name, "d4"))],
+                start_new_session=True,
+            )
+            children.append(child)
+            deadline = time.monotonic() + 240
+            while not (folder / "child.ready").exists():
+                assert child.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        _kill(children[0])
+        assert _running(dead)  # a SIGKILL leaves the server running
+        prune_idle(pg_cache, keep=pg_cache / "none", bindir=bindir)
+        assert not _running(dead)  # every user gone: stopped
+        assert _running(live)  # its user still runs: untouched
+    finally:
+        for child in children:
+            _kill(child)
+        for folder in (dead, live):
+            if _running(folder):
+                run_as = folder.joinpath("data").owner() if os.geteuid() == 0 else None
+                PrivateCluster(folder, bindir, 5400, run_as).stop()
 
 
 # The safety cases (never dropping what it did not create, refusing a non-test admin

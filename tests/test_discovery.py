@@ -9,6 +9,8 @@ import pytest
 
 from pytest_envssot.config import ConfigError, load_config, match_paths
 from pytest_envssot.discovery import discover
+from pytest_envssot.engine import check
+from pytest_envssot.findings import Outcome
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -119,3 +121,35 @@ def test_bad_configuration_is_a_clear_error(tmp_path: Path, toml: str, message: 
 )
 def test_glob_semantics(pattern: str, path: str, matches: bool) -> None:
     assert bool(match_paths(pattern, [path])) is matches
+
+
+def test_files_named_after_a_dockerfile_are_not_dockerfiles(tmp_path: Path) -> None:
+    """Seen on a real repository: Dockerfile.ui.dockerignore failed layer-parses."""
+    write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.12\n",
+            "Dockerfile.ui": "FROM node:20\n",
+            "Dockerfile.ui.dockerignore": "node_modules\n**/.env\n",
+            "Dockerfile.md": "# How we build\n",
+        },
+    )
+    layers = discover(load_config(tmp_path))
+    assert layers.dockerfiles == ("Dockerfile", "Dockerfile.ui")
+    report = check(tmp_path, only=["layer-parses"])
+    docker = {
+        f.location.path: f.outcome for f in report.findings if "Dockerfile" in f.location.path
+    }
+    assert docker == {"Dockerfile": Outcome.PASSED, "Dockerfile.ui": Outcome.PASSED}
+
+
+def test_a_configured_non_dockerfile_is_still_read(tmp_path: Path) -> None:
+    """Configuration is explicit: a configured file that does not parse fails."""
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.envssot]\ndockerfiles = ["Dockerfile.ui.dockerignore"]\n',
+            "Dockerfile.ui.dockerignore": "ARG\n",
+        },
+    )
+    assert discover(load_config(tmp_path)).dockerfiles == ("Dockerfile.ui.dockerignore",)

@@ -209,3 +209,20 @@ def test_cli_reports_the_build_in_json(
 def test_cli_without_a_build_exits_2(sample_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(sample_repo), "--frontend-build", str(sample_repo / "nope")]) == 2
     assert "no .next/static there" in capsys.readouterr().err
+
+
+def test_cli_sarif_knows_the_live_rule(
+    sample_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A build lacking a NEXT_PUBLIC_* value used to crash SARIF (the rule was not catalogued)."""
+    build(sample_repo, *NOT_BAKED_API)
+    static = sample_repo / "apps" / "frontend" / ".next" / "static"
+    code = main(
+        ["check", str(sample_repo), "--rules", "layer-parses", "--format", "sarif",
+         "--frontend-build", str(static)]
+    )  # fmt: skip
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    mine = [r for r in run["results"] if r["ruleId"] == RULE]
+    assert [ids[r["ruleIndex"]] for r in mine] == [RULE]
+    assert code == 1

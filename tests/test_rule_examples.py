@@ -9,12 +9,12 @@ import pytest
 
 from pytest_envssot.engine import check
 from pytest_envssot.findings import Outcome
-from pytest_envssot.rules import ALL_RULES, Rule
+from pytest_envssot.rules import ALL_RULES, CONTRACT_RULES, RULES_BY_NAME, Rule
 from pytest_envssot.rules.base import RuleExample
 
 CASES = [
     pytest.param(rule, example, kind, id=f"{rule.name}-{kind}-{number}")
-    for rule in ALL_RULES
+    for rule in CONTRACT_RULES
     for kind, examples in (("valid", rule.valid), ("invalid", rule.invalid))
     for number, example in enumerate(examples)
 ]
@@ -43,7 +43,7 @@ def test_rule_example(tmp_path: Path, rule: Rule, example: RuleExample, kind: st
         assert Outcome.FAILED in outcomes
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.name)
+@pytest.mark.parametrize("rule", CONTRACT_RULES, ids=lambda r: r.name)
 def test_every_rule_carries_examples_of_both_kinds(rule: Rule) -> None:
     assert rule.valid and rule.invalid
     assert rule.summary
@@ -61,3 +61,42 @@ def test_rule_names_are_unique_and_stable() -> None:
         "vault-marker",
         "unique-env-name",
     }
+
+
+def test_every_rule_a_runner_reports_is_in_the_catalogue() -> None:
+    """Live and smoke findings carry catalogued names, so SARIF and the docs know them."""
+    from pytest_envssot.live.frontend import RULE as FRONTEND
+    from pytest_envssot.smoke.config import ROLES
+    from pytest_envssot.vault.live import ORPHAN, PRESENT, READABLE
+
+    reported = {FRONTEND, ORPHAN, PRESENT, READABLE, *(f"smoke-{kind}" for kind in ROLES)}
+    assert reported <= set(RULES_BY_NAME)
+    assert all(RULES_BY_NAME[name].family != "contract" for name in reported)
+
+
+def test_a_new_rule_module_joins_the_catalogue_by_existing(tmp_path: Path) -> None:
+    """Adding a rule is one new file in rules/: the catalogue walks the folder."""
+    import pytest_envssot.rules as rules_package
+    from pytest_envssot.rules import _rule_modules
+
+    folder = Path(rules_package.__file__).parent
+    listed = _rule_modules()
+    on_disk = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")} - {"base"}
+    assert set(listed) == on_disk
+    assert listed[0] == "layers"  # report order starts with the file-level rule
+
+
+def test_the_rule_docs_are_generated_from_the_catalogue() -> None:
+    """README's rule table and docs/rules.md (which pins every invalid example's message) are
+    regenerated from the catalogue; a changed rule or message without regenerating fails here."""
+    from pytest_envssot.catalogue_docs import main
+
+    root = Path(__file__).resolve().parents[1]
+    assert main(["--root", str(root), "--check"]) == 0, (
+        "stale rule docs: run python -m pytest_envssot.catalogue_docs --write and review the diff"
+    )
+
+
+def test_every_catalogued_rule_is_documented() -> None:
+    for rule in ALL_RULES:
+        assert rule.hangs_under and rule.why and (rule.details or rule.summary), rule.name

@@ -244,13 +244,15 @@ class DatabaseService:
         janitor.create(name)
         db = BranchDB(name=name, container_name="", branch=self.branch, **janitor.params())
         if self.setup is not None:
+            failure = ""
             try:
                 self.setup(db.dsn)
             except Exception as exc:
                 janitor.drop(name)
+                failure = scrub(f"{type(exc).__name__}: {exc}", db.password)
+            if failure:  # raised outside the except: pytest would show the original as context
                 pytest.fail(
-                    f"envssot_db_setup failed on the template database {name}: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"envssot_db_setup failed on the template database {name}: {failure}",
                     pytrace=False,
                 )
         janitor.release_template(name)
@@ -271,6 +273,16 @@ class DatabaseService:
         if self.cluster is not None:
             self.cluster.release()
             self.cluster = None
+
+
+def scrub(text: str, password: str | None) -> str:
+    """An error from the setup callable may quote the DSN it was given: never its password."""
+    from urllib.parse import quote
+
+    if password:
+        for form in {password, quote(password, safe="")}:
+            text = text.replace(form, "***")
+    return text
 
 
 class _Refusal(Exception):

@@ -1,14 +1,19 @@
 """A private PostgreSQL cluster per branch and workspace, started with the machine's binaries.
 
 The data folder lives in a cache folder and survives the run, so the next run of the same
-branch only starts the server (a warm start). The server listens on 127.0.0.1 only, keeps
-its unix socket inside the cache folder, and runs with fsync off: it holds test data only.
+branch only starts the server (a warm start). It runs with fsync off: it holds test data only.
 As root it runs as an unprivileged user, since ``initdb`` and ``postgres`` refuse root.
 
-Several processes share one cluster (xdist workers, overlapping runs): each registers its
-pid under ``users/`` while holding ``lock``; the last one out stops the server. A process
-killed with SIGKILL leaves a pid file whose process is gone, which the next caller prunes.
-No pytest here.
+Nobody else on the machine may reach it: a superuser session can run ``COPY ... TO PROGRAM``
+as the server's account. So no TCP (``listen_addresses = ''`` unless ``ENVSSOT_PG_TCP=1``),
+a unix socket (mode 0700) in a 0700 folder, and scram-sha-256 for every connection with a
+random password kept in a 0600 file: there is no ``trust`` line anywhere.
+
+Several processes share one cluster (xdist workers, overlapping runs): each holds an
+exclusive ``flock`` on its own file under ``users/`` for as long as it uses the cluster; the
+last one out stops the server. The kernel drops the lock of a process killed with SIGKILL,
+whatever PID namespace it ran in, so a dead user is told apart by a lock anyone can take,
+never by its pid; ``prune_idle`` stops clusters whose users are all dead. No pytest here.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import glob
 import os
 import pwd
 import re
+import secrets
 import shutil
 import socket
 import stat
@@ -25,8 +31,9 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from pytest_envssot.isolation.naming import BRANCH_PORTS
 
@@ -39,9 +46,11 @@ INSTALL_HINT = (
     "macOS: brew install postgresql@16), or point --envssot-db-admin-url / "
     "ENVSSOT_DB_ADMIN_URL at a running server."
 )
-# Test data only: durability off, loopback only.
+# Test data only: durability off; reachable through the private socket only.
 SERVER_SETTINGS = {
-    "listen_addresses": "'127.0.0.1'",
+    "listen_addresses": "''",
+    "unix_socket_permissions": "0700",
+    "password_encryption": "'scram-sha-256'",
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
@@ -50,6 +59,12 @@ SERVER_SETTINGS = {
 }
 
 
+# Every connection proves the password; TCP (only when asked for) from loopback only.
+HBA = (
+    "# pytest-envssot: a private test cluster, password (scram) only\n"
+    "local all all scram-sha-256\n"
+    "host all all 127.0.0.1/32 scram-sha-256\n"
+)
 MIN_SHM_FREE = 1 << 30  # Docker's default 64 MB /dev/shm would fill up: use disk there
 CLUSTER_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{8}")  # <workspace8>-<branch digest8>
 
@@ -117,9 +132,13 @@ def _free_bytes(path: Path) -> int:
     return info.f_bavail * info.f_frsize
 
 
-def prune_idle(cache_root: Path, keep: Path, max_idle_days: float = 7.0) -> list[Path]:
-    """Remove stopped clusters of other branches not used for ``max_idle_days`` (the cache
-    would otherwise grow with every branch ever tested)."""
+def prune_idle(
+    cache_root: Path, keep: Path, max_idle_days: float = 7.0, bindir: Path | None = None
+) -> list[Path]:
+    """Stop clusters every user of which is dead (a run killed with SIGKILL leaves its server
+    running, reachable by nobody but still holding memory), and remove stopped clusters of
+    other branches not used for ``max_idle_days`` (the cache would otherwise grow with every
+    branch ever tested). Stopping needs ``bindir``; without it running clusters are kept."""
     removed = []
     cutoff = time.time() - max_idle_days * 86400
     for folder in cache_root.iterdir():
@@ -128,7 +147,16 @@ def prune_idle(cache_root: Path, keep: Path, max_idle_days: float = 7.0) -> list
         if not ours or folder == keep or not lock.exists():
             continue
         if (folder / "data" / "postmaster.pid").exists():
-            continue
+            if bindir is None:
+                continue
+            # As root, pg_ctl runs as whoever owns the data (it refuses root).
+            owner = (folder / "data").owner() if os.geteuid() == 0 else None
+            cluster = PrivateCluster(folder, bindir, BRANCH_PORTS.start, owner)
+            try:
+                if not cluster.stop_if_abandoned():
+                    continue
+            except (ClusterError, OSError, KeyError):  # not ours to stop: leave it
+                continue
         if lock.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
@@ -151,24 +179,12 @@ def server_user() -> str | None:
 
 
 def process_token(pid: int) -> str:
-    """pid plus its start time, so a recycled pid is not mistaken for a live owner."""
+    """pid plus its start time: names a user's file; says who, never whether it lives."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return f"{pid}:{fields[19]}"
     except (OSError, IndexError):
         return f"{pid}:"
-
-
-def is_alive(token: str) -> bool:
-    pid_text, _, start = token.partition(":")
-    try:
-        pid = int(pid_text)
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return not start or process_token(pid) == token
 
 
 def port_is_free(port: int) -> bool:
@@ -189,12 +205,15 @@ def probe_ports(preferred: int) -> Iterator[int]:
 
 @dataclass
 class PrivateCluster:
-    """One cluster folder: ``data/``, ``sock/``, ``server.log``, ``lock``, ``users/``."""
+    """One cluster folder: ``data/``, ``sock/``, ``password``, ``server.log``, ``lock``,
+    ``users/``."""
 
     root: Path
     bindir: Path
     preferred_port: int
     run_as: str | None = None
+    tcp: bool = field(default_factory=lambda: os.environ.get("ENVSSOT_PG_TCP") == "1")
+    _hold: IO[str] | None = field(default=None, init=False, repr=False)
 
     @property
     def data(self) -> Path:
@@ -208,8 +227,21 @@ class PrivateCluster:
     def log(self) -> Path:
         return self.root / "server.log"
 
-    def admin_conninfo(self, port: int) -> str:
-        return f"host=127.0.0.1 port={port} user={SUPERUSER} dbname=postgres"
+    @property
+    def password_file(self) -> Path:
+        return self.root / "password"
+
+    def admin_conninfo(self, port: int, dbname: str = "postgres") -> str:
+        """libpq key/value string: the private socket, the superuser and its password."""
+        password = self.password_file.read_text(encoding="ascii").strip()
+        params = {
+            "host": str(self.sock),
+            "port": str(port),
+            "user": SUPERUSER,
+            "dbname": dbname,
+            "password": password,
+        }
+        return " ".join(f"{key}={_quote(value)}" for key, value in params.items())
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -220,6 +252,9 @@ class PrivateCluster:
         with self._locked():
             self._register()
             state = "running"
+            if (self.data / "PG_VERSION").exists() and not self.password_file.exists():
+                self.stop()  # made by a version that trusted every local user: start afresh
+                shutil.rmtree(self.data)
             if not (self.data / "PG_VERSION").exists():
                 self._initdb()
                 state = "cold"
@@ -232,12 +267,26 @@ class PrivateCluster:
     def release(self) -> bool:
         """Unregister this process; stop the server when no live process uses it. True if stopped."""
         with self._locked():
-            mine = self.root / "users" / process_token(os.getpid()).replace(":", "-")
-            mine.unlink(missing_ok=True)
+            if self._hold is not None:
+                Path(self._hold.name).unlink(missing_ok=True)
+                self._hold.close()  # closing drops the flock
+                self._hold = None
             if self._live_users():
                 return False
             self.stop()
             return True
+
+    def stop_if_abandoned(self) -> bool:
+        """Stop the server when every process that used it is gone. True if it is stopped
+        now; False when someone uses it or is acquiring it this very moment."""
+        try:
+            with self._locked(blocking=False):
+                if self._live_users():
+                    return False
+                self.stop()
+                return True
+        except BlockingIOError:
+            return False
 
     def stop(self) -> None:
         if self.running_port() is not None:
@@ -265,8 +314,9 @@ class PrivateCluster:
             raise ClusterError(f"{base} belongs to another user; set ENVSSOT_PG_CACHE elsewhere")
         for folder in (self.root, self.sock, self.root / "users"):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            folder.chmod(0o700)  # also when an older version made it
         (self.root / "lock").touch()  # its mtime says when the cluster was last used
-        prune_idle(base, keep=self.root)
+        prune_idle(base, keep=self.root, bindir=self.bindir)
         if label:
             (self.root / "branch").write_text(label + "\n", encoding="utf-8", errors="replace")
         if self.run_as:
@@ -293,26 +343,38 @@ class PrivateCluster:
                 )
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, blocking: bool = True) -> Iterator[None]:
         with open(self.root / "lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _register(self) -> None:
-        token = process_token(os.getpid())
-        (self.root / "users" / token.replace(":", "-")).write_text(token)
+        """Hold an exclusive flock on our own file under ``users/`` until ``release``."""
+        if self._hold is not None:
+            return
+        name = f"{process_token(os.getpid()).replace(':', '-')}-{secrets.token_hex(4)}"
+        handle = open(self.root / "users" / name, "w")  # noqa: SIM115 - held until release
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(f"{process_token(os.getpid())} {socket.gethostname()}\n")
+        handle.flush()
+        self._hold = handle
 
     def _live_users(self) -> list[str]:
+        """Files under ``users/`` whose flock is still held; the others are removed."""
         live = []
         for entry in (self.root / "users").iterdir():
-            token = entry.name.replace("-", ":", 1)
-            if is_alive(token):
-                live.append(token)
-            else:
-                entry.unlink(missing_ok=True)  # left by a killed run
+            try:
+                with open(entry, "a") as probe:
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                live.append(entry.name)
+                continue
+            except OSError:  # vanished meanwhile, or not a file we can open: not a user
+                pass
+            entry.unlink(missing_ok=True)  # left by a killed run
         return live
 
     def _call(self, *cmd: str | Path) -> subprocess.CompletedProcess[str]:
@@ -342,13 +404,15 @@ class PrivateCluster:
     def _initdb(self) -> None:
         if self.data.exists():  # a half-made folder from an interrupted initdb
             shutil.rmtree(self.data)
+        self._write_password()
         self._run(
             self.bindir / "initdb",
             "-D",
             str(self.data),
             "-U",
             SUPERUSER,
-            "--auth=trust",
+            "--auth=scram-sha-256",
+            f"--pwfile={self.password_file}",
             "-E",
             "UTF8",
             "--locale=C",
@@ -359,6 +423,18 @@ class PrivateCluster:
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n# pytest-envssot: a private test cluster\n")
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+        (self.data / "pg_hba.conf").write_text(HBA, encoding="utf-8")
+
+    def _write_password(self) -> None:
+        """A fresh random password, readable by its owner only (the server user reads it
+        once, for initdb; as root that user owns the data anyway)."""
+        self.password_file.unlink(missing_ok=True)
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        if self.run_as:
+            entry = pwd.getpwnam(self.run_as)
+            os.chown(self.password_file, entry.pw_uid, entry.pw_gid)
 
     def _start(self) -> int:
         problems: list[str] = []
@@ -379,7 +455,7 @@ class PrivateCluster:
                     "-t",
                     "60",
                     "-o",
-                    f"-p {port}",
+                    f"-p {port} -c listen_addresses={'127.0.0.1' if self.tcp else _EMPTY}",
                 )
             except ClusterError as exc:  # lost a race for the port, or a real failure
                 problems.append(str(exc))
@@ -395,3 +471,11 @@ class PrivateCluster:
             "could not start the private PostgreSQL cluster in "
             f"{self.data}: {'; '.join(problems[-2:])}\n{tail}"
         )
+
+
+_EMPTY = "''"  # listen_addresses = '': no TCP socket at all
+
+
+def _quote(value: str) -> str:
+    """A libpq key/value: quoted, with backslash and quote escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

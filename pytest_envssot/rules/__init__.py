@@ -1,42 +1,55 @@
-"""The rule catalogue: stable public names, in the order items are reported."""
+"""The rule catalogue: stable public names, in the order items are reported.
+
+Every public module in this folder that defines ``RULES`` is part of it, so adding a rule is
+one new file. ``ORDER`` fixes report order (and SARIF rule indices) for the modules it names;
+a module it does not name comes after them, alphabetically.
+"""
 
 from __future__ import annotations
 
-from pytest_envssot.rules import (
-    compose,
-    coverage,
-    debug,
-    frontend,
-    git,
-    imported,
-    infra,
-    layers,
-    markers,
-    secrets,
-    templates,
-    types_roundtrip,
-    types_values,
-    uniqueness,
-)
+import importlib
+import pkgutil
+
 from pytest_envssot.rules.base import Rule
 
-ALL_RULES: tuple[Rule, ...] = (
-    *layers.RULES,
-    *coverage.RULES,
-    *markers.RULES,
-    *uniqueness.RULES,
-    *types_values.RULES,
-    *types_roundtrip.RULES,
-    *imported.RULES,  # import mode only (issue 4)
-    *compose.RULES,
-    # hygiene: secrets and deployment (issue 5)
-    *secrets.RULES,
-    *infra.RULES,
-    *templates.RULES,
-    *frontend.RULES,
-    *git.RULES,
-    *debug.RULES,
+ORDER = (
+    "layers",
+    "coverage",
+    "markers",
+    "uniqueness",
+    "types_values",
+    "types_roundtrip",
+    "imported",  # import mode only
+    "compose",
+    "secrets",
+    "infra",
+    "templates",
+    "frontend",
+    "git",
+    "debug",
+    "live",  # opt-in families: Vault, a frontend build, smoke
 )
-RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
 
-__all__ = ["ALL_RULES", "RULES_BY_NAME", "Rule"]
+
+def _rule_modules() -> list[str]:
+    found = {
+        info.name
+        for info in pkgutil.iter_modules(__path__)
+        if not info.name.startswith("_") and info.name != "base"
+    }
+    return [name for name in ORDER if name in found] + sorted(found - set(ORDER))
+
+
+def _catalogue() -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    for name in _rule_modules():
+        module = importlib.import_module(f"{__name__}.{name}")
+        rules.extend(getattr(module, "RULES", ()))
+    return tuple(rules)
+
+
+ALL_RULES: tuple[Rule, ...] = _catalogue()
+RULES_BY_NAME = {rule.name: rule for rule in ALL_RULES}
+CONTRACT_RULES: tuple[Rule, ...] = tuple(r for r in ALL_RULES if r.family == "contract")
+
+__all__ = ["ALL_RULES", "CONTRACT_RULES", "RULES_BY_NAME", "Rule"]

@@ -1,7 +1,8 @@
 """What the rules ask import mode: the real class of a field, and batched validation.
 
-Everything is memoised in ``index.cache``: one child per run, each module imported once, each
-(field, kind, text) validated once. With import mode off every helper returns None.
+Everything is memoised in the run's :class:`ImportState` service: one child per run, each module
+imported once, each (field, kind, text) validated once. With import mode off every helper
+returns None.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pytest_envssot.pysettings.importmode import (
     settings_classes,
 )
 
-_SESSION = ("import", "session")
 Question = tuple[FieldRef, str, "str | None"]  # (field, "env" | "default", text)
 
 IMPORT_HINT = (
@@ -29,30 +29,43 @@ IMPORT_HINT = (
 )
 
 
+Key = tuple[str, str, str, str, str]  # (file, class, field, kind, repr(text))
+
+
+class ImportState:
+    """Import mode's per-run state: the child process and every answer it gave."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.child: ImportSession | None = None
+        self.classes: dict[str, list[str]] | None = None
+        self.answers: dict[Key, Answer | ImportFailure | None] = {}  # None: asked, pending
+
+    def session(self) -> ImportSession:
+        if self.child is None:
+            self.child = ImportSession(
+                Path(self.index.contract.root), self.index.config.import_timeout
+            )
+            atexit.register(self.child.close)  # the engine closes it; this covers an interrupt
+        return self.child
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.close()
+            self.child = None
+
+
 def session(index: Index) -> ImportSession | None:
     if not index.config.import_settings:
         return None
-    found = index.cache.get(_SESSION)
-    if not isinstance(found, ImportSession):
-        found = ImportSession(Path(index.contract.root), index.config.import_timeout)
-        index.cache[_SESSION] = found
-        atexit.register(found.close)  # the engine closes it; this covers an interrupted run
-    return found
-
-
-def close(index: Index) -> None:
-    found = index.cache.pop(_SESSION, None)
-    if isinstance(found, ImportSession):
-        found.close()
+    return index.service(ImportState).session()
 
 
 def file_classes(index: Index) -> dict[str, list[str]]:
-    key = ("import", "classes")
-    found = index.cache.get(key)
-    if not isinstance(found, dict):
-        found = settings_classes(index.contract.settings)
-        index.cache[key] = found
-    return found
+    state = index.service(ImportState)
+    if state.classes is None:
+        state.classes = settings_classes(index.contract.settings)
+    return state.classes
 
 
 def load(index: Index, rel: str) -> dict[str, RealClass] | ImportFailure | None:
@@ -89,38 +102,41 @@ def ask(index: Index, questions: Iterable[Question]) -> None:
     child = session(index)
     if child is None:
         return
+    answers = index.service(ImportState).answers
     groups: dict[tuple[str, str], list[tuple[str, str, str | None]]] = {}
     for ref, kind, text in questions:
         key = _key(ref, kind, text)
-        if key in index.cache:
+        if key in answers:
             continue
-        index.cache[key] = None  # asked (de-duplicates within the batch)
+        answers[key] = None  # asked (de-duplicates within the batch)
         group = (ref.owner.cls.location.path, ref.owner.cls.name)
         groups.setdefault(group, []).append((ref.field.name, kind, text))
     for (rel, cls), items in groups.items():
         loaded = load(index, rel)
-        answers = child.validate(rel, cls, items) if isinstance(loaded, dict) else loaded
+        given = child.validate(rel, cls, items) if isinstance(loaded, dict) else loaded
         for i, (fname, kind, text) in enumerate(items):
-            result = answers[i] if isinstance(answers, list) else answers
-            index.cache[("import", rel, cls, fname, kind, repr(text))] = result
+            answers[(rel, cls, fname, kind, repr(text))] = (
+                given[i] if isinstance(given, list) else given
+            )
 
 
 def answer(index: Index, ref: FieldRef, kind: str, text: str | None) -> Answer | ImportFailure:
     """The oracle's answer (asking now if no batch asked it before)."""
+    answers = index.service(ImportState).answers
     key = _key(ref, kind, text)
-    found = index.cache.get(key)
-    if not isinstance(found, (Answer, ImportFailure)):
-        index.cache.pop(key, None)
+    found = answers.get(key)
+    if found is None:
+        answers.pop(key, None)
         ask(index, [(ref, kind, text)])
-        found = index.cache.get(key)
+        found = answers.get(key)
     if not isinstance(found, (Answer, ImportFailure)):
         return ImportFailure(ref.field.location.path, 0, "import mode gave no answer")
     return found
 
 
-def _key(ref: FieldRef, kind: str, text: str | None) -> tuple[str, ...]:
+def _key(ref: FieldRef, kind: str, text: str | None) -> Key:
     cls = ref.owner.cls
-    return ("import", cls.location.path, cls.name, ref.field.name, kind, repr(text))
+    return (cls.location.path, cls.name, ref.field.name, kind, repr(text))
 
 
 def failure_reason(failure: ImportFailure) -> str:

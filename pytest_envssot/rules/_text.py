@@ -11,10 +11,14 @@ from pytest_envssot.redact import show
 def field_line(index: Index, ref: FieldRef) -> str:
     """``config.py:41 Settings.x reads X (int, default 1440)``."""
     fld = ref.field
-    if fld.default is not None:
+    if fld.default is not None and fld.default.strip() == "None":
+        default = "default None: unset"
+    elif fld.default is not None:
         text = literal_text(fld.default)
+        secret = index.is_secret(ref.primary)
+        shown = show(fld.default if text is None else text, secret)
         default = (
-            f"default {show(fld.default if text is None else text, index.is_secret(ref.primary))}"
+            f"default computed: {shown}" if text is None and not secret else f"default {shown}"
         )
     elif fld.default_factory is not None:
         default = f"default_factory {fld.default_factory}"
@@ -35,11 +39,19 @@ def template_line(var: TemplateVar) -> str:
     return f"{var.location} renders {var.name} from {source}{path}"
 
 
-def example_value(index: Index, ref: FieldRef) -> str:
-    """The safe value to suggest for ``.env.example``: the default, unless it is a secret."""
-    if ref.field.default is None or index.is_secret(ref.primary):
+def example_value(index: Index, ref: FieldRef) -> str | None:
+    """The safe value to suggest for ``.env.example``: the default, unless it is a secret.
+
+    None when no line may set a value: a default of ``None`` (an empty value is not unset: it
+    fails an ``int | None``) or one that cannot be evaluated here (an empty line would replace
+    it). The suggestion is then a commented-out line, which documents without changing.
+    """
+    default = ref.field.default
+    if default is not None and default.strip() == "None":
+        return None
+    if default is None or index.is_secret(ref.primary):
         return ""
-    return literal_text(ref.field.default) or ""
+    return literal_text(default)
 
 
 def example_lines(index: Index, ref: FieldRef) -> tuple[str, ...]:
@@ -47,6 +59,8 @@ def example_lines(index: Index, ref: FieldRef) -> tuple[str, ...]:
     vault = "[VAULT] " if index.rendered_for(ref) else ""
     description = ref.field.description or f"{ref.owner.cls.name}.{ref.field.name}"
     value = example_value(index, ref)
+    if value is None:  # unset or computed: document the name without overriding the default
+        return (f"# {vault}{description}", f"# {ref.primary}=")
     if (value and any(ch in value for ch in " #\"'$\\")) or "\n" in value:
         value = "'" + value.replace("'", "") + "'"
     return (f"# {vault}{description}", f"{ref.primary}={value}")

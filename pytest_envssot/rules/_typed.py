@@ -27,45 +27,51 @@ class Typed:
     probe: SettingsProbe
 
 
-def resolver(index: Index) -> TypeResolver:
-    key = ("types", "resolver")
-    found = index.cache.get(key)
-    if not isinstance(found, TypeResolver):
+class TypeMemo:
+    """The type rules' per-run memo: one resolver, a type and probe per field and per shape."""
+
+    def __init__(self, index: Index) -> None:
         parsed = [f for f in index.contract.settings if f.error is None]
-        found = TypeResolver(Path(index.contract.root), models(parsed))
-        index.cache[key] = found
-    return found
+        self.resolver = TypeResolver(Path(index.contract.root), models(parsed))
+        self.typed: dict[tuple[object, ...], Typed | Unresolved] = {}  # per field, per shape
+        self.probes: dict[tuple[object, ...], SettingsProbe] = {}  # per type structure
+        self.validation_keys: dict[tuple[int, int], tuple[object, ...]] = {}
+
+
+def resolver(index: Index) -> TypeResolver:
+    return index.service(TypeMemo).resolver
 
 
 def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
     """The field's type and a pydantic-settings probe under its class's config."""
-    key = ("types", ref.owner.cls.qualname, ref.field.location, ref.field.name)
-    found = index.cache.get(key)
-    if isinstance(found, (Typed, Unresolved)):
+    memo = index.service(TypeMemo)
+    key = ("field", ref.owner.cls.qualname, ref.field.location, ref.field.name)
+    found = memo.typed.get(key)
+    if found is not None:
         return found
     # Fields of the same shape share one probe: building a pydantic class per field dominates.
     shape = _field_shape(ref)
-    found = index.cache.get(shape)
-    if isinstance(found, (Typed, Unresolved)):
-        index.cache[key] = found
+    found = memo.typed.get(shape)
+    if found is not None:
+        memo.typed[key] = found
         return found
-    resolved = resolver(index).resolve(ref.field)
+    resolved = memo.resolver.resolve(ref.field)
     result: Typed | Unresolved
     if isinstance(resolved, Unresolved):
         result = resolved
     else:
         # ... and so do fields of equal structure in other files (a monorepo's fifty services).
-        same = ("types-probe", _structure_key(ref, resolved))
-        probe = index.cache.get(same)
+        same = _structure_key(ref, resolved)
         try:
-            if not isinstance(probe, SettingsProbe):
-                probe = index.cache[same] = SettingsProbe(resolved, dict(ref.owner.config))
+            probe = memo.probes.get(same)
+            if probe is None:
+                probe = memo.probes[same] = SettingsProbe(resolved, dict(ref.owner.config))
             result = Typed(resolved, probe)
         except Exception as exc:  # pydantic refused the probe class: a reason, not a crash
             result = Unresolved(
                 f"pydantic cannot build a settings class for it ({type(exc).__name__})"
             )
-    index.cache[key] = index.cache[shape] = result
+    memo.typed[key] = memo.typed[shape] = result
     return result
 
 
@@ -87,10 +93,11 @@ def validation_key(index: Index, ref: FieldRef, found: Typed) -> tuple[object, .
     constraints by their repr), the validator modes and the probe's config. A type that cannot
     be described so (a user's nested model) falls back to the field's own shape in its file.
     """
-    memo = ("types-validation-key", id(found), id(ref.owner))  # both live as long as the index
-    key = index.cache.get(memo)
-    if not isinstance(key, tuple):
-        key = index.cache[memo] = _structure_key(ref, found.resolved)
+    keys = index.service(TypeMemo).validation_keys
+    memo = (id(found), id(ref.owner))  # both live as long as the index
+    key = keys.get(memo)
+    if key is None:
+        key = keys[memo] = _structure_key(ref, found.resolved)
     return key
 
 

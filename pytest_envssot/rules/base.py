@@ -33,6 +33,14 @@ class Rule:
     check: Callable[[Index], Iterable[Finding]]
     valid: tuple[RuleExample, ...] = ()
     invalid: tuple[RuleExample, ...] = ()
+    # The documentation (README table, docs/rules.md) is generated from these three.
+    hangs_under: str = ""  # where its items hang, as the docs say it
+    details: str = ""  # "fails when", in full (``summary`` is the one-line form for SARIF)
+    why: str = ""  # why a maintainer should care
+    # "contract" rules run on every check; "live" (Vault, a frontend build) and "smoke" rules
+    # look outside the repository and run only when their option asks for them, through
+    # their own runner. All are in the catalogue, so every face knows every rule it reports.
+    family: str = "contract"
 
 
 def mini_repo(

@@ -211,6 +211,9 @@ RULES = (
         Layer.REPO,
         "a compose container_name does not follow <project>-<service>[-staging|-pr-N|-<extra>] for its environment",
         compose_container_naming,
+        hangs_under="compose file",
+        details="a service's `container_name` is not `<project>-<service>` (local/ci/production), `…-staging`, `…-pr-<N>` or `…-<extra>` for the file's environment (a literal `ENV:` in a service, else the file name: `docker-compose.staging.yml`, `compose.pr.yml`; `${…}` parts are checked on their literal text)",
+        why="Container names are hostnames: two environments with one name collide, and a URL can reach the wrong environment's service.",
         valid=(
             RuleExample(_repo({"docker-compose.yml": _LOCAL}), "backend"),
             RuleExample(_repo({"deploy/docker-compose.staging.yml": _STAGING}), "backend"),
@@ -237,6 +240,9 @@ RULES = (
         Layer.REPO,
         "a compose service's environment carries VAULT_ROOT_TOKEN",
         compose_no_root_token,
+        hangs_under="compose file",
+        details="a service's `environment` sets `VAULT_ROOT_TOKEN` or passes `${VAULT_ROOT_TOKEN}` on (values are never shown)",
+        why="A Vault root token in a service's environment gives every process in it the keys to every secret.",
         valid=(RuleExample(_repo({"docker-compose.staging.yml": _STAGING}), "backend"),),
         invalid=(
             RuleExample(

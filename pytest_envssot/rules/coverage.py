@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from pytest_envssot.findings import Finding, Outcome
-from pytest_envssot.index import Index
-from pytest_envssot.model import Layer, Location
+from pytest_envssot.index import FieldRef, Index, literal_text
+from pytest_envssot.model import ExampleEntry, Layer, Location, TemplateVar
+from pytest_envssot.placeholders import is_placeholder
+from pytest_envssot.readers.mentions import find_mentions
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import (
     example_lines,
@@ -40,6 +44,9 @@ def _extra_sentence(index: Index, var_name: str, carrier: str) -> str:
 
 
 def template_var_has_field(index: Index) -> Iterator[Finding]:
+    rule = "template-var-has-field"
+    no_settings = not index.contract.settings
+    pending: list[TemplateVar] = []
     for template in index.templates():
         scope = index.settings_paths_for_template(template.path)
         seen: set[str] = set()
@@ -49,32 +56,109 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
             seen.add(var.name)
             readers = index.fields_reading(var.name, scope)
             if readers or index.is_external(var.name):
-                yield Finding("template-var-has-field", var.name, Outcome.PASSED, var.location)
-                continue
-            if broken := index.unreadable(Layer.SETTINGS):
-                yield unreadable_skip("template-var-has-field", var.name, var.location, broken)
-                continue
-            where = (
-                ", ".join(sorted({f.path for f in index.contract.settings})) or "no settings files"
-            )
-            yield Finding(
-                "template-var-has-field",
-                var.name,
-                Outcome.FAILED,
-                var.location,
-                lines=(
-                    template_line(var),
-                    f"no settings field reads {var.name} (searched {where})",
-                    _extra_sentence(index, var.name, "a rendered env file"),
-                    f"Add a field, or list {var.name} under [tool.envssot] external if a "
-                    "non-Python consumer reads it:",
-                ),
-                fix=(field_stub(var.name),),
-                edit=_edits.field_stub(index, var.name, "", scope),
-            )
+                yield Finding(rule, var.name, Outcome.PASSED, var.location)
+            elif no_settings:
+                yield Finding(
+                    rule, var.name, Outcome.SKIPPED, var.location,
+                    lines=(
+                        "this repository defines no settings class: the template's consumer "
+                        "lives elsewhere (set [tool.envssot] settings if it is here)",
+                    ),
+                )  # fmt: skip
+            elif broken := index.unreadable(Layer.SETTINGS):
+                yield unreadable_skip(rule, var.name, var.location, broken)
+            else:
+                pending.append(var)
+    mentioned = index.service(Mentions).find({v.name for v in pending})
+    where = ", ".join(sorted({f.path for f in index.contract.settings})) or "no settings files"
+    for var in pending:
+        if var.name in mentioned:
+            yield _read_elsewhere(rule, var.name, var.location, mentioned[var.name])
+            continue
+        yield Finding(
+            rule,
+            var.name,
+            Outcome.FAILED,
+            var.location,
+            lines=(
+                template_line(var),
+                f"no settings field reads {var.name} (searched {where}), and no code or "
+                "configuration in the repository names it",
+                _extra_sentence(index, var.name, "a rendered env file"),
+                f"Add a field, or list {var.name} under [tool.envssot] external if a "
+                "non-Python consumer reads it:",
+            ),
+            fix=(field_stub(var.name),),
+            edit=_edits.field_stub(
+                index, var.name, "", index.settings_paths_for_template(var.location.path)
+            ),
+        )
+
+
+class Mentions:
+    """Per run: where code and configuration outside the settings and env layers name a
+    variable (``os.getenv``, ``process.env``, compose ``${X}``), asked once per batch."""
+
+    def __init__(self, index: Index) -> None:
+        self.root = Path(index.contract.root)
+        contract = index.contract
+        self.skip = {
+            *(f.path for f in contract.settings),
+            *(f.path for f in contract.templates),
+            *(f.path for f in contract.examples),
+        }
+        self.found: dict[str, Location] = {}
+        self.asked: set[str] = set()
+
+    def find(self, names: set[str]) -> dict[str, Location]:
+        new = names - self.asked
+        if new:
+            self.asked |= new
+            self.found.update(find_mentions(self.root, new, self.skip))
+        return {n: self.found[n] for n in names if n in self.found}
+
+
+def _read_elsewhere(rule: str, name: str, at: Location, mention: Location) -> Finding:
+    return Finding(
+        rule, name, Outcome.PASSED, at,
+        lines=(f"no settings field reads {name}, but {mention} names it: read outside the settings",),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- field-documented
+
+
+# An example that documents at least this share of the fields adopted "every field documented";
+# below it the example is a curated, user-facing subset (most real repositories keep one).
+ADOPTED_SHARE = 0.8
+# In a curated example, fields without a working value still must be there: a deployer has to
+# set them. These name parts mark credentials and endpoints.
+_MUST_SET = re.compile(
+    r"(?:^|_)(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|DSN|URL|URI|HOST|"
+    r"ENDPOINT|USER(?:NAME)?|ACCOUNT|BUCKET|PROJECT|REGION|ID)(?:_|$)"
+)
+
+
+def _coverage(index: Index) -> tuple[int, int]:
+    """(documented, total) over distinct env names."""
+    names: dict[str, bool] = {}
+    for ref in index.distinct_fields():
+        names[ref.primary] = (
+            names.get(ref.primary, False) or index.example_entry_for(ref) is not None
+        )
+    return sum(names.values()), len(names)
+
+
+def _needs_a_line(index: Index, ref: FieldRef) -> bool:
+    """In a curated example: no default, or a credential/endpoint with no working default."""
+    if ref.field.required:
+        return True
+    default = ref.field.default
+    text = literal_text(default) if default is not None else None
+    if ref.field.default_factory is not None or (default is not None and text is None):
+        return False  # computed: there is a working value
+    empty = not text or default is None or is_placeholder(text or "")
+    return empty and bool(_MUST_SET.search(ref.primary.upper()))
 
 
 def field_documented(index: Index) -> Iterator[Finding]:
@@ -83,6 +167,8 @@ def field_documented(index: Index) -> Iterator[Finding]:
     end = max((e.location.line for e in index.example_entries()), default=0)
     after: int | None = None
     broken = index.unreadable(Layer.EXAMPLE)
+    documented, total = _coverage(index)
+    curated = index.example is not None and total >= 5 and documented < ADOPTED_SHARE * total
     seen: set[str] = set()
     for ref in index.distinct_fields():
         entry = index.example_entry_for(ref)
@@ -98,6 +184,16 @@ def field_documented(index: Index) -> Iterator[Finding]:
         where = Location(example_path, line)
         if broken:
             yield unreadable_skip("field-documented", ref.primary, where, broken)
+            continue
+        if curated and not _needs_a_line(index, ref):
+            yield Finding(
+                "field-documented", ref.primary, Outcome.SKIPPED, where,
+                lines=(
+                    f"{example_path} documents {documented} of {total} variables: a curated "
+                    f"subset, and {ref.primary} has a working default. Document every field "
+                    f"(at least {ADOPTED_SHARE:.0%}) to have each one checked.",
+                ),
+            )  # fmt: skip
             continue
         yield Finding(
             "field-documented",
@@ -116,11 +212,13 @@ def field_documented(index: Index) -> Iterator[Finding]:
 def example_var_has_field(index: Index) -> Iterator[Finding]:
     seen: set[str] = set()
     infra = index.config.infra
+    rule = "example-var-has-field"
+    pending: list[ExampleEntry] = []
     for entry in index.example_entries():
         if entry.key in seen:
             continue
         seen.add(entry.key)
-        rule, name, at = "example-var-has-field", entry.key, entry.location
+        name, at = entry.key, entry.location
         if index.fields_reading(name) or index.is_external(name) or index.docker_args(name):
             yield Finding(rule, name, Outcome.PASSED, at)
         elif _is_infra(name, infra):
@@ -131,21 +229,29 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
         elif broken := index.unreadable(Layer.SETTINGS) + index.unreadable(Layer.DOCKERFILE):
             yield unreadable_skip(rule, name, at, broken)
         else:
-            yield Finding(
-                rule,
-                name,
-                Outcome.FAILED,
-                at,
-                lines=(
-                    f"{at} documents {name}",
-                    "no settings field reads it, no Dockerfile ARG declares it, and it is not "
-                    "listed under [tool.envssot] external",
-                    _extra_sentence(index, name, "a .env copied from .env.example"),
-                    f"Remove the line, add a field, or list {name} under external. Field stub:",
-                ),
-                fix=(field_stub(name),),
-                edit=_edits.field_stub(index, name, entry.comment),
-            )
+            pending.append(entry)
+    mentioned = index.service(Mentions).find({e.key for e in pending})
+    for entry in pending:
+        name, at = entry.key, entry.location
+        if name in mentioned:
+            yield _read_elsewhere(rule, name, at, mentioned[name])
+            continue
+        yield Finding(
+            rule,
+            name,
+            Outcome.FAILED,
+            at,
+            lines=(
+                f"{at} documents {name}",
+                "no settings field reads it, no Dockerfile ARG declares it, no code or "
+                "configuration in the repository names it, and it is not listed under "
+                "[tool.envssot] external",
+                _extra_sentence(index, name, "a .env copied from .env.example"),
+                f"Remove the line, add a field, or list {name} under external. Field stub:",
+            ),
+            fix=(field_stub(name),),
+            edit=_edits.field_stub(index, name, entry.comment),
+        )
 
 
 def _is_infra(name: str, patterns: tuple[str, ...]) -> bool:
@@ -207,6 +313,9 @@ RULES = (
         Layer.TEMPLATE,
         "a template var is read by no settings field",
         template_var_has_field,
+        hangs_under="template",
+        details="a template var is read by no settings field (and is not `external`)",
+        why="Vault renders a value no code reads: either the field was renamed (production runs on a default) or the secret is dead weight that still has to be rotated.",
         valid=(RuleExample(_TEMPLATE_OK, "REDIS_URL"),),
         invalid=(RuleExample(_TEMPLATE_ORPHAN, "OLD_URL"),),
     ),
@@ -215,6 +324,9 @@ RULES = (
         Layer.SETTINGS,
         "a field's env name is not in .env.example",
         field_documented,
+        hangs_under="`.env.example`",
+        details="a field's env name is not in `.env.example` (a commented-out `# KEY=` counts as documented)",
+        why=".env.example is how a developer learns what to set; an undocumented field is set by nobody locally, and its default silently decides.",
         valid=(
             RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
             RuleExample(
@@ -234,6 +346,9 @@ RULES = (
         Layer.EXAMPLE,
         "an example var is read by no field, no Dockerfile ARG, and is not external",
         example_var_has_field,
+        hangs_under="`.env.example`",
+        details="an example var is read by no field, no Dockerfile `ARG`, and is not `external`",
+        why="A documented variable that nothing reads misleads whoever sets it: the value they carefully chose has no effect.",
         valid=(
             RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
             RuleExample(
@@ -252,6 +367,9 @@ RULES = (
         Layer.SETTINGS,
         "a field with no default is not rendered by any template (when templates exist)",
         required_field_in_template,
+        hangs_under="`config.py`",
+        details="a field with no default is rendered by no template (only when templates exist)",
+        why="A field without a default makes the app refuse to start where the template does not render it: in production, not in CI.",
         valid=(
             RuleExample(
                 mini_repo(

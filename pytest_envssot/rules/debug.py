@@ -56,6 +56,9 @@ RULES = (
         Layer.SETTINGS,
         "a debug flag defaults to true",
         debug_off,
+        hangs_under="`config.py`",
+        details="a debug-named bool defaults to true",
+        why="A debug flag on by default turns on stack traces and debug endpoints wherever someone forgot to set it.",
         valid=(
             RuleExample(
                 mini_repo(

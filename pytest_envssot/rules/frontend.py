@@ -136,6 +136,9 @@ RULES = (
         Layer.EXAMPLE,
         "a NEXT_PUBLIC_* var has no ARG + ENV before the build step of a Dockerfile",
         next_public_baked,
+        hangs_under="`.env.example`",
+        details="a `NEXT_PUBLIC_*` var lacks `ARG` then `ENV` in the stage that runs `npm run build` / `next build`, before that `RUN` (skipped when no Dockerfile builds a frontend)",
+        why="Next.js bakes NEXT_PUBLIC_* at build time; without ARG and ENV before the build the bundle ships undefined.",
         valid=(
             RuleExample(
                 mini_repo(_FIELD, "NEXT_PUBLIC_APP_URL=\n", extra={"web/Dockerfile": _GOOD}),

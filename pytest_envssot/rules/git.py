@@ -152,6 +152,9 @@ RULES = (
         Layer.REPO,
         ".env is not git-ignored, or a .env is tracked (skipped outside a git work tree)",
         env_file_ignored,
+        hangs_under="`.gitignore` / the file",
+        details="git (`git check-ignore`) does not ignore `.env` through a committed `.gitignore`, or a `.env`/`.env.local`/`.env.*.local` is tracked or lying around unignored. Outside a git work tree it is skipped with the reason",
+        why="A .env that git does not ignore is one `git add .` away from publishing every local secret.",
         valid=(
             RuleExample(
                 mini_repo(_FIELD, "X=1\n", extra={".gitignore": ".env\n", ".env": "X=2\n"}),

@@ -161,6 +161,9 @@ RULES = (
         Layer.SETTINGS,
         "import mode is on and the settings module cannot be imported (path:line of the cause)",
         settings_imports,
+        hangs_under="`config.py`",
+        details="import mode only: the settings module does not import (`path:line` of the cause; a hang is killed after `import_timeout`)",
+        why="If the settings module does not import, the app does not start: found here before a deploy.",
         valid=(
             RuleExample(_example("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n"), ""),
         ),
@@ -187,6 +190,9 @@ RULES = (
         Layer.SETTINGS,
         "import mode is on and the env names envssot predicts differ from those the real class reads",
         env_names_match_import,
+        hangs_under="`config.py`",
+        details="import mode only: the env names envssot predicts differ from those the real class reads",
+        why="Static analysis must read the same env names as the real class, or every other rule checks the wrong names.",
         valid=(
             RuleExample(
                 _example(

@@ -108,6 +108,9 @@ RULES = (
         Layer.SETTINGS,
         "an infra var (VAULT_ROOT_TOKEN, DOKPLOY_*...) appears in app config or a template",
         infra_var_not_in_app,
+        hangs_under="`config.py` / template / `.env.example`",
+        details="an `infra` var is a settings field, a template var or an example var (`VAULT_ROOT_TOKEN` says why it is the worst case)",
+        why="Infrastructure credentials (Vault root token, deploy keys) in app config widen what a compromised app can reach.",
         valid=(RuleExample(mini_repo(_FIELD, "REDIS_URL=\n"), "REDIS_URL"),),
         invalid=(
             RuleExample(

@@ -53,6 +53,9 @@ RULES = (
         Layer.REPO,
         "the file cannot be read (one item per file; message has path:line)",
         layer_parses,
+        hangs_under="each layer file",
+        details="the file cannot be read (message has `path:line`); the other layers' items still run, and items whose evidence sat in the broken file are skipped, not blamed",
+        why="A file the tool cannot read silently drops every check of its layer; one failing item per file says so, with the line.",
         valid=(
             RuleExample(mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n"), ""),
         ),

@@ -66,6 +66,9 @@ RULES = (
         Layer.EXAMPLE,
         "[VAULT] marker present <=> var rendered by a template does not hold",
         vault_marker,
+        hangs_under="`.env.example`",
+        details="`[VAULT]` present ⇔ a template renders the var does not hold",
+        why="[VAULT] tells readers a value is production-managed; a wrong marker sends people to edit the wrong place.",
         valid=(
             RuleExample(
                 mini_repo(_FIELD, "# [VAULT] cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")),

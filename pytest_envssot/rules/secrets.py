@@ -140,6 +140,9 @@ RULES = (
         Layer.EXAMPLE,
         "a secret-classified var carries a real-looking value",
         no_secret_in_example,
+        hangs_under="`.env.example`",
+        details="a secret-classified var (or a token-shaped value) carries a real-looking value: a known token shape (`sk-…`, `ghp_…`, `AKIA…`, JWT, `hvs.…`, private key), a detect-secrets-style high-entropy string, or a URL password for a non-local host. Empty values, placeholders (`changeme`, `<…>`, `your-…-here`) and local credentials (`postgres:postgres@localhost`) pass. Commented-out lines count",
+        why=".env.example is committed and public to every clone; a real credential in it is a leaked credential.",
         valid=(
             RuleExample(mini_repo(_SECRET_IMPORT + _KEY_FIELD, "API_KEY=changeme\n"), "API_KEY"),
             RuleExample(
@@ -167,6 +170,9 @@ RULES = (
         Layer.SETTINGS,
         "a secret-classified field has a hard-coded non-empty default",
         no_secret_default,
+        hangs_under="`config.py`",
+        details="a secret field has a hard-coded default: by type/name any non-empty value that is no placeholder or local default; Vault-only vars (an endpoint) only a real-looking one",
+        why="A hard-coded credential in code ships to every environment and to everyone who reads the repository.",
         valid=(
             RuleExample(mini_repo(_SECRET_IMPORT + _KEY_FIELD, "API_KEY=\n"), "API_KEY"),
             RuleExample(

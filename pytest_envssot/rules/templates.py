@@ -332,6 +332,9 @@ RULES = (
         Layer.TEMPLATE,
         'a rendered var lacks printf "%q" or the else fallback',
         template_quoting,
+        hangs_under="template",
+        details='a Vault value is not quoted the way the `consumer` reads it back (`printf "%q"` for pydantic-settings, raw for `docker-env-file`, single quotes via `replaceAll` for `posix-shell`), or a single-key var has no `{{ with }}…{{ else }}` fallback',
+        why="An unquoted Vault value breaks the env file on the first space, quote or #, and only where Vault holds such a value.",
         valid=(
             RuleExample(_repo(tmpl_line("REDIS_URL")), "REDIS_URL"),
             RuleExample(_repo(_COMPOSED), "DATABASE_URL"),
@@ -361,6 +364,9 @@ RULES = (
         Layer.TEMPLATE,
         "KEY= renders .Data.data.OTHER (composed values pass and are reported as composed)",
         template_key_matches_var,
+        hangs_under="template",
+        details="`KEY=` renders `.Data.data.OTHER`; values composed from several keys pass and say so",
+        why="KEY= rendering another key's value is almost always a rename that drifted: production gets the wrong secret.",
         valid=(
             RuleExample(_repo(tmpl_line("REDIS_URL")), "REDIS_URL"),
             RuleExample(_repo(_COMPOSED), "DATABASE_URL"),
@@ -372,6 +378,9 @@ RULES = (
         Layer.TEMPLATE,
         'the secret path is not secret/data/<project>/<env>/<component> with the env from env "ENV"',
         vault_path_convention,
+        hangs_under="template (one item per secret block)",
+        details='the path is not `secret/data/<project>/%s/<component>` with `env "ENV"`; a hard-coded environment fails',
+        why="One path convention keyed by ENV keeps environments apart: a hard-coded environment reads production secrets in staging.",
         valid=(RuleExample(_repo(tmpl_line("REDIS_URL")), "app"),),
         invalid=(
             RuleExample(_repo(tmpl_line("REDIS_URL"), '"secret/data/demo/production/app"'), "app"),

@@ -215,6 +215,14 @@ class _Verdict:
         return all(broken(v) for v in values)
 
 
+class Verdicts:
+    """The round trip's per-run memo: one verdict per shape (see _line_shape)."""
+
+    def __init__(self, index: Index) -> None:
+        del index
+        self.by_shape: dict[tuple[object, ...], _Verdict] = {}
+
+
 def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
     if var.composed:
         return _skip(var, f"{var.name} is composed from Vault keys {', '.join(var.vault_keys)}; "
@@ -239,7 +247,8 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         _line_shape(var),
         secret,
     )
-    verdict = index.cache.get(shape)
+    verdicts = index.service(Verdicts).by_shape
+    verdict = verdicts.get(shape)
     if isinstance(verdict, _Verdict) and verdict.passed:
         return Finding(RULE, var.name, Outcome.PASSED, var.location)
     if isinstance(verdict, _Verdict) and verdict.skip is not None:
@@ -248,7 +257,7 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         nodes = compile_value(var.value_source)
     except NotModelled as exc:
         verdict = _Verdict(skip=f"the line's value is not modelled: {exc}")
-        index.cache.setdefault(shape, verdict)
+        verdicts.setdefault(shape, verdict)
         return _skip(var, verdict.skip or "")
     key = var.vault_keys[0]
     prefix = ("export " if var.exported else "") + f"{var.name}="
@@ -270,7 +279,7 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
 
     if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
         verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
-        index.cache.setdefault(shape, verdict)
+        verdicts.setdefault(shape, verdict)
     if verdict.skip is not None:
         return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
     if verdict.breaking:
@@ -557,6 +566,9 @@ RULES = (
         Layer.TEMPLATE,
         "hypothesis finds a value that Vault -> %q render -> consumer parse -> pydantic does not return intact",
         template_roundtrip,
+        hangs_under="template",
+        details="hypothesis finds a value that Vault → `%q` render → consumer parse → pydantic does not return intact",
+        why="A value that changes between Vault and the app (quotes, $, #, newlines) is a production-only bug no unit test sees.",
         valid=(
             RuleExample(_example("int", "2", "WORKERS", fallback='"2"'), "WORKERS"),
             RuleExample(_example("bool", "False", "FEATURE_ON", fallback='"false"'), "FEATURE_ON"),

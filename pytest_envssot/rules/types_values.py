@@ -372,6 +372,9 @@ RULES = (
         layer=Layer.EXAMPLE,
         summary="the example value does not validate as the field's type under pydantic-settings semantics",
         check=example_value_type,
+        hangs_under="`.env.example`",
+        details="the value does not validate as the field's type under pydantic-settings (complex types must be JSON unless `NoDecode`; bools as pydantic spells them; `Literal` case-sensitive; `Field` constraints; `env_ignore_empty`)",
+        why="A documented value the type rejects makes the app fail at start-up for everyone who copies .env.example.",
         valid=(
             RuleExample(
                 mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), 'MODELS=["a","b"]\n'),
@@ -408,6 +411,9 @@ RULES = (
         layer=Layer.SETTINGS,
         summary="a literal default does not validate as the field's type",
         check=default_value_type,
+        hangs_under="`config.py`",
+        details="a literal default does not validate (pydantic does not validate defaults unless asked)",
+        why="pydantic does not validate defaults: a default the type rejects only shows up when code uses it.",
         valid=(
             RuleExample(
                 mini_repo("class Settings(BaseSettings):\n    port: int = 80\n", "PORT=80\n"),
@@ -426,6 +432,9 @@ RULES = (
         layer=Layer.TEMPLATE,
         summary="the {{ else }} fallback does not validate, or contradicts the settings default",
         check=template_fallback_type,
+        hangs_under="template",
+        details="the `{{ else }}` fallback, as the consumer reads it, does not validate, or differs from the settings default without being listed in `deliberate_fallbacks`",
+        why="The {{ else }} fallback is what production gets when Vault lacks the key; if the type rejects it, the service does not start.",
         valid=(
             RuleExample(
                 mini_repo(_IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")),

@@ -79,6 +79,9 @@ RULES = (
         Layer.SETTINGS,
         "two fields read the same env name, or an example key is duplicated",
         unique_env_name,
+        hangs_under="`config.py` / `.env.example`",
+        details="two fields of one class read one env name, or an example key is set twice",
+        why="Two fields reading one name, or one key set twice, means one of them silently wins; which one depends on order, not intent.",
         valid=(
             RuleExample(
                 mini_repo(

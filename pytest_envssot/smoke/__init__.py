@@ -8,8 +8,9 @@ check runs when its item runs. Nothing here knows pytest; the clients are import
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from pytest_envssot.findings import Finding, Outcome
@@ -21,7 +22,16 @@ from pytest_envssot.smoke.config import SmokeConfig, parse
 from pytest_envssot.smoke.services import Service, plan
 from pytest_envssot.smoke.values import EnvFileError, Sources, Value, resolve
 
-__all__ = ["EnvFileError", "Service", "SmokeConfig", "Sources", "findings", "parse", "plan"]
+__all__ = [
+    "EnvFileError",
+    "Service",
+    "SmokeConfig",
+    "Sources",
+    "checks_for",
+    "findings",
+    "parse",
+    "plan",
+]
 
 _URL_ROLES = {"url", "endpoint", "base_url"}
 _SECRET_ROLES = {"access_key", "secret_key", "key"}
@@ -53,6 +63,25 @@ def findings(
             )
         )
     return tuple(out)
+
+
+def checks_for(
+    index: Index,
+    redactor: Redactor,
+    table: object,
+    environ: Mapping[str, str],
+    env_file: Path | None,
+    env_file_label: str,
+    timeout: object,
+    critical_only: bool,
+) -> tuple[Finding, ...]:
+    """The one entry point of both faces: the values (environment, then ``env_file``), the
+    ``[tool.envssot.smoke]`` table and one pending finding per service.
+
+    Raises :class:`EnvFileError` (the faces word it) or ConfigError for a bad table.
+    """
+    sources = Sources.load(environ, env_file, env_file_label)
+    return findings(index, parse(table, timeout), sources, redactor, critical_only)
 
 
 def show_value(role: str, value: str, secret: bool) -> str:
