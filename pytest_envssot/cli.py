@@ -90,12 +90,29 @@ def _parser() -> argparse.ArgumentParser:
         "--import-timeout", type=float, default=30.0, metavar="SECONDS", help="for --validate"
     )
 
+    _fix_parser(sub)
+
     smoke = sub.add_parser("smoke", help="check that each service the settings describe answers")
     smoke.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     smoke.add_argument("--critical-only", action="store_true", help="database and S3 only")
     smoke.add_argument("--env-file", default=None, help="values to use (wins over the environment)")
     smoke.add_argument("--timeout", type=float, default=None, help="seconds per check")
     return parser
+
+
+def _fix_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fix = sub.add_parser("fix", help="apply every mechanical fix across the three layers")
+    fix.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    fix.add_argument("--rules", default="", help="comma-separated rule names to fix")
+    fix.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+    fix.add_argument(
+        "--diff", action="store_true", help="print the change as one patch; write nothing"
+    )
+    fix.add_argument(
+        "--keep-orphans",
+        action="store_true",
+        help="add a settings field for a var no field reads (instead of leaving it to you)",
+    )
 
 
 def _split(value: str) -> list[str]:
@@ -119,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     if args.command == "render":
         return _render(args)
+    if args.command == "fix":
+        return _fix(args)
     from pytest_envssot.config import ConfigError
     from pytest_envssot.engine import check
 
@@ -211,6 +230,61 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
     else:
         sys.stdout.write(renderers.render_text(report, verbose))
     return 1 if report.failed else 0
+
+
+def _fix(args: argparse.Namespace) -> int:
+    """``envssot fix``: exit 0 when nothing fixable is left failing, 1 when something is (or,
+    with --dry-run/--diff, would change), 2 on usage/config errors or a file changed meanwhile."""
+    import importlib.util
+
+    from pytest_envssot.config import ConfigError
+
+    if importlib.util.find_spec("libcst") is None:
+        print(
+            "envssot: error: envssot fix needs LibCST: pip install 'pytest-envssot[fix]'",
+            file=sys.stderr,
+        )
+        return 2
+    from pytest_envssot import fix
+
+    root = Path(args.path)
+    if not root.is_dir():
+        print(f"envssot: error: {args.path}: not a directory", file=sys.stderr)
+        return 2
+    try:
+        outcome = fix.run(root, _split(args.rules), keep_orphans=args.keep_orphans)
+        if args.diff:
+            sys.stdout.write(outcome.diff())
+        elif not args.dry_run:
+            fix.write(root, outcome)
+    except ConfigError as exc:
+        print(f"envssot: error: {exc}", file=sys.stderr)
+        return 2
+    except fix.ChangedOnDisk as exc:
+        print(
+            f"envssot: error: {exc}: changed since envssot fix read it; nothing written",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # a bug of ours: no traceback, whose locals could hold values
+        print(f"envssot: internal error: {type(exc).__name__}; please report it", file=sys.stderr)
+        return 3
+    out = sys.stderr if args.diff else sys.stdout
+    dry = args.diff or args.dry_run
+    scrub = outcome.report.redactor.scrub
+    for item in outcome.items:
+        f = item.finding
+        state = ("would fix" if dry else "fixed") if item.fixed else f"not fixed: {item.why}"
+        print(scrub(f"{f.location}: {f.name}: {state}"), file=out)
+    fixed = sum(item.fixed for item in outcome.items)
+    files = len(outcome.changed)
+    verb = "would change" if dry else "changed"
+    print(
+        f"envssot fix: {fixed} fixed, {len(outcome.items) - fixed} left, {files} file(s) {verb}",
+        file=out,
+    )
+    left = any(not item.fixed for item in outcome.items)
+    return 1 if left or (dry and files) else 0
 
 
 def _render(args: argparse.Namespace) -> int:

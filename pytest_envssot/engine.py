@@ -6,7 +6,7 @@ The plugin and the CLI call :func:`check`; nothing here knows pytest.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +28,9 @@ from pytest_envssot.model import (
 )
 from pytest_envssot.readers.compose import read_compose
 from pytest_envssot.readers.dockerfile import read_dockerfile
-from pytest_envssot.readers.example import read_example
-from pytest_envssot.readers.settings import parse_module, read_settings
-from pytest_envssot.readers.template import read_template
+from pytest_envssot.readers.example import parse_example, read_example
+from pytest_envssot.readers.settings import parse_module, parse_settings, read_settings
+from pytest_envssot.readers.template import parse_template, read_template
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import CONTRACT_RULES, RULES_BY_NAME, Rule
 
@@ -77,15 +77,35 @@ def _read(
         return kind(path=rel, error=ReaderError(Location(rel, 0), message))
 
 
-def read_contract(config: Config, layers: LayerFiles) -> Contract:
-    """Read every layer file exactly once."""
+def read_contract(
+    config: Config, layers: LayerFiles, texts: Mapping[str, str] | None = None
+) -> Contract:
+    """Read every layer file exactly once.
+
+    ``texts`` (path -> text) stands in for files on disk: ``envssot fix`` checks its edits
+    before writing anything.
+    """
     root = config.root
+    given: Mapping[str, str] = texts or {}
+
+    def layer(
+        reader: Callable[[Path, str], _LayerFile],
+        parser: Callable[[str, str], _LayerFile],
+        kind: Callable[..., _LayerFile],
+        rel: str,
+    ) -> _LayerFile:
+        return parser(given[rel], rel) if rel in given else _read(reader, kind, root, rel)
+
     return Contract(
         root=str(root),
         project=config.project,
-        templates=tuple(_read(read_template, TemplateFile, root, p) for p in layers.templates),
-        settings=tuple(_read(read_settings, SettingsFile, root, p) for p in layers.settings),
-        examples=(_read(read_example, ExampleFile, root, layers.env_example),),
+        templates=tuple(
+            layer(read_template, parse_template, TemplateFile, p) for p in layers.templates
+        ),
+        settings=tuple(
+            layer(read_settings, parse_settings, SettingsFile, p) for p in layers.settings
+        ),
+        examples=(layer(read_example, parse_example, ExampleFile, layers.env_example),),
         dockerfiles=tuple(_read(read_dockerfile, DockerFile, root, p) for p in layers.dockerfiles),
         external=frozenset(config.external),
         infra=config.infra,
@@ -147,17 +167,19 @@ def check(
     only: Iterable[str] = (),
     disable: Iterable[str] = (),
     defer: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> Report:
     """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config.
 
-    ``defer`` (the pytest face) leaves expensive checks pending until their item runs.
+    ``defer`` (the pytest face) leaves expensive checks pending until their item runs;
+    ``texts`` replaces the content of some layer files (see :func:`read_contract`).
     """
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
     try:
         with _fewer_collections():
-            index = Index.build(read_contract(config, layers), config)
+            index = Index.build(read_contract(config, layers, texts), config)
             findings = run_rules(index, rules, defer)
             index.close_services()  # e.g. import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))

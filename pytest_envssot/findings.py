@@ -9,6 +9,27 @@ from enum import Enum
 from pytest_envssot.model import Location
 
 
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """What ``envssot fix`` needs to change one finding mechanically (never a Vault or .env value).
+
+    ``kind`` names the edit (``pytest_envssot.fix`` maps each to one layer's editor), ``path``
+    and ``line`` the place, ``data`` the kind's own arguments. An edit with ``blocked`` set is
+    not applied: it says why the change needs a person's decision. ``option`` is a ``fix`` flag
+    the edit needs (``--keep-orphans``).
+    """
+
+    kind: str
+    path: str
+    line: int = 0
+    data: tuple[tuple[str, str], ...] = ()
+    blocked: str = ""
+    option: str = ""
+
+    def get(self, key: str, default: str = "") -> str:
+        return next((v for k, v in self.data if k == key), default)
+
+
 class Outcome(str, Enum):
     PASSED = "passed"
     FAILED = "failed"
@@ -29,6 +50,7 @@ class Finding:
     location: Location
     lines: tuple[str, ...] = ()
     fix: tuple[str, ...] = ()
+    edit: Edit | None = None
     # An expensive check (the hypothesis round trip) runs when its item runs, so pytest-xdist
     # workers share the work instead of each doing all of it at collection.
     pending: Callable[[], Finding] | None = field(default=None, compare=False, repr=False)
@@ -44,7 +66,22 @@ class Finding:
 
     @property
     def message(self) -> str:
-        return "\n".join((*self.lines, *(f"  {line}" for line in self.fix)))
+        return "\n".join((*self.lines, *(f"  {line}" for line in self.fix), *self._fix_hint()))
+
+    def _fix_hint(self) -> tuple[str, ...]:
+        """The last line of a failure: the ``envssot fix`` command that fixes it, or why none does."""
+        if self.edit is None or self.outcome is not Outcome.FAILED:
+            return ()
+        if self.edit.blocked:
+            return (f"envssot fix leaves this to you: {self.edit.blocked}",)
+        command = f"Fix: envssot fix --rules {self.rule}"
+        if not self.edit.option:
+            return (command,)
+        return (
+            "Keeping it as a field is one of these choices, yours to make; envssot fix makes "
+            f"it when you pass {self.edit.option}:",
+            f"{command} {self.edit.option}",
+        )
 
     def render(self) -> str:
         """The linter-style text: ``path:line: rule[VAR]`` then the explanation."""

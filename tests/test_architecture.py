@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "engine": 6,
     "live": 7,
     "vault": 7,
+    "fix": 7,  # envssot fix: runs the engine, edits the files its findings point at
     # faces
     "output": 8,
     "catalogue_docs": 8,

@@ -12,6 +12,7 @@ from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, Location, TemplateVar
 from pytest_envssot.placeholders import is_placeholder
 from pytest_envssot.readers.mentions import find_mentions
+from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import (
     example_lines,
     field_line,
@@ -88,6 +89,9 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
                 "non-Python consumer reads it:",
             ),
             fix=(field_stub(var.name),),
+            edit=_edits.field_stub(
+                index, var.name, "", index.settings_paths_for_template(var.location.path)
+            ),
         )
 
 
@@ -207,6 +211,7 @@ def field_documented(index: Index) -> Iterator[Finding]:
             where,
             lines=(field_line(index, ref), f"{example_path} has no line for it. Add:"),
             fix=example_lines(index, ref),
+            edit=_edits.example_add(where, example_lines(index, ref)),
         )
 
 
@@ -254,6 +259,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
                 f"Remove the line, add a field, or list {name} under external. Field stub:",
             ),
             fix=(field_stub(name),),
+            edit=_edits.field_stub(index, name, entry.comment),
         )
 
 
@@ -295,6 +301,7 @@ def required_field_in_template(index: Index) -> Iterator[Finding]:
                 "would fail validation at startup",
                 "Render it from Vault, or give the field a safe default:",
             ),
+            edit=_edits.template_add(index, ref),
             fix=(
                 f'{ref.primary}={{{{ with .Data.data.{ref.primary} }}}}{{{{ printf "%q" . }}}}'
                 '{{ else }}""{{ end }}',

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index, literal_default
 from pytest_envssot.model import Layer
+from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
 
@@ -45,6 +46,7 @@ def debug_off(index: Index) -> Iterator[Finding]:
                 f"Default it to False; turn it on locally with {ref.primary}=true in your .env:",
             ),
             fix=(f"{fld.name}: {fld.annotation} = False",),
+            edit=_edits.field_set_default(ref, "False"),
         )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer
+from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import template_line, unreadable_skip
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 
@@ -37,6 +38,7 @@ def vault_marker(index: Index) -> Iterator[Finding]:
                     f"but no template renders it ({templates}): production will not get it from Vault.",
                     "Render it in a template, or drop [VAULT] from its comment.",
                 ),
+                edit=_edits.example_marker(entry, "drop"),
             )
         else:
             yield Finding(
@@ -52,6 +54,7 @@ def vault_marker(index: Index) -> Iterator[Finding]:
                 fix=(
                     f"# [VAULT] {entry.comment.splitlines()[-1] if entry.comment else entry.key}",
                 ),
+                edit=_edits.example_marker(entry, "add"),
             )
 
 

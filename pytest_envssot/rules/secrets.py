@@ -13,6 +13,7 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index, literal_default
 from pytest_envssot.model import ExampleEntry, Layer
 from pytest_envssot.redact import mask
+from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 from pytest_envssot.secretscan import Suspicion, allowance, scan, token_shape
@@ -67,6 +68,7 @@ def no_secret_in_example(index: Index) -> Iterator[Finding]:
                 "empty or a placeholder:",
             ),
             fix=(f"{'# ' if entry.commented_out else ''}{entry.key}=",),
+            edit=_edits.example_blank(entry),
         )
 
 
@@ -119,6 +121,7 @@ def no_secret_default(index: Index) -> Iterator[Finding]:
                 "to empty:",
             ),
             fix=(f'{fld.name}: {fld.annotation} = Field(validation_alias="{ref.primary}")',),
+            edit=_edits.field_drop_default(ref),
         )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
+from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 
@@ -158,6 +159,7 @@ def template_quoting(index: Index) -> Iterator[Finding]:
                 "Render it like this (keep your own fallback inside {{ else }}):",
             ),
             fix=(_quoting_fix(var, consumer),),
+            edit=_edits.template_quote(var, consumer),
         )
 
 
@@ -197,6 +199,9 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
                 fix=(
                     f'{var.name}={{{{ with .Data.data.{var.name} }}}}{{{{ printf "%q" . }}}}'
                     '{{ else }}""{{ end }}',
+                ),
+                edit=_edits.manual(
+                    at, "the key has to be renamed in Vault (every environment) first"
                 ),
             )
 
@@ -285,6 +290,11 @@ def vault_path_convention(index: Index) -> Iterator[Finding]:
                 fix=(
                     f'{{{{ with secret (printf "secret/data/{project}/%s/{component}" '
                     f'(env "{ENV_VAR}")) }}}}',
+                ),
+                edit=_edits.manual(
+                    at,
+                    "a new path reads other secrets: put them there in Vault for every "
+                    "environment, then change the line",
                 ),
             )
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import ExampleEntry, Layer
+from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
 
@@ -68,6 +69,7 @@ def _unique_example_keys(index: Index) -> Iterator[Finding]:
                 f"{key} is set {len(found)} times in {found[0].location.path} (lines {lines})",
                 "python-dotenv keeps the last one; readers see the first. Keep one line.",
             ),
+            edit=_edits.example_dedupe(found),
         )
 
 
