@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Edit, Finding, Outcome
 from pytest_envssot.model import Layer, Location
 
 if TYPE_CHECKING:
@@ -32,24 +32,42 @@ class Reporter(str):
         at: Location,
         lines: Sequence[str] = (),
         fix: Sequence[str] = (),
+        edit: Edit | None = None,
         pending: Callable[[], Finding] | None = None,
     ) -> Finding:
-        return Finding(str(self), variable, outcome, at, tuple(lines), tuple(fix), pending)
+        return Finding(
+            str(self), variable, outcome, at, tuple(lines), tuple(fix), edit, pending=pending
+        )
 
     def passed(
-        self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = ()
+        self,
+        variable: str,
+        at: Location,
+        lines: Sequence[str] = (),
+        fix: Sequence[str] = (),
+        edit: Edit | None = None,
     ) -> Finding:
-        return self.finding(variable, Outcome.PASSED, at, lines, fix)
+        return self.finding(variable, Outcome.PASSED, at, lines, fix, edit)
 
     def failed(
-        self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = ()
+        self,
+        variable: str,
+        at: Location,
+        lines: Sequence[str] = (),
+        fix: Sequence[str] = (),
+        edit: Edit | None = None,
     ) -> Finding:
-        return self.finding(variable, Outcome.FAILED, at, lines, fix)
+        return self.finding(variable, Outcome.FAILED, at, lines, fix, edit)
 
     def skipped(
-        self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = ()
+        self,
+        variable: str,
+        at: Location,
+        lines: Sequence[str] = (),
+        fix: Sequence[str] = (),
+        edit: Edit | None = None,
     ) -> Finding:
-        return self.finding(variable, Outcome.SKIPPED, at, lines, fix)
+        return self.finding(variable, Outcome.SKIPPED, at, lines, fix, edit)
 
 
 @dataclass(frozen=True)
