@@ -34,6 +34,7 @@ from pytest_envssot.readers.template import read_template
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import ALL_RULES, RULES_BY_NAME, Rule
 from pytest_envssot.rules._imported import close as close_import_session
+from pytest_envssot.safefile import file_limit
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,13 @@ def read_contract(config: Config, layers: LayerFiles) -> Contract:
         external=frozenset(config.external),
         infra=config.infra,
         compose=tuple(_read(read_compose, ComposeFile, root, p) for p in layers.compose),
+        unreadable=tuple(
+            ReaderError(
+                Location(folder, 0), f"cannot read folder: {why}; layer files in it are missed"
+            )
+            for folder, why in layers.unreadable
+        ),
+        odd_gitignores=layers.odd_gitignores,
     )
 
 
@@ -156,7 +164,7 @@ def check(
     rules = select_rules(config, only, disable)
     layers = discover(config)
     try:
-        with _fewer_collections():
+        with _fewer_collections(), file_limit(config.max_file_bytes):
             index = Index.build(read_contract(config, layers), config)
             findings = run_rules(index, rules, defer)
             close_import_session(index)  # import mode's child: every answer it gives is in
