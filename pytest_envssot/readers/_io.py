@@ -10,17 +10,19 @@ from pytest_envssot.safefile import Refused, escapes, max_file_bytes, read_bytes
 
 
 def outside_link(path: Path, rel: str) -> str | None:
-    """Where ``path`` leads when it resolves outside the repository, else None.
+    """Where ``path`` leads when a symlink takes it out of the repository, else None.
 
-    The repository is ``path`` with ``rel`` taken off its end. Discovery refuses such paths as
-    a configuration error before any reader runs; this keeps the readers safe on their own.
+    The repository is ``path`` with ``rel`` taken off its end. Layer paths outside it are a
+    configuration error before any reader runs (discovery's ``confine``); a path the user
+    named on the command line (``envssot render /anywhere/t.ctmpl``) was asked for and is
+    read, unless a symlink leads it elsewhere.
     """
-    if os.path.isabs(rel) or ".." in Path(rel).parts:
-        return os.path.normpath(os.path.abspath(path))
     root = path
     for _ in Path(rel).parts:
         root = root.parent
-    return escapes(root, path)
+    lexical = os.path.normpath(os.path.abspath(path))
+    target = escapes(root, path)
+    return None if target is None or target == lexical else target
 
 
 def read_text(path: Path, rel: str) -> str | ReaderError:
