@@ -79,19 +79,38 @@ def _read(
         return kind(path=rel, error=ReaderError(Location(rel, 0), message))
 
 
-def read_contract(config: Config, layers: LayerFiles) -> Contract:
-    """Read every layer file exactly once."""
+Progress = Callable[[int, int], None]  # (files read, files to read)
+
+
+def read_contract(config: Config, layers: LayerFiles, progress: Progress | None = None) -> Contract:
+    """Read every layer file exactly once; ``progress`` hears after each file."""
     root = config.root
+    total = (
+        len(layers.templates) + len(layers.settings) + 1 + len(layers.dockerfiles)
+        + len(layers.compose)
+    )  # fmt: skip
+    done = 0
+
+    def each(
+        reader: Callable[[Path, str], _LayerFile], kind: Callable[..., _LayerFile], rel: str
+    ) -> _LayerFile:
+        nonlocal done
+        read = _read(reader, kind, root, rel)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return read
+
     return Contract(
         root=str(root),
         project=config.project,
-        templates=tuple(_read(read_template, TemplateFile, root, p) for p in layers.templates),
-        settings=tuple(_read(read_settings, SettingsFile, root, p) for p in layers.settings),
-        examples=(_read(read_example, ExampleFile, root, layers.env_example),),
-        dockerfiles=tuple(_read(read_dockerfile, DockerFile, root, p) for p in layers.dockerfiles),
+        templates=tuple(each(read_template, TemplateFile, p) for p in layers.templates),
+        settings=tuple(each(read_settings, SettingsFile, p) for p in layers.settings),
+        examples=(each(read_example, ExampleFile, layers.env_example),),
+        dockerfiles=tuple(each(read_dockerfile, DockerFile, p) for p in layers.dockerfiles),
         external=frozenset(config.external),
         infra=config.infra,
-        compose=tuple(_read(read_compose, ComposeFile, root, p) for p in layers.compose),
+        compose=tuple(each(read_compose, ComposeFile, p) for p in layers.compose),
         unreadable=tuple(
             ReaderError(
                 Location(folder, 0), f"cannot read folder: {why}; layer files in it are missed"
@@ -155,17 +174,19 @@ def check(
     only: Iterable[str] = (),
     disable: Iterable[str] = (),
     defer: bool = False,
+    progress: Progress | None = None,
 ) -> Report:
     """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config.
 
-    ``defer`` (the pytest face) leaves expensive checks pending until their item runs.
+    ``defer`` (the pytest face) leaves expensive checks pending until their item runs;
+    ``progress`` (the CLI) hears how far reading the layer files got.
     """
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
     try:
         with _fewer_collections(), file_limit(config.max_file_bytes):
-            index = Index.build(read_contract(config, layers), config)
+            index = Index.build(read_contract(config, layers, progress), config)
             findings = run_rules(index, rules, defer)
             close_import_session(index)  # import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))
