@@ -167,7 +167,7 @@ def _read_pyproject(folder: Path) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        return tomllib.loads(raw.decode("utf-8-sig"))
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ConfigError(
@@ -178,6 +178,7 @@ def _read_pyproject(folder: Path) -> dict[str, Any] | None:
     except RecursionError:  # arrays or inline tables nested hundreds deep
         line = raw.count(b"\n", 0, _deepest(raw)) + 1
         raise ConfigError(f"pyproject.toml:{line}: invalid TOML: nested too deeply") from None
+    return data
 
 
 def _pyproject_bytes(folder: Path) -> bytes | None:

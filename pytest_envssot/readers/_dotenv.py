@@ -9,6 +9,7 @@ patterns we know are swapped; another dotenv version's own regex is used as it i
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from collections.abc import Iterator
@@ -43,19 +44,7 @@ def _linear_reader(text: str) -> Reader:
                 regex = twin
             return super().read_regex(regex)
 
-    reader = Reader.__new__(_LinearReader)
-    Reader.__init__(reader, _Text(text))
-    return reader
-
-
-class _Text:
-    """The one method dotenv's Reader calls on its stream, without copying into a StringIO."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-
-    def read(self) -> str:
-        return self._text
+    return _LinearReader(io.StringIO(text))
 
 
 def parse_stream(text: str) -> Iterator[Binding]:
