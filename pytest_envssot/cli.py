@@ -156,7 +156,13 @@ def _main(args: argparse.Namespace) -> int:
                 overrides["import"] = True
             if args.import_timeout is not None:
                 overrides["import_timeout"] = args.import_timeout
-            report = check(root, overrides, only=_split(args.rules), disable=_split(args.disable))
+            report = check(
+                root,
+                overrides,
+                only=_split(args.rules),
+                disable=_split(args.disable),
+                progress=_Progress(),
+            )
             if args.frontend_build is not None:
                 from pytest_envssot.live.runner import with_live_findings
 
@@ -170,6 +176,28 @@ def _main(args: argparse.Namespace) -> int:
     if args.command == "vars":
         return _vars(report, args.format)
     return _check(report, args.format, args.diff, args.verbose)
+
+
+class _Progress:
+    """``envssot: read 5000/20000 layer files`` on stderr, once reading takes a while: quiet
+    for the first seconds (most runs), then every few seconds, and the last count."""
+
+    QUIET = 3.0  # seconds before the first line
+    EVERY = 2.0
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._next = self._clock() + self.QUIET
+        self._spoke = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._clock()
+        if now >= self._next or (self._spoke and done == total):
+            print(f"envssot: read {done}/{total} layer files", file=sys.stderr, flush=True)
+            self._spoke = True
+            self._next = now + self.EVERY
 
 
 def _smoke(report: Report, args: argparse.Namespace) -> int:

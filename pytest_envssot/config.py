@@ -8,6 +8,7 @@ config error does not import a file walker.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from typing import Any
 
 from pytest_envssot.quoting import DEFAULT_CONSUMER
 from pytest_envssot.redact import DEFAULT_SECRET_NAMES
+from pytest_envssot.safefile import DEFAULT_MAX_FILE_BYTES, Refused, escapes, read_bytes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,7 +40,7 @@ _KNOWN_KEYS = frozenset(
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
         "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
-        "environments", "compose", "import_timeout", "smoke",
+        "environments", "compose", "import_timeout", "smoke", "max_file_bytes",
     }
 )  # fmt: skip
 
@@ -87,6 +89,7 @@ class Config:
     seed: int | None = None  # fixed seed: reproducible draws (CI=true derandomizes without one)
     import_settings: bool = False  # import mode: a child process imports the settings (README)
     import_timeout: float = 30.0  # seconds per request to the import-mode child
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # a layer file larger than this is not read
     # [tool.envssot.smoke] as written; pytest_envssot.smoke.config validates it when asked for
     smoke: object = field(default=None, compare=False)
 
@@ -111,16 +114,12 @@ class Config:
 def load_config(root: Path, overrides: dict[str, object] | None = None) -> Config:
     """Read ``[tool.envssot]`` from ``root/pyproject.toml``; ``overrides`` win (CLI/ini)."""
     root = root.resolve()
-    pyproject = root / "pyproject.toml"
     table: dict[str, object] = {}
     project_name: str | None = None
     source: str | None = None
-    if pyproject.is_file():
+    data = _read_pyproject(root)
+    if data is not None:
         source = "pyproject.toml"
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(_toml_message(exc)) from None
         tool = data.get("tool", {})
         raw = tool.get("envssot", {}) if isinstance(tool, dict) else {}
         if not isinstance(raw, dict):
@@ -154,6 +153,62 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         compose=_opt_list(table, "compose"),
         smoke=table.get("smoke"),
     )
+
+
+# pyproject.toml is configuration, not a layer: a generous fixed limit, not max_file_bytes.
+PYPROJECT_MAX_BYTES = 4 * 1024 * 1024
+
+
+def _read_pyproject(folder: Path) -> dict[str, Any] | None:
+    """``folder/pyproject.toml`` parsed, None when there is none; ConfigError (one line, with the
+    path) for anything else: unreadable, not a regular file, a symlink out of ``folder``, too
+    big, invalid, or nested past what the parser can take."""
+    raw = _pyproject_bytes(folder)
+    if raw is None:
+        return None
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"pyproject.toml:{line}: invalid UTF-8 byte 0x{raw[exc.start]:02x}"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_toml_message(exc)) from None
+    except RecursionError:  # arrays or inline tables nested hundreds deep
+        line = raw.count(b"\n", 0, _deepest(raw)) + 1
+        raise ConfigError(f"pyproject.toml:{line}: invalid TOML: nested too deeply") from None
+    return data
+
+
+def _pyproject_bytes(folder: Path) -> bytes | None:
+    """The bytes of ``folder/pyproject.toml``, None when there is none."""
+    pyproject = folder / "pyproject.toml"
+    if not os.path.lexists(pyproject):
+        return None
+    target = escapes(folder, pyproject)
+    if target is not None:
+        raise ConfigError(
+            f"{pyproject}: is a symlink leading outside the repository ({target}); not followed"
+        )
+    try:
+        raw = read_bytes(pyproject, PYPROJECT_MAX_BYTES)
+    except Refused as exc:
+        raise ConfigError(f"{pyproject}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{pyproject}: cannot read file: {exc.strerror or exc}") from None
+    return raw
+
+
+def _deepest(raw: bytes, limit: int = 100) -> int:
+    """Offset where bracket nesting first passes ``limit`` (0 when it never does); strings are
+    not told apart: this only points at the line for the message."""
+    depth = 0
+    for offset, byte in enumerate(raw):
+        depth += (byte in b"[{") - (byte in b"]}")
+        if depth > limit:
+            return offset
+    return 0
 
 
 def _typing_options(table: dict[str, object]) -> dict[str, Any]:
@@ -226,6 +281,15 @@ def _typing_options(table: dict[str, object]) -> dict[str, Any]:
                 "pyproject.toml: [tool.envssot] import_timeout must be a positive number of seconds"
             )
         out["import_timeout"] = seconds
+    limit = table.get("max_file_bytes")
+    if limit is not None:
+        if isinstance(limit, str) and limit.strip().isdigit():
+            limit = int(limit)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise ConfigError(
+                "pyproject.toml: [tool.envssot] max_file_bytes must be a positive integer"
+            )
+        out["max_file_bytes"] = limit
     return out
 
 
@@ -307,8 +371,8 @@ def find_repo_root(explicit: str | None, start: Path, stop: Path) -> Path:
     start = start.resolve()
     stop = stop.resolve()
     for folder in (start, *start.parents):
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.envssot" in pyproject.read_text(errors="replace"):
+        raw = _pyproject_bytes(folder)  # never a FIFO or /proc file: those would block the search
+        if raw is not None and b"[tool.envssot" in raw:
             return folder
         if folder == stop:
             break

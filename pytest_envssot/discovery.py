@@ -11,15 +11,16 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_envssot.config import (
     Config,
+    ConfigError,
     is_glob,
     match_paths,
 )
-from pytest_envssot.readers._io import outside_link
+from pytest_envssot.safefile import escapes
 
 # Folders no layer file lives in: VCS, virtualenvs, caches, builds, dependencies, tests.
 PRUNED_DIRS = frozenset(
@@ -46,21 +47,67 @@ class LayerFiles:
     dockerfiles: tuple[str, ...] = ()
     env_example: str = ".env.example"
     compose: tuple[str, ...] = ()
+    # (folder, why) for folders the walk could not list: layer files in them would be missed
+    unreadable: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # .gitignore entries that are no regular file (a FIFO blocks git for good)
+    odd_gitignores: tuple[str, ...] = field(default=(), compare=False)
 
 
 # --------------------------------------------------------------------------- the walk
 
 
-def walk_files(root: Path) -> Iterator[str]:
-    """Every file under ``root`` outside pruned folders, as sorted relative POSIX paths."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in PRUNED_DIRS and not d.endswith(".egg-info")
-        )
-        rel_dir = os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            yield rel.replace(os.sep, "/")
+def walk_files(
+    root: Path,
+    unreadable: list[tuple[str, str]] | None = None,
+    odd_gitignores: list[str] | None = None,
+) -> Iterator[str]:
+    """Every file under ``root`` outside pruned folders, as sorted relative POSIX paths.
+
+    Top-down in os.walk's order, but with a stack instead of recursion: folders nested
+    thousands deep end no run (os.walk recursed on Python < 3.12). A folder that cannot be
+    listed goes to ``unreadable`` with the OS's reason; symlinked folders are not entered.
+    A ``.gitignore`` that is not a regular file goes to ``odd_gitignores`` (the listing's file
+    type: no extra stat).
+    """
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append((rel_dir or ".", exc.strerror or type(exc).__name__))
+            continue
+        folders = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if _is_folder(entry):
+                if not (_pruned(entry.name) or entry.is_symlink()):
+                    folders.append(rel)
+                continue
+            if entry.name == ".gitignore" and odd_gitignores is not None and not _is_file(entry):
+                odd_gitignores.append(rel)
+            yield rel
+        stack.extend(reversed(folders))
+
+
+def _pruned(name: str) -> bool:
+    return name in PRUNED_DIRS or name.endswith(".egg-info")
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symlink loop: a file as far as the walk goes; its reader reports it
+        return False
 
 
 def _select(
@@ -84,7 +131,9 @@ def discover(config: Config) -> LayerFiles:
     needs_walk = config.settings is None or config.templates is None or config.dockerfiles is None
     needs_walk = needs_walk or config.compose is None
     needs_walk = needs_walk or any(is_glob(p) for p in _configured_patterns(config))
-    files = list(walk_files(root)) if needs_walk else []
+    unreadable: list[tuple[str, str]] = []
+    odd_gitignores: list[str] = []
+    files = list(walk_files(root, unreadable, odd_gitignores)) if needs_walk else []
     templates = _select(config.templates, [f for f in files if f.endswith(".ctmpl")], files)
     dockerfiles = _select(
         config.dockerfiles,
@@ -99,13 +148,40 @@ def discover(config: Config) -> LayerFiles:
         for pattern in component.templates:
             templates += tuple(f for f in _select((pattern,), [], files) if f not in templates)
     compose = _select(config.compose, [f for f in files if is_compose_file(f)], files)
-    return LayerFiles(
+    layers = LayerFiles(
         settings=settings,
         templates=templates,
         dockerfiles=dockerfiles,
         env_example=config.env_example,
         compose=compose,
+        unreadable=tuple(unreadable),
+        odd_gitignores=tuple(odd_gitignores),
     )
+    confine(root, layers)
+    return layers
+
+
+def confine(root: Path, layers: LayerFiles) -> None:
+    """ConfigError unless every layer path resolves (symlinks followed) inside ``root``.
+
+    Checked before any file is opened: ``env_example = "/elsewhere/creds.env"``,
+    ``../shared/.env`` or a ``secrets.ctmpl`` symlinked to ``/proc/self/environ`` are refused
+    whole, not read and reported.
+    """
+    paths = (*layers.settings, *layers.templates, *layers.dockerfiles, *layers.compose)
+    for rel in (layers.env_example, *paths):
+        if os.path.isabs(rel) or ".." in Path(rel).parts:
+            where = os.path.normpath(os.path.join(root, rel))
+            if os.path.commonpath([where, str(root)]) != str(root):
+                raise ConfigError(
+                    f"{rel}: outside the repository {root}; layer files must be inside it"
+                )
+        target = escapes(root, root / rel)
+        if target is not None:
+            raise ConfigError(
+                f"{rel}: is a symlink leading outside the repository ({target}); "
+                "layer files must be inside it"
+            )
 
 
 _COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")
@@ -138,8 +214,14 @@ def _discover_settings(root: Path, files: list[str]) -> list[str]:
             continue
         path = root / rel
         try:
-            # Never a FIFO (would block), a device, or a symlink out of the repository.
-            if not stat.S_ISREG(path.stat().st_mode) or outside_link(path, rel) is not None:
+            # Never a symlink out of the repository (not even a peek: it is no layer of ours).
+            if escapes(root, path) is not None:
+                continue
+            # Never opened: a FIFO would block, a device could be anything. It could be the
+            # settings, so the settings reader says what it is ("no settings class found"
+            # would be a silent drop).
+            if not stat.S_ISREG(path.stat().st_mode):
+                unreadable.append(rel)
                 continue
             # Only the head: imports and class lines come first, and a huge generated
             # module costs no more than this. A skipped big config.py looked like "no

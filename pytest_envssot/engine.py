@@ -33,6 +33,7 @@ from pytest_envssot.readers.settings import parse_module, parse_settings, read_s
 from pytest_envssot.readers.template import parse_template, read_template
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import CONTRACT_RULES, RULES_BY_NAME, Rule
+from pytest_envssot.safefile import file_limit
 
 
 @dataclass(frozen=True)
@@ -77,39 +78,65 @@ def _read(
         return kind(path=rel, error=ReaderError(Location(rel, 0), message))
 
 
+Progress = Callable[[int, int], None]  # (files read, files to read)
+
+
 def read_contract(
-    config: Config, layers: LayerFiles, texts: Mapping[str, str] | None = None
+    config: Config,
+    layers: LayerFiles,
+    texts: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> Contract:
-    """Read every layer file exactly once.
+    """Read every layer file exactly once; ``progress`` hears after each file.
 
     ``texts`` (path -> text) stands in for files on disk: ``envssot fix`` checks its edits
     before writing anything.
     """
     root = config.root
     given: Mapping[str, str] = texts or {}
+    total = (
+        len(layers.templates) + len(layers.settings) + 1 + len(layers.dockerfiles)
+        + len(layers.compose)
+    )  # fmt: skip
+    done = 0
 
-    def layer(
+    def each(
         reader: Callable[[Path, str], _LayerFile],
-        parser: Callable[[str, str], _LayerFile],
         kind: Callable[..., _LayerFile],
         rel: str,
+        parser: Callable[[str, str], _LayerFile] | None = None,
     ) -> _LayerFile:
-        return parser(given[rel], rel) if rel in given else _read(reader, kind, root, rel)
+        nonlocal done
+        if parser is not None and rel in given:
+            read = parser(given[rel], rel)
+        else:
+            read = _read(reader, kind, root, rel)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return read
 
     return Contract(
         root=str(root),
         project=config.project,
         templates=tuple(
-            layer(read_template, parse_template, TemplateFile, p) for p in layers.templates
+            each(read_template, TemplateFile, p, parse_template) for p in layers.templates
         ),
         settings=tuple(
-            layer(read_settings, parse_settings, SettingsFile, p) for p in layers.settings
+            each(read_settings, SettingsFile, p, parse_settings) for p in layers.settings
         ),
-        examples=(layer(read_example, parse_example, ExampleFile, layers.env_example),),
-        dockerfiles=tuple(_read(read_dockerfile, DockerFile, root, p) for p in layers.dockerfiles),
+        examples=(each(read_example, ExampleFile, layers.env_example, parse_example),),
+        dockerfiles=tuple(each(read_dockerfile, DockerFile, p) for p in layers.dockerfiles),
         external=frozenset(config.external),
         infra=config.infra,
-        compose=tuple(_read(read_compose, ComposeFile, root, p) for p in layers.compose),
+        compose=tuple(each(read_compose, ComposeFile, p) for p in layers.compose),
+        unreadable=tuple(
+            ReaderError(
+                Location(folder, 0), f"cannot read folder: {why}; layer files in it are missed"
+            )
+            for folder, why in layers.unreadable
+        ),
+        odd_gitignores=layers.odd_gitignores,
     )
 
 
@@ -168,18 +195,20 @@ def check(
     disable: Iterable[str] = (),
     defer: bool = False,
     texts: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config.
 
     ``defer`` (the pytest face) leaves expensive checks pending until their item runs;
-    ``texts`` replaces the content of some layer files (see :func:`read_contract`).
+    ``texts`` replaces the content of some layer files (see :func:`read_contract`);
+    ``progress`` (the CLI) hears how far reading the layer files got.
     """
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
     try:
-        with _fewer_collections():
-            index = Index.build(read_contract(config, layers, texts), config)
+        with _fewer_collections(), file_limit(config.max_file_bytes):
+            index = Index.build(read_contract(config, layers, texts, progress), config)
             findings = run_rules(index, rules, defer)
             index.close_services()  # e.g. import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))

@@ -23,6 +23,7 @@ from pytest_envssot.model import (
     ExampleEntry,
     ExampleFile,
     Layer,
+    ReaderError,
     SettingsField,
     SettingsFile,
     TemplateFile,
@@ -30,7 +31,12 @@ from pytest_envssot.model import (
 )
 from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.envnames import EnvName, all_env_names
-from pytest_envssot.pysettings.inheritance import ResolvedSettings, models, resolve
+from pytest_envssot.pysettings.inheritance import (
+    ResolvedSettings,
+    hierarchy_errors,
+    models,
+    resolve,
+)
 from pytest_envssot.redact import SECRET_TYPES, has_url_password, is_secret_name, is_secret_type
 from pytest_envssot.secretscan import looks_real
 
@@ -67,6 +73,7 @@ class Index:
     # per-run state of rule families, one instance per class (see service())
     _services: dict[object, object] = field(default_factory=dict)
     _strong: dict[str, bool] = field(default_factory=dict)
+    _hierarchy: dict[str, ReaderError] = field(default_factory=dict)
 
     def service(self, kind: Callable[[Index], _S]) -> _S:
         """The run's one ``kind`` (built from this index on first use). Rule families keep
@@ -89,13 +96,14 @@ class Index:
     def build(cls, contract: Contract, config: Config) -> Index:
         parsed = [f for f in contract.settings if f.error is None]
         lookup = models(parsed)
-        resolved = resolve(parsed)
+        resolved = resolve(parsed, lookup)
         refs = tuple(
             FieldRef(owner, fld, names)
             for owner in resolved
             for fld, names in all_env_names(owner, lookup)  # one naming state per class: linear
         )
         index = cls(contract=contract, config=config, settings=resolved, fields=refs)
+        index._hierarchy = hierarchy_errors(lookup)
         for ref in refs:
             for name in ref.names:
                 (index._sensitive if name.case_sensitive else index._folded)[name.key].append(ref)
@@ -199,6 +207,10 @@ class Index:
         return None
 
     # ------------------------------------------------------------------ unreadable layers
+
+    def hierarchy_error(self, path: str) -> ReaderError | None:
+        """The settings file's first class Python would refuse (an inconsistent MRO)."""
+        return self._hierarchy.get(path)
 
     def unreadable(self, layer: Layer) -> list[str]:
         """Paths of ``layer`` that failed to read: evidence a rule must not treat as absent."""

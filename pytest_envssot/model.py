@@ -238,3 +238,6 @@ class Contract:
     external: frozenset[str] = field(default_factory=frozenset)
     infra: tuple[str, ...] = ()
     compose: tuple[ComposeFile, ...] = ()
+    # folders discovery could not list: whatever layer files they hold are unknown
+    unreadable: tuple[ReaderError, ...] = ()
+    odd_gitignores: tuple[str, ...] = ()  # .gitignore paths that are no regular file

@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     # readers and the file walk
     "readers": 2,
     "discovery": 2,
+    "safefile": 0,
     # what pydantic-settings does with a class (reads trees the readers built)
     "pysettings": 3,
     # the one query index over the model

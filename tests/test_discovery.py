@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from pytest_envssot.config import ConfigError, load_config, match_paths
-from pytest_envssot.discovery import discover
+from pytest_envssot.discovery import discover, walk_files
 from pytest_envssot.engine import check
 from pytest_envssot.findings import Outcome
 
@@ -101,12 +103,81 @@ def test_project_defaults_to_folder_name(tmp_path: Path) -> None:
         ('[tool.envssot]\nproject = ""\n', "project must be a non-empty string"),
         ("[tool]\nenvssot = 3\n", "[tool.envssot] must be a table"),
         ("a = \n", "pyproject.toml:1: invalid TOML"),
+        ("[tool.envssot]\nmax_file_bytes = 0\n", "max_file_bytes must be a positive integer"),
+        ('[tool.envssot]\nmax_file_bytes = "big"\n', "max_file_bytes must be a positive integer"),
+        # the parser's recursion, ended on our side: one line with the line of the nesting
+        (
+            "[tool.x]\n\ndeep = " + "[" * 600 + "]" * 600 + "\n",
+            "pyproject.toml:3: invalid TOML: nested",
+        ),
+        (
+            "[tool.x]\ndeep = " + "{a = " * 600 + "1" + "}" * 600 + "\n",
+            "pyproject.toml:2: invalid TOML: nested",
+        ),
     ],
 )
 def test_bad_configuration_is_a_clear_error(tmp_path: Path, toml: str, message: str) -> None:
     write(tmp_path, {"pyproject.toml": toml})
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("configured", "where"),
+    [
+        ('env_example = "{outside}/creds.env"', "{outside}/creds.env"),
+        ('env_example = "/proc/self/environ"', "/proc/self/environ"),
+        ('env_example = "../outside/creds.env"', "../outside/creds.env"),
+        ('settings = ["../outside/config.py"]', "../outside/config.py"),
+        ('templates = ["deploy/../../outside/*.ctmpl"]', "deploy/../../outside/*.ctmpl"),
+        ('compose = ["../../../../../../../../etc/passwd"]', "../../../../../../../../etc/passwd"),
+    ],
+)
+def test_layer_paths_outside_the_repository_are_a_configuration_error(
+    tmp_path: Path, configured: str, where: str
+) -> None:
+    outside = tmp_path / "outside"
+    root = tmp_path / "repo"
+    write(outside, {"creds.env": "S3_SECRET_KEY=CANARYoutside\n", "a.ctmpl": "", "config.py": ""})
+    write(root, {"pyproject.toml": "[tool.envssot]\n" + configured.format(outside=outside) + "\n"})
+    with pytest.raises(ConfigError) as raised:
+        discover(load_config(root))
+    message = str(raised.value)
+    assert message.startswith(where.format(outside=outside) + ": outside the repository")
+    assert "\n" not in message
+
+
+def test_max_file_bytes_is_configurable(tmp_path: Path) -> None:
+    assert load_config(tmp_path).max_file_bytes == 20 * 1024 * 1024  # the default
+    write(tmp_path, {"pyproject.toml": "[tool.envssot]\nmax_file_bytes = 1000\n"})
+    assert load_config(tmp_path).max_file_bytes == 1000
+
+
+def test_the_walk_survives_folders_nested_thousands_deep(tmp_path: Path) -> None:
+    """os.walk recursed once per level (RecursionError at ~1,000 on Python 3.11)."""
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(1_100):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.close(os.open("deep.ctmpl", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+        files = list(walk_files(tmp_path))
+        assert files == ["d/" * 1_100 + "deep.ctmpl"]
+    finally:
+        os.close(fd)
+        subprocess.run(["rm", "-rf", str(tmp_path / "d")], check=True)  # rmtree recurses too
+
+
+def test_the_walk_order_and_what_it_skips(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"b/x": "", "a/z": "", "a/c/y": "", "top": "", "node_modules/m": "", "x.egg-info/e": ""},
+    )
+    (tmp_path / "a/link").symlink_to(tmp_path / "b", target_is_directory=True)  # not entered
+    (tmp_path / "a/file-link").symlink_to(tmp_path / "top")  # a file like any other
+    assert list(walk_files(tmp_path)) == ["top", "a/file-link", "a/z", "a/c/y", "b/x"]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ plus Go's literal syntax (quoted strings, runes, numbers).
 from __future__ import annotations
 
 import bisect
+import io
 import re
+import sys
 from collections.abc import Generator, Iterator
 from typing import NamedTuple
 
@@ -20,8 +22,12 @@ _TERM_KINDS = frozenset(
     ("bool", "charconst", "complex", "dot", "field", "ident", "number", "nil", "string", "var")
 )
 _WORD = re.compile(r"\w*")
-_QUOTED = re.compile(r'"(?:[^"\\\n]|\\[^\n])*"')  # one way to match each char: no backtracking
-_CHARCONST = re.compile(r"'(?:[^'\\\n]|\\[^\n])*'")
+# One way to match each char (no backtracking), and runs of plain characters matched by a
+# single-character repeat: `(?:a|b)*` kept a backtracking entry per character (1.2 GB for a
+# 10 MB literal). Possessive repeats (3.11+) keep none even for a run of escapes.
+_RUN = "*+" if sys.version_info >= (3, 11) else "*"
+_QUOTED = re.compile(rf'"[^"\\\n]{_RUN}(?:\\[^\n][^"\\\n]{_RUN}){_RUN}"')
+_CHARCONST = re.compile(rf"'[^'\\\n]{_RUN}(?:\\[^\n][^'\\\n]{_RUN}){_RUN}'")
 
 
 class _Tok(NamedTuple):
@@ -258,6 +264,8 @@ _ESCAPE = re.compile(
     r"\\(?:([abfnrtv\\'\"])|([0-7]{3})|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))"
 )
 _SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+# An escape as _ESCAPE would take it, or a backslash and whatever follows (then refused).
+_PIECES = re.compile(r"\\(?:[0-7]{3}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.?)", re.S)
 
 
 def _decode_escape(m: re.Match[str], quote: str) -> bytes:
@@ -279,19 +287,40 @@ def _decode_escape(m: re.Match[str], quote: str) -> bytes:
 
 
 def _unquote_parts(body: str, quote: str) -> bytes:
-    out = bytearray()
-    i = 0
-    while True:
-        j = body.find("\\", i)
-        if j < 0:
-            out += body[i:].encode("utf-8", "surrogateescape")
-            return bytes(out)
-        out += body[i:j].encode("utf-8", "surrogateescape")
-        m = _ESCAPE.match(body, j)
-        if not m:
-            raise ValueError(f"invalid escape {body[j : j + 2]!r}")
-        out += _decode_escape(m, quote)
-        i = m.end()
+    """The bytes a Go literal's body stands for.
+
+    Fast on the escapes literals are made of (a 10 MB literal of `\\n` took 15 s one escape
+    at a time): no escape but ``\\\\`` can hold a second backslash, so splitting at ``\\\\``
+    leaves parts in which every backslash starts an escape, and the simple ones are plain
+    replacements there.
+    """
+    if "\\" not in body:
+        return body.encode("utf-8", "surrogateescape")
+    parts = body.split("\\\\")
+    for k, part in enumerate(parts):
+        if "\\" in part:
+            parts[k] = _unescape_part(part, quote)
+    return "\\".join(parts).encode("utf-8", "surrogateescape")
+
+
+def _unescape_part(part: str, quote: str) -> str:
+    for letter, code in _SIMPLE_ESCAPES.items():
+        part = part.replace(f"\\{letter}", chr(code))
+    part = part.replace(f"\\{quote}", quote)
+    if "\\" not in part:
+        return part
+    out = io.StringIO()
+    done = 0
+    for m in _PIECES.finditer(part):
+        escape = _ESCAPE.fullmatch(m.group())
+        if not escape:
+            raise ValueError(f"invalid escape {m.group()[:2]!r}")
+        # bytes that are not UTF-8 (\xff) ride through as surrogates and come out as bytes
+        out.write(part[done : m.start()])
+        out.write(_decode_escape(escape, quote).decode("utf-8", "surrogateescape"))
+        done = m.end()
+    out.write(part[done:])
+    return out.getvalue()
 
 
 def _unquote(source: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from pytest_envssot.model import SettingsClass, SettingsField, SettingsFile
+from pytest_envssot.model import ReaderError, SettingsClass, SettingsField, SettingsFile
 
 # Bases that are pydantic's own classes: never looked up among the user's classes.
 _PYDANTIC_ROOTS = ("pydantic.", "pydantic_settings.")
@@ -58,6 +58,10 @@ class ModelIndex(Mapping[str, SettingsClass]):
                 self._by_name.setdefault(cls.name, []).append(cls)
         self._resolved: dict[str, ResolvedSettings] = {}
         self._config: dict[str, dict[str, object]] = {}
+        # Each class's MRO once: recomputing the bases' for every subclass made diamonds
+        # (class C2(C1, D1), class D2(C1, D1), ...) exponential in their depth.
+        self._mros: dict[str, list[SettingsClass]] = {}
+        self.inconsistent: dict[str, SettingsClass] = {}  # qualname -> class Python refuses
 
     # Mapping protocol ----------------------------------------------------------------
     def __getitem__(self, key: str) -> SettingsClass:
@@ -97,7 +101,9 @@ class ModelIndex(Mapping[str, SettingsClass]):
         return any(c.is_settings for c in self.mro(cls))
 
     def mro(self, cls: SettingsClass) -> tuple[SettingsClass, ...]:
-        return tuple(self._mro(cls, ()))
+        if cls.qualname not in self._mros:
+            self._fill(cls)
+        return tuple(self._mros[cls.qualname])
 
     def resolved(self, cls: SettingsClass) -> ResolvedSettings:
         cached = self._resolved.get(cls.qualname)
@@ -113,47 +119,73 @@ class ModelIndex(Mapping[str, SettingsClass]):
         result = ResolvedSettings(
             cls=cls,
             fields=tuple(merged.values()),
-            config=tuple(self._merged_config(mro[0], ()).items()),
+            config=tuple(self._merged_config(mro[0]).items()),
             mro=(cls, *mro[1:]),
         )
         self._resolved[cls.qualname] = result
         return result
 
     # internals -------------------------------------------------------------------------
-    def _mro(self, cls: SettingsClass, stack: tuple[str, ...]) -> list[SettingsClass]:
-        """C3 linearisation over the classes we know; a cycle between files is cut."""
-        stack = (*stack, cls.qualname)
-        bases = [b for b in self.bases(cls) if b.qualname not in stack]
-        seqs = [self._mro(b, stack) for b in bases] + [bases]
-        return [cls, *_c3_merge(seqs)]
+    def _fill(self, top: SettingsClass) -> None:
+        """MRO and merged config of ``top`` and its ancestors, each class once.
 
-    def _merged_config(self, cls: SettingsClass, stack: tuple[str, ...]) -> dict[str, object]:
-        cached = self._config.get(cls.qualname)
-        if cached is not None:
-            return cached
-        stack = (*stack, cls.qualname)
-        merged: dict[str, object] = {}
-        for base in self.bases(cls):
-            if base.qualname not in stack:
-                merged.update(self._merged_config(base, stack))
-        merged.update(cls.config)
-        self._config[cls.qualname] = merged
-        return merged
+        C3 linearisation over the classes we know, bases before subclasses, with a stack
+        rather than recursion (a chain of thousands of classes ends no run). Memoised: diamonds
+        (``class C2(C1, D1)``, ``class D2(C1, D1)``, ...) were exponential in their depth. A
+        base still being computed is a cycle between files, and is cut.
+        """
+        active: set[str] = set()
+        stack: list[tuple[SettingsClass, bool]] = [(top, False)]
+        while stack:
+            cls, bases_done = stack.pop()
+            qual = cls.qualname
+            if qual in self._mros:
+                continue
+            if not bases_done:
+                if qual in active:
+                    continue
+                active.add(qual)
+                stack.append((cls, True))
+                stack.extend(
+                    (b, False)
+                    for b in reversed(self.bases(cls))
+                    if b.qualname not in active and b.qualname not in self._mros
+                )
+                continue
+            active.discard(qual)
+            bases = [b for b in self.bases(cls) if b.qualname in self._mros]
+            merged, consistent = _c3_merge([self._mros[b.qualname] for b in bases] + [bases])
+            if not consistent:
+                self.inconsistent.setdefault(qual, cls)
+            self._mros[qual] = [cls, *merged]
+            config: dict[str, object] = {}
+            for base in bases:
+                config.update(self._config[base.qualname])
+            config.update(cls.config)
+            self._config[qual] = config
+
+    def _merged_config(self, cls: SettingsClass) -> dict[str, object]:
+        if cls.qualname not in self._config:
+            self._fill(cls)
+        return self._config[cls.qualname]
 
 
-def _c3_merge(seqs: list[list[SettingsClass]]) -> list[SettingsClass]:
-    """Python's MRO merge; on an inconsistent hierarchy fall back to depth-first order
-    (Python would refuse the class, so any order is only a best effort)."""
+def _c3_merge(seqs: list[list[SettingsClass]]) -> tuple[list[SettingsClass], bool]:
+    """Python's MRO merge and whether it succeeded; on an inconsistent hierarchy fall back to
+    depth-first order (Python would refuse the class, so any order is only a best effort)."""
+    if len(seqs) == 2 and len(seqs[1]) == 1:  # one base: its MRO (a chain stays linear)
+        return list(seqs[0]), True
     pending = [list(s) for s in seqs if s]
     out: list[SettingsClass] = []
     while pending:
-        head = next((s[0] for s in pending if not any(s[0] in t[1:] for t in pending)), None)
+        tails = {id(c) for s in pending for c in s[1:]}
+        head = next((s[0] for s in pending if id(s[0]) not in tails), None)
         if head is None:
-            return out + _dedupe(c for s in pending for c in s if c not in out)
+            return out + _dedupe(c for s in pending for c in s if c not in out), False
         out.append(head)
         pending = [[c for c in s if c is not head] for s in pending]
         pending = [s for s in pending if s]
-    return out
+    return out, True
 
 
 def _dedupe(items: Iterable[SettingsClass]) -> list[SettingsClass]:
@@ -162,6 +194,22 @@ def _dedupe(items: Iterable[SettingsClass]) -> list[SettingsClass]:
         if item not in out:
             out.append(item)
     return out
+
+
+def hierarchy_errors(index: ModelIndex) -> dict[str, ReaderError]:
+    """Per settings file, the first class Python would refuse to create (no consistent MRO)."""
+    errors: dict[str, ReaderError] = {}
+    for cls in index.inconsistent.values():
+        bases = ", ".join(b.rsplit(".", 1)[-1] for b in cls.bases)
+        errors.setdefault(
+            cls.location.path,
+            ReaderError(
+                cls.location,
+                f"class {cls.name}: cannot create a consistent method resolution order (MRO) "
+                f"for bases {bases}; Python refuses this class",
+            ),
+        )
+    return errors
 
 
 def models(files: Sequence[SettingsFile]) -> ModelIndex:

@@ -8,13 +8,13 @@ commented-out bindings. Values are never logged or put into messages.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_envssot.model import ExampleEntry, ExampleFile, Location, ReaderError
+from pytest_envssot.readers._dotenv import parse_stream, quoted_end, value_reader
 from pytest_envssot.readers._io import read_text
 
 if TYPE_CHECKING:
@@ -64,10 +64,8 @@ class _State:
 
 
 def _parse(text: str, rel: str) -> ExampleFile:
-    from dotenv.parser import parse_stream
-
     state = _State(rel)
-    for binding in parse_stream(io.StringIO(text)):
+    for binding in parse_stream(text):
         _visit(state, binding)
     return ExampleFile(path=rel, entries=tuple(state.entries), error=_error(state))
 
@@ -140,13 +138,11 @@ def _comment_text(stmt: str) -> str:
 
 def _commented_out(stmt: str) -> tuple[str, str] | None:
     """(key, statement without '#') of `# KEY=value`, or None for prose; conservative on purpose."""
-    from dotenv.parser import parse_stream
-
     match = _COMMENTED_BINDING.match(stmt.lstrip())
     if match is None:
         return None
     body = match.group(1)
-    bindings = [b for b in parse_stream(io.StringIO(body)) if b.key or b.error]
+    bindings = [b for b in parse_stream(body) if b.key or b.error]
     if len(bindings) != 1 or bindings[0].error:
         return None
     key, value = bindings[0].key, bindings[0].value
@@ -188,24 +184,18 @@ def _inline_comment(stmt: str, parsed: str | None = None) -> str:
 
 
 def _parse_with_dotenv(value: str) -> str | None:
-    from dotenv.parser import Error, Reader, parse_value
+    from dotenv.parser import Error, parse_value
 
     try:
-        return parse_value(Reader(io.StringIO(value)))
+        return parse_value(value_reader(value))
     except Error:
         return None
 
 
 def _after_quoted(value: str) -> str:
-    """What follows a quoted value, located with dotenv's own value parser."""
-    from dotenv.parser import Error, Reader, parse_value
-
-    reader = Reader(io.StringIO(value))
-    try:
-        parse_value(reader)
-    except Error:
-        return ""
-    return value[reader.position.chars :]
+    """What follows a quoted value, located with dotenv's own value regex."""
+    end = quoted_end(value)
+    return "" if end is None else value[end:]
 
 
 def _diagnose(stmt: str) -> str:

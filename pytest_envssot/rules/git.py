@@ -13,6 +13,7 @@ every other rule. File contents are never read.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.safefile import is_regular
 
 RULE = "env-file-ignored"
 ENV_FILE = ".env"
@@ -86,8 +88,31 @@ def _ignored_by(root: Path, top: Path) -> tuple[Location | None, str | None]:
     return Location(rel, int(line)), None
 
 
+def _odd_gitignores(index: Index) -> list[str]:
+    """``.gitignore`` files git would block on (a FIFO) or cannot use (a socket, a device)."""
+    found = list(index.contract.odd_gitignores)
+    top = index.config.root / ".gitignore"
+    if ".gitignore" not in found and os.path.lexists(top) and not is_regular(top):
+        found.insert(0, ".gitignore")  # checked even when discovery did not walk the tree
+    return found
+
+
 def env_file_ignored(index: Index) -> Iterator[Finding]:
     root = index.config.root
+    odd = _odd_gitignores(index)
+    if odd:  # git would open it and wait (a FIFO) for ever: say so instead of asking git
+        yield Finding(
+            RULE,
+            ENV_FILE,
+            Outcome.FAILED,
+            Location(odd[0], 0),
+            lines=(
+                f"{', '.join(odd)}: not a regular file (a FIFO, socket or device): git cannot "
+                f"read it, so nothing tells whether {ENV_FILE} is ignored.",
+                "Replace it with a plain .gitignore file.",
+            ),
+        )
+        return
     try:
         top = _toplevel(root)
         location, problem = _ignored_by(root, top)

@@ -14,7 +14,9 @@ def _files(index: Index) -> Iterator[tuple[str, ReaderError | None]]:
     contract = index.contract
     for group in (contract.templates, contract.settings, contract.examples, contract.dockerfiles):
         for file in group:
-            yield file.path, file.error
+            yield file.path, file.error or index.hierarchy_error(file.path)
+    for error in contract.unreadable:
+        yield error.location.path, error
 
 
 def layer_parses(index: Index) -> Iterator[Finding]:
