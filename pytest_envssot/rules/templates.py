@@ -3,7 +3,7 @@
 * ``template-quoting``: every Vault value is quoted for the consumer that reads the rendered
   file back (``[tool.envssot] consumer``), and a missing key falls back explicitly.
 * ``template-key-matches-var``: ``KEY=`` renders ``.Data.data.KEY``; composed values (built
-  from several keys) pass and say so.
+  from several keys, or one key inside other text such as a DSN) pass and say so.
 * ``vault-path-convention``: ``secret/data/<project>/<env>/<component>``, env from ``env "ENV"``.
 
 Template fallbacks are never echoed: they can hold a value.
@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
+from pytest_envssot.pysettings.domains import domain_may_contain
+from pytest_envssot.rules._compose import compose_fix
 from pytest_envssot.rules._text import template_line
+from pytest_envssot.rules._typed import var_domain
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 
 
@@ -104,31 +107,73 @@ def _shell_problems(var: TemplateVar) -> list[str]:
     ]
 
 
-def _quoting_fix(var: TemplateVar, consumer: str) -> str:
+_SIMPLE_QUOTED = re.compile(r'"([^"\\$`{}]*)"')
+
+
+def _bare_fallback(var: TemplateVar, forbidden: str) -> str:
+    """The user's fallback written for a consumer that takes it verbatim (``"x"`` -> ``x``)."""
+    fallback = (var.fallback or "").strip()
+    simple = _SIMPLE_QUOTED.fullmatch(fallback)
+    text = simple.group(1) if simple else fallback
+    return "" if any(c in text for c in forbidden) else text
+
+
+def _quoting_fix(var: TemplateVar, consumer: str) -> str | None:
+    """The line rendered right for ``consumer``; it keeps what the line means: the same
+    composition, the user's own fallback. None when no mechanical rewrite keeps it."""
     if var.composed:
-        keys = " ".join(f".Data.data.{k}" for k in var.vault_keys)
-        inner = f'(printf "<format with one %s per key>" {keys})'
-        if consumer == "docker-env-file":
-            return f"{var.name}={{{{ {inner} }}}}"
-        if consumer == "posix-shell":
-            return f"""{var.name}='{{{{ {inner} | replaceAll "'" "'\\\\''" }}}}'"""
-        return f'{var.name}={{{{ printf "%q" {inner} }}}}'
+        return compose_fix(var, consumer)
     key = var.vault_keys[0]
+    prefix = ("export " if var.exported else "") + f"{var.name}="
     if consumer == "docker-env-file":
-        return f"{var.name}={{{{ with .Data.data.{key} }}}}{{{{ . }}}}{{{{ else }}}}{{{{ end }}}}"
+        fallback = _bare_fallback(var, "\n")
+        return f"{prefix}{{{{ with .Data.data.{key} }}}}{{{{ . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}"
     if consumer == "posix-shell":
+        fallback = _bare_fallback(var, "'\n")
         return (
-            f"{var.name}='{{{{ with .Data.data.{key} }}}}"
-            f"""{{{{ . | replaceAll "'" "'\\\\''" }}}}{{{{ else }}}}{{{{ end }}}}'"""
+            f"{prefix}'{{{{ with .Data.data.{key} }}}}"
+            f"""{{{{ . | replaceAll "'" "'\\\\''" }}}}{{{{ else }}}}{fallback}{{{{ end }}}}'"""
         )
-    return f'{var.name}={{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}""{{{{ end }}}}'
+    fallback = var.fallback if var.fallback is not None else '""'
+    return f'{prefix}{{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}'
 
 
-def _quoting_problems(var: TemplateVar, consumer: str) -> list[str]:
+# python-dotenv: what ends or changes a value written inside "...", inside '...', or bare.
+_DOTENV_UNSAFE = {'"': '"\\\n', "'": "'\\\n", "": " \t#\"'\\\n"}
+
+
+def _composed_dotenv_problems(index: Index, var: TemplateVar) -> list[str]:
+    """A composition not quoted with printf "%q" is safe only while its Vault values cannot
+    hold what ends or changes its quoting: judged by each key's value domain."""
+    if var.quoted:
+        return []
+    text = var.value_source.strip()
+    wrap = text[0] if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" else ""
+    risky: list[str] = []
+    for key in dict.fromkeys(var.vault_keys):
+        domain = var_domain(index, key)
+        chars = [c for c in _DOTENV_UNSAFE[wrap] if domain_may_contain(domain, c)]
+        if chars:
+            shown = ", ".join(repr(c) if c.strip() else "a blank" for c in chars)
+            risky.append(f"{key} (domain {domain}) may hold {shown}")
+    if not risky:
+        return []
+    how = f"inside literal {wrap}…{wrap} quotes" if wrap else "unquoted"
+    return [
+        f"it builds the value from Vault values {how}, and {'; '.join(risky)}: python-dotenv "
+        "then ends the value early or decodes it, so the composition reaches pydantic changed. "
+        'Quote the whole composition with printf "%q" (python-dotenv decodes its escapes), '
+        "or declare the keys' domains ([tool.envssot.domains])."
+    ]
+
+
+def _quoting_problems(index: Index, var: TemplateVar, consumer: str) -> list[str]:
     if consumer == "docker-env-file":
         return _docker_env_file_problems(var)
     if consumer == "posix-shell":
         return _shell_problems(var)
+    if var.composed:
+        return _composed_dotenv_problems(index, var)
     return _dotenv_problems(var)
 
 
@@ -139,13 +184,20 @@ def template_quoting(index: Index) -> Iterator[Finding]:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault value",))
             continue
         consumer = index.config.consumer_for(var.location.path)
-        problems = _quoting_problems(var, consumer)
+        problems = _quoting_problems(index, var, consumer)
         missing = _missing_key_problem(var)
         problems += [missing] if missing else []
         if not problems:
             yield Finding(rule, var.name, Outcome.PASSED, at)
             continue
         reader = _READERS.get(consumer, consumer)
+        fix = _quoting_fix(var, consumer)
+        how = (
+            "Render it like this (the same value, quoted for its consumer):"
+            if fix is not None
+            else "Build the whole value in one printf and quote that (the value has branches "
+            "no mechanical rewrite keeps)."
+        )
         yield Finding(
             rule,
             var.name,
@@ -155,9 +207,9 @@ def template_quoting(index: Index) -> Iterator[Finding]:
                 template_line(var),
                 f"the rendered file is read by {consumer} ({reader}; [tool.envssot] consumer), and",
                 *(f"- {p}" for p in problems),
-                "Render it like this (keep your own fallback inside {{ else }}):",
+                how,
             ),
-            fix=(_quoting_fix(var, consumer),),
+            fix=(fix,) if fix is not None else (),
         )
 
 
@@ -176,7 +228,10 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
                 var.name,
                 Outcome.PASSED,
                 at,
-                lines=(f"composed from Vault keys {', '.join(keys)}",),
+                lines=(
+                    f"composed from Vault key{'s' if len(keys) > 1 else ''} {', '.join(keys)} "
+                    "(a value built around them, not a renamed key)",
+                ),
             )
         elif keys[0] == var.name:
             yield Finding(rule, var.name, Outcome.PASSED, at)

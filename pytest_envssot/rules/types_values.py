@@ -19,6 +19,7 @@ from pytest_envssot.pysettings.annotations import Checked, Unresolved
 from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.quoting import interpolate, read_back
 from pytest_envssot.redact import show
+from pytest_envssot.secretscan import scan
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._typed import (
     Typed,
@@ -317,7 +318,19 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
             lines=(rendered, f"{type_words(ref)} rejects it: {checked.error}", advice),
             fix=fix,
         )  # fmt: skip
-    if checked.unset or ref.field.default is None or name in index.config.deliberate_fallbacks:
+    credential = _credential(index, name, text)
+    if credential is not None:
+        return Finding(
+            rule, name, Outcome.FAILED, at,
+            lines=(
+                rendered,
+                f"{credential}: whenever Vault lacks {keys}, production runs with a credential "
+                "everybody who can read the repository knows.",
+                "Fall back to nothing and let the settings class refuse to start without it:",
+            ),
+            fix=('{{ else }}""{{ end }}',),
+        )  # fmt: skip
+    if checked.unset or ref.field.default is None:
         return Finding(rule, name, Outcome.PASSED, at)
     if isinstance(found, Unresolved):  # import mode: the real default, compared by digest
         real = _oracle(index, ref, "default", None)
@@ -327,16 +340,29 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         default_checked = found.probe.validate_python(default_value) if known else None
     if default_checked is None or not default_checked.ok or default_checked.value == checked.value:
         return Finding(rule, name, Outcome.PASSED, at)
+    # A valid value other than the default is what templates are for: production's choice
+    # (ENVIRONMENT="production" where the code defaults to "development"). Said, not failed.
+    default_shown = show(literal_text(ref.field.default) or ref.field.default, secret)
     return Finding(
-        rule, name, Outcome.FAILED, at,
+        rule, name, Outcome.PASSED, at,
         lines=(
-            rendered,
-            f"{type_words(ref)} defaults to {show(literal_text(ref.field.default) or ref.field.default, secret)}: "
-            "with the key missing in Vault, production gets the fallback, everywhere else the default",
-            "Make them agree (an empty fallback plus env_ignore_empty=True keeps the default), or "
-            f"list {name} under [tool.envssot] deliberate_fallbacks if the difference is intended.",
+            f"{rendered}; {type_words(ref)} defaults to {default_shown}: a valid value, so a "
+            "deliberate production choice",
         ),
     )  # fmt: skip
+
+
+def _credential(index: Index, name: str, text: str | None) -> str | None:
+    """Why a fallback is a credential, or None: any non-empty fallback of a secret-classified
+    variable (placeholders too: production would run with ``changeme``), or a value that
+    looks like one (a token's shape, high entropy, a URL with a password)."""
+    if not text or not text.strip():
+        return None
+    if index.is_strong_secret(name):
+        why = (index.secret_reasons(name) or ["its name looks secret"])[0]
+        return f"{name} is secret-classified ({why}) and the fallback is not empty"
+    found = scan(text)
+    return None if found is None else f"the fallback looks like a credential: {found.reason}"
 
 
 def _go_literal(text: str, secret: bool) -> str:
@@ -363,6 +389,23 @@ _FALLBACK = (
     "class Settings(BaseSettings):\n"
     "    model_config = SettingsConfigDict(env_ignore_empty=True)\n"
     '    workers: int = Field(default=2, validation_alias="WORKERS")\n'
+)
+_ENVIRONMENT = (
+    "class Settings(BaseSettings):\n"
+    '    environment: str = Field(default="development", validation_alias="ENVIRONMENT")\n'
+)
+_OPTIONAL = (
+    "class Settings(BaseSettings):\n"
+    '    sentry_dsn: str | None = Field(default=None, validation_alias="SENTRY_DSN")\n'
+)
+_DSN = (
+    "from pydantic import PostgresDsn\n\n\nclass Settings(BaseSettings):\n"
+    '    database_url: PostgresDsn = Field(default="postgresql://app@localhost/app", '
+    'validation_alias="DATABASE_URL")\n'
+)
+_SECRET = (
+    "from pydantic import SecretStr\n\n\nclass Settings(BaseSettings):\n"
+    '    secret_key: SecretStr = Field(default=SecretStr(""), validation_alias="SECRET_KEY")\n'
 )
 _IMPORTS = "from typing import Literal\nfrom pydantic import field_validator\nfrom pydantic_settings import SettingsConfigDict\n"
 
@@ -424,7 +467,7 @@ RULES = (
     Rule(
         "template-fallback-type",
         layer=Layer.TEMPLATE,
-        summary="the {{ else }} fallback does not validate, or contradicts the settings default",
+        summary="the {{ else }} fallback does not validate as the field's type, or is a credential",
         check=template_fallback_type,
         valid=(
             RuleExample(
@@ -437,6 +480,22 @@ RULES = (
                 ),
                 "WORKERS",
             ),
+            # issue 13 class 3: a different valid value is production's deliberate choice
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"8"')
+                ),
+                "WORKERS",
+            ),
+            RuleExample(
+                mini_repo(_ENVIRONMENT, "# [VAULT]\nENVIRONMENT=development\n",
+                          tmpl_line("ENVIRONMENT", '"production"')),
+                "ENVIRONMENT",
+            ),  # fmt: skip
+            RuleExample(
+                mini_repo(_OPTIONAL, "# [VAULT]\nSENTRY_DSN=\n", tmpl_line("SENTRY_DSN")),
+                "SENTRY_DSN",
+            ),
         ),
         invalid=(
             RuleExample(
@@ -445,13 +504,18 @@ RULES = (
                 ),
                 "WORKERS",
             ),
-            RuleExample(
-                mini_repo(
-                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"8"')
-                ),
-                "WORKERS",
-            ),
             RuleExample(mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
+            # "" is no PostgresDsn (no env_ignore_empty to turn it into "unset")
+            RuleExample(
+                mini_repo(_DSN, "# [VAULT]\nDATABASE_URL=postgresql://app@localhost/app\n",
+                          tmpl_line("DATABASE_URL")),
+                "DATABASE_URL",
+            ),  # fmt: skip
+            # a credential in the template: production's secret whenever Vault lacks the key
+            RuleExample(
+                mini_repo(_SECRET, "# [VAULT]\nSECRET_KEY=\n", tmpl_line("SECRET_KEY", '"changeme"')),
+                "SECRET_KEY",
+            ),
         ),
     ),
 )
