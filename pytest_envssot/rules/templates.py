@@ -21,7 +21,7 @@ from pytest_envssot.pysettings.domains import domain_may_contain
 from pytest_envssot.rules._compose import compose_fix
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import var_domain
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
 
 
 def _distinct_vars(index: Index) -> Iterator[TemplateVar]:
@@ -365,6 +365,12 @@ _COMPOSED = (
     ".Data.data.DB_USER .Data.data.DB_PASSWORD) }}\n"
 )
 
+# issue 13 class 2: the composition quoted as a whole keeps its meaning for any password
+_SEED_DSN_QUOTED = (
+    '{{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}'
+)
+_URLSAFE = 'default_secret_domain = "token_urlsafe"\n'
+
 _SHELL_PYPROJECT = '[project]\nname = "demo"\n[tool.envssot]\nconsumer = "posix-shell"\n'
 _SHELL_LINE = (
     "REDIS_URL='{{ with .Data.data.REDIS_URL }}{{ . | replaceAll \"'\" \"'\\\\''\" }}"
@@ -381,6 +387,9 @@ RULES = (
             RuleExample(_repo(tmpl_line("REDIS_URL")), "REDIS_URL"),
             RuleExample(_repo(_COMPOSED), "DATABASE_URL"),
             RuleExample({**_repo(_SHELL_LINE), "pyproject.toml": _SHELL_PYPROJECT}, "REDIS_URL"),
+            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            # literal "..." around a composition of URL-safe values (their declared domain)
+            RuleExample(seed_repo(envssot=_URLSAFE), "DATABASE_URL"),
         ),
         invalid=(
             RuleExample(_repo("REDIS_URL={{ .Data.data.REDIS_URL }}\n"), "REDIS_URL"),
@@ -399,6 +408,8 @@ RULES = (
             RuleExample(
                 {**_repo(tmpl_line("REDIS_URL")), "pyproject.toml": _SHELL_PYPROJECT}, "REDIS_URL"
             ),
+            # a free-form password inside literal "...": a '"' or '\\' in it ends the value
+            RuleExample(seed_repo(), "DATABASE_URL"),
         ),
     ),
     Rule(
@@ -409,16 +420,33 @@ RULES = (
         valid=(
             RuleExample(_repo(tmpl_line("REDIS_URL")), "REDIS_URL"),
             RuleExample(_repo(_COMPOSED), "DATABASE_URL"),
+            # issue 13 class 2: one key inside a URL is a composition, not a renamed key
+            RuleExample(seed_repo(), "DATABASE_URL"),
+            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
         ),
-        invalid=(RuleExample(_repo(tmpl_line("REDIS_URL", key="CACHE_URL")), "REDIS_URL"),),
+        invalid=(
+            RuleExample(_repo(tmpl_line("REDIS_URL", key="CACHE_URL")), "REDIS_URL"),
+            # the whole value of another key, through a variable: still a drifted name
+            RuleExample(
+                seed_repo('{{ with $pw }}{{ printf "%q" . }}{{ else }}""{{ end }}'), "DATABASE_URL"
+            ),
+        ),
     ),
     Rule(
         "vault-path-convention",
         Layer.TEMPLATE,
         'the secret path is not secret/data/<project>/<env>/<component> with the env from env "ENV"',
         vault_path_convention,
-        valid=(RuleExample(_repo(tmpl_line("REDIS_URL")), "app"),),
+        valid=(
+            RuleExample(_repo(tmpl_line("REDIS_URL")), "app"),
+            # issue 13 class 1: the env bound once to a variable, directly or through `or`
+            RuleExample(seed_repo(), "app"),
+            RuleExample(seed_repo(), "postgres"),
+            RuleExample(seed_repo(env_expr='or (env "ENV") "production"'), "app"),
+        ),
         invalid=(
+            RuleExample(seed_repo(env_expr='env "STAGE"'), "app"),
+            RuleExample(seed_repo(env_expr='"production"'), "postgres"),
             RuleExample(_repo(tmpl_line("REDIS_URL"), '"secret/data/demo/production/app"'), "app"),
             RuleExample(
                 _repo(tmpl_line("REDIS_URL"), 'printf "secret/data/other/%s/app" (env "ENV")'),

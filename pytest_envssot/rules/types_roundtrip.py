@@ -54,7 +54,7 @@ from pytest_envssot.rules._typed import (
     validation_key,
     var_domain,
 )
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -694,6 +694,9 @@ def _diagnose(
 
 # --------------------------------------------------------------------------- the catalogue
 
+_SEED_DSN_QUOTED = (
+    '{{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}'
+)
 _STR_FIELD = 'class Settings(BaseSettings):\n    {name}: {ann} = Field(default={default}, validation_alias="{env}")\n'
 _PYPROJECT = '[project]\nname = "demo"\n[tool.envssot]\n{extra}'
 
@@ -738,9 +741,28 @@ RULES = (
                 ),
                 "NAME",
             ),
+            # issue 13 class 4: the seed's line for a plain str passes by default ...
+            RuleExample(_example("str", '""', "NAME"), "NAME"),
+            # ... values shaped like the documented ones ("production" vs "development")
+            RuleExample(seed_repo(), "ENVIRONMENT"),
+            RuleExample(
+                seed_repo(envssot='default_secret_domain = "token_urlsafe"\n'),
+                CONSUMER_ITEM.format(consumer="pydantic-settings"),
+            ),
+            # issue 13 class 2: a composition of URL-safe values, quoted as a whole
+            RuleExample(seed_repo(_SEED_DSN_QUOTED, 'default_secret_domain = "token_urlsafe"\n'),
+                        "DATABASE_URL"),
         ),
         invalid=(
-            RuleExample(_example("str", '""', "NAME"), "NAME"),
+            # control characters only when declared
+            RuleExample(_example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'), "NAME"),
+            # issue 13 class 2: a free-form password inside the URL's userinfo ('@', '/', '#')
+            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            # ... and inside literal quotes ('"' ends the value)
+            RuleExample(seed_repo(envssot='[tool.envssot.domains]\nPOSTGRES_PASSWORD = "ascii_printable"\n'),
+                        "DATABASE_URL"),
+            # issue 13 class 4: python-dotenv's ${...} expansion, once for the template
+            RuleExample(_example("SecretStr", 'SecretStr("")', "API_KEY"), CONSUMER_ITEM.format(consumer="pydantic-settings")),
             RuleExample(
                 _example(
                     "str",
