@@ -117,7 +117,15 @@ def render_var(
         text = Evaluation(SyntheticSources(values, env_value)).run(nodes)
     except ExecError as exc:
         raise NotModelled(f"Go would stop: {exc.message}", exc.line) from None
-    return read_back(consumer, text, name)
+    return read_back(consumer, from_line_of(text, name), name)
+
+
+def from_line_of(text: str, name: str) -> str:
+    """The rendered file from the last line that assigns ``name``: the shell model reads one
+    assignment (its value may run over several lines), the other consumers the whole file."""
+    found = re.compile(rf"^(?:export[ \t]+)?{re.escape(name)}=", re.M)
+    starts = [m.start() for m in found.finditer(text)]
+    return text[starts[-1] :] if starts else text
 
 
 # --------------------------------------------------------------------------- URL meaning
@@ -166,9 +174,15 @@ def reserved_in(slot: str, value: str) -> str:
     return "".join(dict.fromkeys(c for c in value if c in _RESERVED[slot]))
 
 
+def reserved_chars(slot: str) -> str:
+    return _RESERVED[slot]
+
+
 def slot_words(slot: str) -> str:
     return _WORDS[slot]
 
 
-def reserved_words(slot: str) -> str:
-    return ", ".join(repr(c) if c.strip() else "a blank" for c in dict.fromkeys(_RESERVED[slot]))
+def name_chars(chars: str) -> str:
+    """``'@', '/', a blank`` (every blank named once)."""
+    names = ("a blank" if not c.strip() else repr(c) for c in chars)
+    return ", ".join(dict.fromkeys(names))

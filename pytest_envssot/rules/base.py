@@ -84,8 +84,8 @@ def seed_repo(
         'validation_alias="DATABASE_URL")\n'
         '    environment: str = Field(default="development", validation_alias="ENVIRONMENT")\n',
         "# [VAULT]\nDATABASE_URL=postgresql://app:app@localhost:5432/demo\n"
-        "# [VAULT]\nENVIRONMENT=development\n# [VAULT]\nPOSTGRES_PASSWORD=app\n",
-        extra={"pyproject.toml": f'[project]\nname = "demo"\n[tool.envssot]\nexternal = ["POSTGRES_PASSWORD"]\n{envssot}'},
+        "# [VAULT]\nENVIRONMENT=development\n",
+        extra={"pyproject.toml": f'[project]\nname = "demo"\n[tool.envssot]\n{envssot}'},
     )
     files["deploy/app/secrets.ctmpl"] = (
         SEED_HEAD.replace("ENV_EXPR", env_expr)

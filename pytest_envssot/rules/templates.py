@@ -18,7 +18,7 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
 from pytest_envssot.pysettings.domains import domain_may_contain
-from pytest_envssot.rules._compose import compose_fix
+from pytest_envssot.rules._compose import compose_fix, name_chars
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import var_domain
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
@@ -87,6 +87,12 @@ def _docker_env_file_problems(var: TemplateVar) -> list[str]:
             'it quotes the value with printf "%q", but docker --env-file keeps every byte after '
             "'=': the app receives the quote characters and backslashes too. Render it raw."
         )
+    text = var.value_source.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" and "{{" in text:
+        problems.append(
+            f"it writes the value inside literal {text[0]} quotes, and docker --env-file passes "
+            "them on as part of the value. Render it without them."
+        )
     fallback = (var.fallback or "").strip()
     if fallback and "{{" not in fallback and fallback[0] in "\"'":
         problems.append(
@@ -154,8 +160,7 @@ def _composed_dotenv_problems(index: Index, var: TemplateVar) -> list[str]:
         domain = var_domain(index, key)
         chars = [c for c in _DOTENV_UNSAFE[wrap] if domain_may_contain(domain, c)]
         if chars:
-            shown = ", ".join(repr(c) if c.strip() else "a blank" for c in chars)
-            risky.append(f"{key} (domain {domain}) may hold {shown}")
+            risky.append(f"{key} (domain {domain}) may hold {name_chars(''.join(chars))}")
     if not risky:
         return []
     how = f"inside literal {wrap}…{wrap} quotes" if wrap else "unquoted"

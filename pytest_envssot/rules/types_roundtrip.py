@@ -37,8 +37,9 @@ from pytest_envssot.rules import _imported
 from pytest_envssot.rules._compose import (
     compose_fix,
     render_var,
+    name_chars,
+    reserved_chars,
     reserved_in,
-    reserved_words,
     slot_words,
     template_keys,
     template_nodes,
@@ -414,10 +415,11 @@ def _composed_roundtrip(
             fixed = compose_fix(var, consumer)
             fix = (fixed,) if fixed is not None else ()
         if url is not None and slot is not None:
+            held = "".join(c for c in reserved_chars(slot) if domain_may_contain(domain, c))
             lines.append(
                 f"{vault_key} lands in the URL's {slot_words(slot)} as it is, and its domain "
-                f"({domain}) lets it hold {_chars(url)}: {reserved_words(slot)} there end that "
-                "part of the URL or are decoded, so it connects elsewhere or as someone else. "
+                f"({domain}) lets it hold {name_chars(held or url)}: each ends that part of the "
+                "URL or is percent-decoded, so the app connects elsewhere or as someone else. "
                 f"Keep {vault_key} URL-safe (secrets.token_urlsafe, then [tool.envssot.domains] "
                 f'{vault_key} = "token_urlsafe"), or store it percent-encoded in Vault'
             )
