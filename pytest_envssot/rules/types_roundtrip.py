@@ -103,12 +103,15 @@ def _consumer_findings(index: Index) -> Iterator[Finding]:
         if consumer != "pydantic-settings" or not vars_:
             continue
         exposed: list[str] = []
+        scope = index.settings_paths_for_template(template.path)
         for var in dict((v.name, v) for v in vars_).values():
+            refs = index.fields_reading(var.name, scope)
+            if not refs:
+                continue  # no field reads it: what python-dotenv makes of it reaches nobody
             if var.composed:
                 domains = [var_domain(index, k) for k in var.vault_keys]
             else:
-                refs = index.fields_reading(var.name, index.settings_paths_for_template(template.path))
-                domains = [_domain(index, var, refs[0] if refs else None, consumer)]
+                domains = [_domain(index, var, refs[0], consumer)]
             if any(domain_may_contain(d, "$") and domain_may_contain(d, "{") for d in domains):
                 exposed.append(var.name)
         name = CONSUMER_ITEM.format(consumer=consumer)

@@ -340,6 +340,20 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         default_checked = found.probe.validate_python(default_value) if known else None
     if default_checked is None or not default_checked.ok or default_checked.value == checked.value:
         return Finding(rule, name, Outcome.PASSED, at)
+    default_text = literal_text(ref.field.default)
+    if text == "" and not ignore_empty and default_text != "":
+        # The seed's {{ else }}""{{ end }} means "Vault has no value", not a value: without
+        # env_ignore_empty it silently replaces a real default (S3_ENDPOINT="" in production).
+        return Finding(
+            rule, name, Outcome.FAILED, at,
+            lines=(
+                rendered,
+                f"{type_words(ref)} has a non-empty default, which the empty fallback replaces: "
+                "pydantic-settings takes an empty value as a value unless env_ignore_empty=True.",
+                "Keep the default when Vault has no value:",
+            ),
+            fix=("model_config = SettingsConfigDict(..., env_ignore_empty=True)",),
+        )  # fmt: skip
     # A valid value other than the default is what templates are for: production's choice
     # (ENVIRONMENT="production" where the code defaults to "development"). Said, not failed.
     default_shown = show(literal_text(ref.field.default) or ref.field.default, secret)
