@@ -49,7 +49,12 @@ def _ci(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_str_var_breaks_under_pydantic_settings(sample_repo: Path, edit: Edit) -> None:
-    edit(sample_repo, PYPROJECT, 'OTEL_EXPORTER_OTLP_ENDPOINT = "url"', 'OTEL_EXPORTER_OTLP_ENDPOINT = "any"')
+    edit(
+        sample_repo,
+        PYPROJECT,
+        'OTEL_EXPORTER_OTLP_ENDPOINT = "url"',
+        'OTEL_EXPORTER_OTLP_ENDPOINT = "any"',
+    )
     finding = _roundtrip(sample_repo, "OTEL_EXPORTER_OTLP_ENDPOINT")
     assert finding.outcome is Outcome.FAILED
     text = finding.render()
@@ -126,7 +131,12 @@ def test_typed_ascii_safe_vars_pass(sample_repo: Path, edit: Edit) -> None:
 
 
 def test_secret_breaking_value_is_redacted(sample_repo: Path, edit: Edit) -> None:
-    edit(sample_repo, PYPROJECT, 'default_secret_domain = "token_urlsafe"\n', 'default_secret_domain = "any"\n')
+    edit(
+        sample_repo,
+        PYPROJECT,
+        'default_secret_domain = "token_urlsafe"\n',
+        'default_secret_domain = "any"\n',
+    )
     finding = _roundtrip(sample_repo, "SECRET_KEY")
     assert finding.outcome is Outcome.FAILED
     line = next(x for x in finding.lines if x.startswith("smallest breaking value"))
@@ -158,7 +168,12 @@ def test_failing_examples_land_in_the_hypothesis_database(
     previous = settings._current_profile
     settings.load_profile("envssot-test-db")
     try:
-        edit(sample_repo, PYPROJECT, 'OTEL_EXPORTER_OTLP_ENDPOINT = "url"', 'OTEL_EXPORTER_OTLP_ENDPOINT = "any"')
+        edit(
+            sample_repo,
+            PYPROJECT,
+            'OTEL_EXPORTER_OTLP_ENDPOINT = "url"',
+            'OTEL_EXPORTER_OTLP_ENDPOINT = "any"',
+        )
         assert _roundtrip(sample_repo, "OTEL_EXPORTER_OTLP_ENDPOINT").outcome is Outcome.FAILED
     finally:
         settings.load_profile(previous or "default")
@@ -224,7 +239,9 @@ def test_shared_failures_name_their_own_variable(tmp_path: Path) -> None:
     root = _shared(tmp_path)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text().replace('NAME_A = "alnum"\nNAME_B = "alnum"\n', 'NAME_A = "any"\nNAME_B = "any"\n')
+        pyproject.read_text().replace(
+            'NAME_A = "alnum"\nNAME_B = "alnum"\n', 'NAME_A = "any"\nNAME_B = "any"\n'
+        )
     )
     findings = {f.variable: f for f in check(root, only=["template-roundtrip"]).findings}
     for name, other in (("NAME_A", "NAME_B"), ("NAME_B", "NAME_A")):

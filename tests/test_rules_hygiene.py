@@ -185,7 +185,9 @@ def test_docker_env_file_consumer_rejects_the_seeds_quoting(git_sample: pytest.P
     out = result.stdout.str()
     assert "docker --env-file keeps every byte after '='" in out
     # the fix keeps the template's own fallback, written the way docker reads it
-    assert "POSTGRES_USER={{ with .Data.data.POSTGRES_USER }}{{ . }}{{ else }}postgres{{ end }}" in out
+    assert (
+        "POSTGRES_USER={{ with .Data.data.POSTGRES_USER }}{{ . }}{{ else }}postgres{{ end }}" in out
+    )
 
 
 def test_configured_secret_names_classify_and_mask(git_sample: pytest.Pytester) -> None:

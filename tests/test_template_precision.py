@@ -84,7 +84,11 @@ def test_seed_style_paths_pass_vault_path_convention(tmp_path: Path) -> None:
 def test_a_dsn_around_one_key_is_composed_and_a_whole_key_is_not() -> None:
     text = seed_repo(app_lines=tmpl_line("ENVIRONMENT"))["deploy/app/secrets.ctmpl"]
     url, env = parse_template(text, "t.ctmpl").vars
-    assert (url.name, url.vault_keys, url.composed) == ("DATABASE_URL", ("POSTGRES_PASSWORD",), True)
+    assert (url.name, url.vault_keys, url.composed) == (
+        "DATABASE_URL",
+        ("POSTGRES_PASSWORD",),
+        True,
+    )
     assert (env.name, env.composed) == ("ENVIRONMENT", False)
     whole = seed_repo('{{ with $pw }}{{ printf "%q" . }}{{ else }}""{{ end }}')
     (var, _) = parse_template(whole["deploy/app/secrets.ctmpl"], "t.ctmpl").vars
@@ -106,7 +110,9 @@ def test_composed_quoting_failure_names_the_hazard_and_keeps_the_url(tmp_path: P
 
 
 def test_roundtrip_names_url_hazards_of_a_composed_password(tmp_path: Path) -> None:
-    quoted = '{{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}'
+    quoted = (
+        '{{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}'
+    )
     (finding,) = [
         f for f in _findings(_write(tmp_path, seed_repo(quoted)), "template-roundtrip")
         if f.variable == "DATABASE_URL"
@@ -122,7 +128,11 @@ _LINES = {
     # (consumer, line as written, Vault data)
     "seed DSN in quotes": ("pydantic-settings", f"DATABASE_URL={_DSN}", {}),
     "raw key": ("pydantic-settings", "DATABASE_URL={{ .Data.data.DATABASE_URL }}", {}),
-    "key in literal quotes": ("pydantic-settings", 'DATABASE_URL="{{ .Data.data.DATABASE_URL }}"', {}),
+    "key in literal quotes": (
+        "pydantic-settings",
+        'DATABASE_URL="{{ .Data.data.DATABASE_URL }}"',
+        {},
+    ),
     "with, no else": (
         "pydantic-settings",
         'DATABASE_URL={{ with .Data.data.DATABASE_URL }}{{ printf "%q" . }}{{ end }}',
@@ -133,7 +143,11 @@ _LINES = {
         "DATABASE_URL=postgresql://{{ .Data.data.USER }}:{{ .Data.data.PW }}@db/app",
         {},
     ),
-    "docker, %q": ("docker-env-file", tmpl_line("DATABASE_URL", '"postgresql://x@db/app"').strip(), {}),
+    "docker, %q": (
+        "docker-env-file",
+        tmpl_line("DATABASE_URL", '"postgresql://x@db/app"').strip(),
+        {},
+    ),
     "docker, DSN": ("docker-env-file", f"DATABASE_URL={_DSN}", {}),
     "shell, %q": ("posix-shell", tmpl_line("DATABASE_URL").strip(), {}),
     "shell, DSN": ("posix-shell", f"DATABASE_URL={_DSN}", {}),
@@ -212,10 +226,16 @@ def test_free_form_values_fail_once_per_template_for_dotenv_expansion(tmp_path: 
         f'    {n.lower()}: str = Field(default="", validation_alias="{n}")\n'
         for n in ("API_KEY", "SIGNING_SECRET", "DISPLAY_NAME")
     )
-    files[".env.example"] += "# [VAULT]\nAPI_KEY=\n# [VAULT]\nSIGNING_SECRET=\n# [VAULT]\nDISPLAY_NAME=\n"
+    files[".env.example"] += (
+        "# [VAULT]\nAPI_KEY=\n# [VAULT]\nSIGNING_SECRET=\n# [VAULT]\nDISPLAY_NAME=\n"
+    )
     found = _findings(_write(tmp_path, files), "template-roundtrip")
     failed = [f for f in found if f.outcome is Outcome.FAILED]
-    per_var = {f.variable: f.outcome for f in found if f.variable in ("API_KEY", "SIGNING_SECRET", "DISPLAY_NAME")}
+    per_var = {
+        f.variable: f.outcome
+        for f in found
+        if f.variable in ("API_KEY", "SIGNING_SECRET", "DISPLAY_NAME")
+    }
     assert per_var == dict.fromkeys(per_var, Outcome.PASSED) and len(per_var) == 3
     consumer = [f for f in failed if f.variable == "consumer:pydantic-settings"]
     assert len(consumer) == 1
@@ -230,12 +250,12 @@ def test_seed_style_repo_fails_only_consumer_level_roundtrip(tmp_path: Path) -> 
     failed = [f for f in report.findings if f.outcome is Outcome.FAILED]
     # container naming belongs to the compose rules (issue 13 class 5), judged elsewhere
     mine = [f for f in failed if not f.rule.startswith("compose-")]
-    assert all(f.rule == "template-roundtrip" and f.variable.startswith("consumer:") for f in mine), [
-        f.render() for f in mine
-    ]
+    assert all(
+        f.rule == "template-roundtrip" and f.variable.startswith("consumer:") for f in mine
+    ), [f.render() for f in mine]
     per_template = [f.location.path for f in mine]
-    assert len(per_template) == len(set(per_template)) <= len(
-        list((root / "deploy").rglob("*.ctmpl"))
+    assert (
+        len(per_template) == len(set(per_template)) <= len(list((root / "deploy").rglob("*.ctmpl")))
     )
     skipped = [f for f in report.findings if f.outcome is Outcome.SKIPPED]
     assert [f.rule for f in skipped] == ["env-file-ignored"]  # the copy is no git checkout

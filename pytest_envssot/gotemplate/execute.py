@@ -682,7 +682,9 @@ def _ne(got: list[object], line: int) -> object:
 
 def _replace_all(got: list[object], line: int) -> object:
     """consul-template's ``replaceAll OLD NEW S`` (``S | replaceAll OLD NEW``)."""
-    old, new, text = (_string_arg("replaceAll", v, line) for v in _arity("replaceAll", got, 3, line))
+    old, new, text = (
+        _string_arg("replaceAll", v, line) for v in _arity("replaceAll", got, 3, line)
+    )
     return text.replace(old, new)
 
 

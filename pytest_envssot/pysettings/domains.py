@@ -29,9 +29,7 @@ DOMAINS: dict[str, str] = {
 }
 # The domains nobody declared: inferred from what the repository documents (see README).
 INFERRED = ("word", "printable")
-_URL_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/@?&=%+"
-)
+_URL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/@?&=%+")
 
 
 def domain_error(domain: str) -> str | None:

@@ -61,9 +61,7 @@ _ALPHABETS = {
 }
 # "printable": ASCII text plus letters, marks and symbols of other scripts, each one Go's
 # strconv.IsPrint accepts (tests check it). A fixed alphabet: no Unicode tables to build.
-PRINTABLE_ALPHABET = (
-    "".join(map(chr, range(0x20, 0x7F))) + "éüßçñÅøЖщ中文日本語한글αβ€£¥©°±→✓🙂👍"
-)
+PRINTABLE_ALPHABET = "".join(map(chr, range(0x20, 0x7F))) + "éüßçñÅøЖщ中文日本語한글αβ€£¥©°±→✓🙂👍"
 # Text known to break a consumer whatever else the value holds.
 COMPOSITION_HAZARDS = ("@", "/", "#", "?", ":", "%", "%41", " ", '"', "\\", "'", "$", "${A}")
 _UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
@@ -205,7 +203,9 @@ def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
 def _printable_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
     hazards = [h for h in HAZARDS if all(c in PRINTABLE_ALPHABET for c in h)]
     plain = st.text(PRINTABLE_ALPHABET, min_size=min_size, max_size=max_size)
-    pieces = st.lists(st.one_of(st.text(PRINTABLE_ALPHABET, max_size=8), st.sampled_from(hazards)), max_size=6)
+    pieces = st.lists(
+        st.one_of(st.text(PRINTABLE_ALPHABET, max_size=8), st.sampled_from(hazards)), max_size=6
+    )
     mixed = pieces.map("".join)
     if min_size or max_size is not None:
         mixed = mixed.filter(

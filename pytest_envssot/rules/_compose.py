@@ -21,8 +21,12 @@ from pytest_envssot.quoting import read_back
 from pytest_envssot.readers.template import vault_references
 
 _ACTION = re.compile(r"\{\{(-?)(\s*)(.*?)(\s*)(-?)\}\}", re.S)
-_NOT_OUTPUT = re.compile(r"(?:if|with|range|else|end|define|block|template|break|continue)\b|/\*|\$\w*\s*:?=")
-_QUOTED_LAST = re.compile(r"^(?P<expr>.*?)\s*\|\s*printf\s+\"%q\"$|^printf\s+\"%q\"\s+(?P<arg>.*)$", re.S)
+_NOT_OUTPUT = re.compile(
+    r"(?:if|with|range|else|end|define|block|template|break|continue)\b|/\*|\$\w*\s*:?="
+)
+_QUOTED_LAST = re.compile(
+    r"^(?P<expr>.*?)\s*\|\s*printf\s+\"%q\"$|^printf\s+\"%q\"\s+(?P<arg>.*)$", re.S
+)
 
 
 def _expression(source: str) -> str | None:

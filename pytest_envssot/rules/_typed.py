@@ -129,7 +129,9 @@ def var_domain(index: Index, name: str, documented: tuple[str, ...] = ()) -> str
     documents for it (its ``.env.example`` values plus ``documented``: default, fallback)."""
     from pytest_envssot.pysettings.domains import realistic_domain
 
-    examples = tuple(e.value for e in index.example_entries_named(name) if e.value and not e.commented_out)
+    examples = tuple(
+        e.value for e in index.example_entries_named(name) if e.value and not e.commented_out
+    )
     return realistic_domain(
         index.config.domain_for(name),
         index.is_strong_secret(name),

@@ -19,7 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -36,8 +36,8 @@ from pytest_envssot.redact import show
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._compose import (
     compose_fix,
-    render_var,
     name_chars,
+    render_var,
     reserved_chars,
     reserved_in,
     slot_words,
@@ -82,10 +82,8 @@ def _domain(index: Index, var: TemplateVar, ref: FieldRef | None, consumer: str)
     if ref is not None and ref.field.default is not None:
         documented.append(literal_text(ref.field.default) or "")
     if var.fallback is not None and "{{" not in var.fallback:
-        try:
+        with suppress(NotModelled):
             documented.append(read_back(consumer, f"{var.name}={var.fallback}\n", var.name) or "")
-        except NotModelled:
-            pass
     return var_domain(index, var.name, tuple(documented))
 
 
@@ -120,7 +118,9 @@ def _consumer_findings(index: Index) -> Iterator[Finding]:
             yield Finding(RULE, name, Outcome.PASSED, at,
                           lines=("no var's value domain holds ${…}, which python-dotenv would expand",))  # fmt: skip
             continue
-        shown = ", ".join(exposed[:6]) + (f" and {len(exposed) - 6} more" if len(exposed) > 6 else "")
+        shown = ", ".join(exposed[:6]) + (
+            f" and {len(exposed) - 6} more" if len(exposed) > 6 else ""
+        )
         yield Finding(
             RULE, name, Outcome.FAILED, at,
             lines=(
@@ -190,7 +190,7 @@ def _roundtrip_by_import(
         except NotModelled as exc:
             yield var, _skip(var, f"the line's value is not modelled: {exc}")
             continue
-        domain = _domain(index, var, ref, consumer)
+        domain: str | None = _domain(index, var, ref, consumer)
         key = var.vault_keys[0]
         prefix = ("export " if var.exported else "") + f"{var.name}="
         trials: list[tuple[str, str, str | None]] = []
@@ -386,11 +386,15 @@ def _composed_roundtrip(
     except NotModelled as exc:
         return _skip(var, f"the template is not modelled: {exc.message}")
     if safe is None or not any(markers.get(k, "\0") in safe for k in var.vault_keys):
-        return _skip(var, "the composition does not render its Vault values where they can be followed")
+        return _skip(
+            var, "the composition does not render its Vault values where they can be followed"
+        )
     lines: list[str] = []
     fix: tuple[str, ...] = ()
     if not found.probe.check(safe).ok:
-        lines.append(f"even with safe Vault values the composition is rejected by {type_words(ref)}")
+        lines.append(
+            f"even with safe Vault values the composition is rejected by {type_words(ref)}"
+        )
     for vault_key in dict.fromkeys(var.vault_keys):
         marker = markers.get(vault_key, "\0")
         if marker not in safe:
@@ -755,19 +759,30 @@ RULES = (
                 CONSUMER_ITEM.format(consumer="pydantic-settings"),
             ),
             # issue 13 class 2: a composition of URL-safe values, quoted as a whole
-            RuleExample(seed_repo(_SEED_DSN_QUOTED, 'default_secret_domain = "token_urlsafe"\n'),
-                        "DATABASE_URL"),
+            RuleExample(
+                seed_repo(_SEED_DSN_QUOTED, 'default_secret_domain = "token_urlsafe"\n'),
+                "DATABASE_URL",
+            ),
         ),
         invalid=(
             # control characters only when declared
-            RuleExample(_example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'), "NAME"),
+            RuleExample(
+                _example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'), "NAME"
+            ),
             # issue 13 class 2: a free-form password inside the URL's userinfo ('@', '/', '#')
             RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
             # ... and inside literal quotes ('"' ends the value)
-            RuleExample(seed_repo(envssot='[tool.envssot.domains]\nPOSTGRES_PASSWORD = "ascii_printable"\n'),
-                        "DATABASE_URL"),
+            RuleExample(
+                seed_repo(
+                    envssot='[tool.envssot.domains]\nPOSTGRES_PASSWORD = "ascii_printable"\n'
+                ),
+                "DATABASE_URL",
+            ),
             # issue 13 class 4: python-dotenv's ${...} expansion, once for the template
-            RuleExample(_example("SecretStr", 'SecretStr("")', "API_KEY"), CONSUMER_ITEM.format(consumer="pydantic-settings")),
+            RuleExample(
+                _example("SecretStr", 'SecretStr("")', "API_KEY"),
+                CONSUMER_ITEM.format(consumer="pydantic-settings"),
+            ),
             RuleExample(
                 _example(
                     "str",

@@ -19,7 +19,6 @@ from pytest_envssot.pysettings.annotations import Checked, Unresolved
 from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.quoting import interpolate, read_back
 from pytest_envssot.redact import show
-from pytest_envssot.secretscan import scan
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._typed import (
     Typed,
@@ -30,6 +29,7 @@ from pytest_envssot.rules._typed import (
     unresolved_words,
 )
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.secretscan import scan
 
 # --------------------------------------------------------------------------- example-value-type
 
@@ -502,10 +502,13 @@ RULES = (
                 "WORKERS",
             ),
             RuleExample(
-                mini_repo(_ENVIRONMENT, "# [VAULT]\nENVIRONMENT=development\n",
-                          tmpl_line("ENVIRONMENT", '"production"')),
+                mini_repo(
+                    _ENVIRONMENT,
+                    "# [VAULT]\nENVIRONMENT=development\n",
+                    tmpl_line("ENVIRONMENT", '"production"'),
+                ),
                 "ENVIRONMENT",
-            ),  # fmt: skip
+            ),
             RuleExample(
                 mini_repo(_OPTIONAL, "# [VAULT]\nSENTRY_DSN=\n", tmpl_line("SENTRY_DSN")),
                 "SENTRY_DSN",
@@ -521,13 +524,18 @@ RULES = (
             RuleExample(mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
             # "" is no PostgresDsn (no env_ignore_empty to turn it into "unset")
             RuleExample(
-                mini_repo(_DSN, "# [VAULT]\nDATABASE_URL=postgresql://app@localhost/app\n",
-                          tmpl_line("DATABASE_URL")),
+                mini_repo(
+                    _DSN,
+                    "# [VAULT]\nDATABASE_URL=postgresql://app@localhost/app\n",
+                    tmpl_line("DATABASE_URL"),
+                ),
                 "DATABASE_URL",
-            ),  # fmt: skip
+            ),
             # a credential in the template: production's secret whenever Vault lacks the key
             RuleExample(
-                mini_repo(_SECRET, "# [VAULT]\nSECRET_KEY=\n", tmpl_line("SECRET_KEY", '"changeme"')),
+                mini_repo(
+                    _SECRET, "# [VAULT]\nSECRET_KEY=\n", tmpl_line("SECRET_KEY", '"changeme"')
+                ),
                 "SECRET_KEY",
             ),
         ),
