@@ -259,3 +259,26 @@ def test_seed_style_repo_fails_only_consumer_level_roundtrip(tmp_path: Path) -> 
     )
     skipped = [f for f in report.findings if f.outcome is Outcome.SKIPPED]
     assert [f.rule for f in skipped] == ["env-file-ignored"]  # the copy is no git checkout
+
+
+# --------------------------------------------------------------------------- other programs' files
+
+
+def test_a_file_no_field_reads_is_judged_only_for_what_fails_everywhere(tmp_path: Path) -> None:
+    files = seed_repo()
+    files["deploy/postgres/secrets.ctmpl"] = (
+        '{{ with secret (printf "secret/data/demo/%s/postgres" (env "ENV")) }}\n'
+        "POSTGRES_PASSWORD={{ with .Data.data.POSTGRES_PASSWORD }}{{ . }}{{ else }}{{ end }}\n"
+        "POSTGRES_USER={{ .Data.data.POSTGRES_USER }}\n"
+        "{{ end }}\n"
+    )
+    found = {
+        f.variable: f for f in _findings(_write(tmp_path, files), "template-quoting")
+        if f.location.path == "deploy/postgres/secrets.ctmpl"
+    }  # fmt: skip
+    # raw is right for the postgres image's env_file: python-dotenv never reads this file
+    assert found["POSTGRES_PASSWORD"].outcome is Outcome.PASSED
+    assert "[tool.envssot.consumer]" in "\n".join(found["POSTGRES_PASSWORD"].lines)
+    # a missing key renders '<no value>' whoever reads the file
+    assert found["POSTGRES_USER"].outcome is Outcome.FAILED
+    assert "<no value>" in "\n".join(found["POSTGRES_USER"].lines)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from pytest_envssot.config import match_paths
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
@@ -182,18 +183,48 @@ def _quoting_problems(index: Index, var: TemplateVar, consumer: str) -> list[str
     return _dotenv_problems(var)
 
 
+def _consumer_configured(index: Index, path: str) -> bool:
+    """A consumer is named for this template (the last entry is the built-in default)."""
+    return any(
+        pattern == "**" or match_paths(pattern, [path]) for pattern, _ in index.config.consumer[:-1]
+    )
+
+
+def _foreign_templates(index: Index) -> set[str]:
+    """Templates no settings field reads anything from, with no consumer named for them: the
+    rendered file goes to another program (a postgres or redis image's env_file, a shell
+    script), so how python-dotenv would read it says nothing."""
+    foreign = set()
+    for template in index.templates():
+        if _consumer_configured(index, template.path):
+            continue
+        scope = index.settings_paths_for_template(template.path)
+        if not any(index.fields_reading(v.name, scope) for v in template.vars):
+            foreign.add(template.path)
+    return foreign
+
+
 def template_quoting(index: Index) -> Iterator[Finding]:
+    foreign = _foreign_templates(index)
     for var in _distinct_vars(index):
         rule, at = "template-quoting", var.location
         if not var.vault_keys:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault value",))
             continue
         consumer = index.config.consumer_for(var.location.path)
-        problems = _quoting_problems(index, var, consumer)
+        # A file no field reads from goes to another program: only what fails for every
+        # consumer (a missing key rendering '<no value>') is judged.
+        elsewhere = var.location.path in foreign
+        problems = [] if elsewhere else _quoting_problems(index, var, consumer)
         missing = _missing_key_problem(var)
         problems += [missing] if missing else []
         if not problems:
-            yield Finding(rule, var.name, Outcome.PASSED, at)
+            lines = (
+                f"no settings field reads what {var.location.path} renders, so its file goes "
+                "to another program: name that consumer under [tool.envssot.consumer] (e.g. "
+                '"docker-env-file" for a compose env_file) to have its quoting checked',
+            )
+            yield Finding(rule, var.name, Outcome.PASSED, at, lines=lines if elsewhere else ())
             continue
         reader = _READERS.get(consumer, consumer)
         fix = _quoting_fix(var, consumer)
@@ -240,6 +271,10 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
             )
         elif keys[0] == var.name:
             yield Finding(rule, var.name, Outcome.PASSED, at)
+        elif keys[0] == var.name.lower():
+            # jwt_secret_key -> JWT_SECRET_KEY: Vault's lower-case convention, not a drifted name
+            yield Finding(rule, var.name, Outcome.PASSED, at,
+                          lines=(f"Vault key {keys[0]} is {var.name} in Vault's lower-case spelling",))  # fmt: skip
         else:
             case = " Vault keys are case-sensitive." if keys[0].upper() == var.name.upper() else ""
             yield Finding(
@@ -428,9 +463,12 @@ RULES = (
             # issue 13 class 2: one key inside a URL is a composition, not a renamed key
             RuleExample(seed_repo(), "DATABASE_URL"),
             RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            # Vault's lower-case spelling of the same name is a convention
+            RuleExample(_repo(tmpl_line("REDIS_URL", key="redis_url")), "REDIS_URL"),
         ),
         invalid=(
             RuleExample(_repo(tmpl_line("REDIS_URL", key="CACHE_URL")), "REDIS_URL"),
+            RuleExample(_repo(tmpl_line("REDIS_URL", key="Redis_Url")), "REDIS_URL"),
             # the whole value of another key, through a variable: still a drifted name
             RuleExample(
                 seed_repo('{{ with $pw }}{{ printf "%q" . }}{{ else }}""{{ end }}'), "DATABASE_URL"
