@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
+from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
 from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.quoting import interpolate, read_back
-from pytest_envssot.redact import show
+from pytest_envssot.redact import SECRET_TYPES, is_secret_type, show
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._typed import (
     Typed,
@@ -367,16 +368,27 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
 
 
 def _credential(index: Index, name: str, text: str | None) -> str | None:
-    """Why a fallback is a credential, or None: any non-empty fallback of a secret-classified
-    variable (placeholders too: production would run with ``changeme``), or a value that
-    looks like one (a token's shape, high entropy, a URL with a password)."""
+    """Why a fallback is a credential, or None.
+
+    A SecretStr-typed field: any non-empty fallback (placeholders too: production would run
+    with ``changeme``). A secret-named one: a fallback that looks like a credential or is a
+    known weak one (``changeme``, ``admin``), not any text (``TOKEN_ALGORITHM="HS256"`` is
+    none). Anything else: a value that looks like a credential (a token's shape, high
+    entropy, a URL with a password)."""
     if not text or not text.strip():
         return None
-    if index.is_strong_secret(name):
-        why = (index.secret_reasons(name) or ["its name looks secret"])[0]
-        return f"{name} is secret-classified ({why}) and the fallback is not empty"
     found = scan(text)
+    if any(is_secret_type(r.field.annotation) for r in index.fields_reading(name)):
+        return f"{name} is read by a {'/'.join(_secret_types(index, name))} field and the fallback is not empty"
+    if index.is_strong_secret(name) and (is_placeholder(text) or is_local_default(text)):
+        return f"{name} looks secret by its name and the fallback is a well-known weak value"
     return None if found is None else f"the fallback looks like a credential: {found.reason}"
+
+
+def _secret_types(index: Index, name: str) -> list[str]:
+    return sorted(
+        {t for r in index.fields_reading(name) for t in SECRET_TYPES if t in r.field.annotation}
+    )
 
 
 def _go_literal(text: str, secret: bool) -> str:
@@ -416,6 +428,14 @@ _DSN = (
     "from pydantic import PostgresDsn\n\n\nclass Settings(BaseSettings):\n"
     '    database_url: PostgresDsn = Field(default="postgresql://app@localhost/app", '
     'validation_alias="DATABASE_URL")\n'
+)
+_PASSWORD = (
+    "class Settings(BaseSettings):\n"
+    '    smtp_password: str = Field(default="", validation_alias="SMTP_PASSWORD")\n'
+)
+_ALGORITHM = (
+    "class Settings(BaseSettings):\n"
+    '    token_algorithm: str = Field(default="HS256", validation_alias="TOKEN_ALGORITHM")\n'
 )
 _SECRET = (
     "from pydantic import SecretStr\n\n\nclass Settings(BaseSettings):\n"
@@ -513,6 +533,15 @@ RULES = (
                 mini_repo(_OPTIONAL, "# [VAULT]\nSENTRY_DSN=\n", tmpl_line("SENTRY_DSN")),
                 "SENTRY_DSN",
             ),
+            # a secret-looking name holding an algorithm name is no credential
+            RuleExample(
+                mini_repo(
+                    _ALGORITHM,
+                    "# [VAULT]\nTOKEN_ALGORITHM=HS256\n",
+                    tmpl_line("TOKEN_ALGORITHM", '"HS512"'),
+                ),
+                "TOKEN_ALGORITHM",
+            ),
         ),
         invalid=(
             RuleExample(
@@ -537,6 +566,13 @@ RULES = (
                     _SECRET, "# [VAULT]\nSECRET_KEY=\n", tmpl_line("SECRET_KEY", '"changeme"')
                 ),
                 "SECRET_KEY",
+            ),
+            # a known weak password for a password-named var
+            RuleExample(
+                mini_repo(
+                    _PASSWORD, "# [VAULT]\nSMTP_PASSWORD=\n", tmpl_line("SMTP_PASSWORD", '"admin"')
+                ),
+                "SMTP_PASSWORD",
             ),
         ),
     ),
