@@ -282,3 +282,44 @@ def test_a_file_no_field_reads_is_judged_only_for_what_fails_everywhere(tmp_path
     # a missing key renders '<no value>' whoever reads the file
     assert found["POSTGRES_USER"].outcome is Outcome.FAILED
     assert "<no value>" in "\n".join(found["POSTGRES_USER"].lines)
+
+
+# --------------------------------------------------------------------------- domains
+
+
+@pytest.mark.parametrize("domain", ["printable", "word"])
+def test_inferred_domains_draw_no_control_character(domain: str) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pytest_envssot.pysettings.domains import domain_accepts
+    from pytest_envssot.pysettings.strategies import _domain_text
+    from pytest_envssot.quoting import go_is_print
+
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(_domain_text(domain, 0, None), st.just(domain))
+    def draws(value: str, name: str) -> None:
+        assert all(go_is_print(ord(c)) for c in value)  # printf "%q" writes each as it is
+        assert domain_accepts(name, value) or value == ""
+
+    draws()
+
+
+@pytest.mark.parametrize(
+    ("documented", "secret", "expected"),
+    [
+        (["production", "development"], False, "word"),
+        (["https://api.example.com/v1", "SGD"], False, "word"),
+        (["Demo Ledger"], False, "printable"),
+        ([], False, "printable"),
+        (["app"], True, "printable"),  # a secret's documented value is a placeholder
+    ],
+)
+def test_realistic_domain_follows_what_the_repository_documents(
+    documented: list[str], secret: bool, expected: str
+) -> None:
+    from pytest_envssot.pysettings.domains import realistic_domain
+
+    assert realistic_domain(None, secret, None, documented) == expected
+    assert realistic_domain("alnum", secret, None, documented) == "alnum"
+    assert realistic_domain(None, True, "token_urlsafe", documented) == "token_urlsafe"
