@@ -240,7 +240,7 @@ def test_free_form_values_fail_once_per_template_for_dotenv_expansion(tmp_path: 
     consumer = [f for f in failed if f.variable == "consumer:pydantic-settings"]
     assert len(consumer) == 1
     text = "\n".join(consumer[0].lines)
-    assert "API_KEY, SIGNING_SECRET, DISPLAY_NAME" in text and "env_template" in text
+    assert "API_KEY (printable), SIGNING_SECRET (printable), DISPLAY_NAME (printable)" in text and "env_template" in text
 
 
 def test_seed_style_repo_fails_only_consumer_level_roundtrip(tmp_path: Path) -> None:

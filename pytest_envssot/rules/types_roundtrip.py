@@ -110,8 +110,9 @@ def _consumer_findings(index: Index) -> Iterator[Finding]:
                 domains = [var_domain(index, k) for k in var.vault_keys]
             else:
                 domains = [_domain(index, var, refs[0], consumer)]
-            if any(domain_may_contain(d, "$") and domain_may_contain(d, "{") for d in domains):
-                exposed.append(var.name)
+            held = [d for d in domains if domain_may_contain(d, "$") and domain_may_contain(d, "{")]
+            if held:
+                exposed.append(f"{var.name} ({held[0]})")
         name = CONSUMER_ITEM.format(consumer=consumer)
         at = Location(template.path, min(v.location.line for v in vars_))
         if not exposed:
@@ -128,7 +129,7 @@ def _consumer_findings(index: Index) -> Iterator[Finding]:
                 "${NAME} in every value, inside double and single quotes alike, and has no escape "
                 "for it: a Vault value holding ${…} reaches the app changed, however the line is "
                 "quoted.",
-                f"values that may hold it (their value domains): {shown}",
+                f"values that may hold it (value domain): {shown}",
                 "Fix it for the consumer, not per line: hand the values to the process environment "
                 "instead of a file (Vault Agent's env_template stanzas with exec mode run the app "
                 "with them; pydantic-settings never parses a file), or source the file in a shell "
