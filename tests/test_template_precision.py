@@ -240,7 +240,10 @@ def test_free_form_values_fail_once_per_template_for_dotenv_expansion(tmp_path: 
     consumer = [f for f in failed if f.variable == "consumer:pydantic-settings"]
     assert len(consumer) == 1
     text = "\n".join(consumer[0].lines)
-    assert "API_KEY (printable), SIGNING_SECRET (printable), DISPLAY_NAME (printable)" in text and "env_template" in text
+    assert (
+        "API_KEY (printable), SIGNING_SECRET (printable), DISPLAY_NAME (printable)" in text
+        and "env_template" in text
+    )
 
 
 def test_seed_style_repo_fails_only_consumer_level_roundtrip(tmp_path: Path) -> None:
@@ -323,3 +326,18 @@ def test_realistic_domain_follows_what_the_repository_documents(
     assert realistic_domain(None, secret, None, documented) == expected
     assert realistic_domain("alnum", secret, None, documented) == "alnum"
     assert realistic_domain(None, True, "token_urlsafe", documented) == "token_urlsafe"
+
+
+def test_a_dynamic_secrets_engine_path_is_not_held_to_the_kv_convention(tmp_path: Path) -> None:
+    files = seed_repo()
+    files["deploy/db/secrets.ctmpl"] = (
+        '{{ with secret "database/creds/demo-app" }}\nDB_USER={{ .Data.username }}\n{{ end }}\n'
+        '{{ with secret "secret/demo/app" }}\nX={{ .Data.x }}\n{{ end }}\n'
+    )
+    found = {
+        f.variable: f for f in _findings(_write(tmp_path, files), "vault-path-convention")
+        if f.location.path == "deploy/db/secrets.ctmpl"
+    }  # fmt: skip
+    assert found["demo-app"].outcome is Outcome.SKIPPED
+    assert "database secrets engine" in found["demo-app"].lines[0]
+    assert found["app"].outcome is Outcome.FAILED  # a KV path outside the convention still fails

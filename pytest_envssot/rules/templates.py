@@ -322,6 +322,20 @@ def _path_text(block: SecretBlock) -> str | None:
     return None if literal is None else (literal["text"] or literal["raw"] or "")
 
 
+_KV_MOUNT = "secret"
+
+
+def _other_engine(block: SecretBlock) -> str | None:
+    """The mount of a path that is no KV secret (``database/creds/app``, ``aws/creds/x``)."""
+    fmt = _path_text(block)
+    if fmt is None or "/" not in fmt:
+        return None
+    mount = fmt.split("/", 1)[0]
+    if mount == _KV_MOUNT or "%" in mount or "/data/" in fmt:
+        return None
+    return mount
+
+
 def _path_problem(block: SecretBlock, project: str) -> str | None:
     fmt = _path_text(block)
     if fmt is None:
@@ -362,6 +376,13 @@ def vault_path_convention(index: Index) -> Iterator[Finding]:
             name = component if component not in seen else f"{component}@{block.location.line}"
             seen.add(name)
             rule, at = "vault-path-convention", block.location
+            engine = _other_engine(block)
+            if engine is not None:
+                yield Finding(rule, name, Outcome.SKIPPED, at, lines=(
+                    f"{_path_text(block)} is read from the {engine} secrets engine, not KV v2: "
+                    "the convention names KV paths (secret/data/...)",
+                ))  # fmt: skip
+                continue
             problem = _path_problem(block, project)
             if problem is None:
                 yield Finding(rule, name, Outcome.PASSED, at)
