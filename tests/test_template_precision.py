@@ -341,3 +341,15 @@ def test_a_dynamic_secrets_engine_path_is_not_held_to_the_kv_convention(tmp_path
     assert found["demo-app"].outcome is Outcome.SKIPPED
     assert "database secrets engine" in found["demo-app"].lines[0]
     assert found["app"].outcome is Outcome.FAILED  # a KV path outside the convention still fails
+
+
+def test_a_template_in_another_projects_folder_names_that_project(tmp_path: Path) -> None:
+    files = seed_repo()
+    body = '{{ with secret (printf "secret/data/%s/%%s/app" (env "ENV")) }}\nA=1\n{{ end }}\n'
+    files["infra/billing/10.app/secrets.ctmpl"] = body % "billing"
+    files["infra/billing/20.worker/secrets.ctmpl"] = body % "payroll"
+    found = {
+        f.location.path: f.outcome for f in _findings(_write(tmp_path, files), "vault-path-convention")
+    }  # fmt: skip
+    assert found["infra/billing/10.app/secrets.ctmpl"] is Outcome.PASSED
+    assert found["infra/billing/20.worker/secrets.ctmpl"] is Outcome.FAILED

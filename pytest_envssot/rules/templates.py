@@ -353,10 +353,14 @@ def _path_problem(block: SecretBlock, project: str) -> str | None:
     found = _CONVENTION.fullmatch(fmt)
     if found is None:
         return f"the path {fmt} is not secret/data/<project>/%s/<component>"
-    if found["project"] != project:
+    # A repository hosting several projects' deployments (infra/<project>/<component>/) names
+    # the project a template belongs to by its folder.
+    folders = block.location.path.split("/")[:-1]
+    if found["project"] != project and found["project"] not in folders:
         return (
             f"the path's project segment is '{found['project']}', but this project is '{project}' "
-            "([tool.envssot] project, else [project].name)"
+            "([tool.envssot] project, else [project].name) and no folder of the template is "
+            f"named '{found['project']}'"
         )
     if block.path_env != (ENV_VAR,):
         source = ", ".join(f'env "{e}"' for e in block.path_env) or "no env lookup"
