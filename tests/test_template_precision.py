@@ -353,3 +353,19 @@ def test_a_template_in_another_projects_folder_names_that_project(tmp_path: Path
     }  # fmt: skip
     assert found["infra/billing/10.app/secrets.ctmpl"] is Outcome.PASSED
     assert found["infra/billing/20.worker/secrets.ctmpl"] is Outcome.FAILED
+
+
+def test_another_programs_file_maps_vault_keys_to_its_names(tmp_path: Path) -> None:
+    files = seed_repo()
+    files["deploy/minio/secrets.ctmpl"] = (
+        '{{ with secret (printf "secret/data/demo/%s/minio" (env "ENV")) }}\n'
+        "MINIO_ROOT_USER={{ with .Data.data.root_user }}{{ . }}{{ else }}{{ end }}\n"
+        "MINIO_ROOT_PASSWORD={{ with .Data.data.MINIO_ROOT_PASWORD }}{{ . }}{{ else }}{{ end }}\n"
+        "{{ end }}\n"
+    )
+    found = {
+        f.variable: f for f in _findings(_write(tmp_path, files), "template-key-matches-var")
+        if f.location.path == "deploy/minio/secrets.ctmpl"
+    }  # fmt: skip
+    assert found["MINIO_ROOT_USER"].outcome is Outcome.PASSED  # the image's name for root_user
+    assert found["MINIO_ROOT_PASSWORD"].outcome is Outcome.FAILED  # a misspelt key stays a drift

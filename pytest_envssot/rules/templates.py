@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 
 from pytest_envssot.config import match_paths
 from pytest_envssot.findings import Finding, Outcome
@@ -252,10 +253,44 @@ def template_quoting(index: Index) -> Iterator[Finding]:
 # --------------------------------------------------------------------------- template-key-matches-var
 
 
+def _shared_keys(index: Index) -> dict[tuple[str, str], set[str]]:
+    """(secret path, Vault key) -> the names it is rendered under, over every template."""
+    names: dict[tuple[str, str], set[str]] = {}
+    for template in index.templates():
+        for var in template.vars:
+            if len(var.vault_keys) == 1 and not var.composed:
+                path = var.block.path_expr if var.block else ""
+                names.setdefault((path, var.vault_keys[0]), set()).add(var.name)
+    return names
+
+
+def _mapping_reason(
+    var: TemplateVar, shared: dict[tuple[str, str], set[str]], foreign: set[str]
+) -> str | None:
+    """Why ``KEY=`` rendering another key's value is a deliberate mapping, not a drift."""
+    key = var.vault_keys[0]
+    others = shared.get((var.block.path_expr if var.block else "", key), set()) - {var.name}
+    if others:
+        # one Vault value handed to several programs under each one's name: no rename fits all
+        return f"Vault key {key} is also rendered as {', '.join(sorted(others))}: one value, each consumer's name"
+    near = SequenceMatcher(None, key.upper(), var.name.upper()).ratio() >= _NEAR_MISS
+    if var.location.path in foreign and not near:
+        return (
+            f"no settings field reads what {var.location.path} renders: {var.name} is the name "
+            f"its program expects, mapped from Vault's {key}"
+        )
+    return None
+
+
+_NEAR_MISS = 0.85  # a key this close to the name is a misspelling of it (POSTGRES_PASWORD)
+
+
 def template_key_matches_var(index: Index) -> Iterator[Finding]:
+    shared, foreign = _shared_keys(index), _foreign_templates(index)
     for var in _distinct_vars(index):
         rule, at = "template-key-matches-var", var.location
         keys = var.vault_keys
+        mapped = None if not keys or var.composed else _mapping_reason(var, shared, foreign)
         if not keys:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault key",))
         elif var.composed:
@@ -275,6 +310,8 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
             # jwt_secret_key -> JWT_SECRET_KEY: Vault's lower-case convention, not a drifted name
             yield Finding(rule, var.name, Outcome.PASSED, at,
                           lines=(f"Vault key {keys[0]} is {var.name} in Vault's lower-case spelling",))  # fmt: skip
+        elif mapped is not None:
+            yield Finding(rule, var.name, Outcome.PASSED, at, lines=(mapped,))
         else:
             case = " Vault keys are case-sensitive." if keys[0].upper() == var.name.upper() else ""
             yield Finding(
@@ -490,6 +527,14 @@ RULES = (
             RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
             # Vault's lower-case spelling of the same name is a convention
             RuleExample(_repo(tmpl_line("REDIS_URL", key="redis_url")), "REDIS_URL"),
+            # one Vault value rendered under two programs' names: no single rename fits
+            RuleExample(
+                _repo(
+                    tmpl_line("REDIS_URL", key="CACHE_URL")
+                    + tmpl_line("DATABASE_URL", key="CACHE_URL")
+                ),
+                "REDIS_URL",
+            ),
         ),
         invalid=(
             RuleExample(_repo(tmpl_line("REDIS_URL", key="CACHE_URL")), "REDIS_URL"),
