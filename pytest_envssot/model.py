@@ -71,11 +71,15 @@ class TemplateVar:
     exported: bool = False  # `export KEY=...`
     conditional: bool = False  # inside an `if` or `range` action
     value_source: str = ""  # the template source after `=`, for messages
+    # the value is one Vault key's value as it is (perhaps through printf "%q", in quotes,
+    # with an {{ else }} fallback); False when text or other values are built around it
+    whole: bool = True
 
     @property
     def composed(self) -> bool:
-        """The value is built from several Vault keys (e.g. a DSN from USER and PASSWORD)."""
-        return len(set(self.vault_keys)) > 1
+        """The value is built from Vault keys, not one key as it is: several keys (a DSN from
+        USER and PASSWORD), or one key inside other text (``printf "postgresql://app:%s@db" $pw``)."""
+        return len(set(self.vault_keys)) > 1 or (bool(self.vault_keys) and not self.whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,8 @@ class TemplateFile:
     blocks: tuple[SecretBlock, ...] = ()
     vars: tuple[TemplateVar, ...] = ()
     error: ReaderError | None = None
+    # the text as read: composed values are rendered whole (their $variables live elsewhere)
+    source: str = field(default="", repr=False, compare=False)
 
 
 # --------------------------------------------------------------------------- layer 2

@@ -183,7 +183,8 @@ def build_canary_repo(root: Path) -> Path:
         f"postgresql://app:{DSN_DEFAULT_CANARY}@db.internal",
     )
     # Templates: a fallback on a var no field reads; a raw render under another key; a secret
-    # whose only possible Vault value breaks the round trip (python-dotenv expands ${A}).
+    # whose only possible Vault value breaks the round trip (an ESC, which printf "%q" writes
+    # as a Go escape python-dotenv keeps as text).
     _edit(
         root,
         APP_TMPL,
@@ -211,7 +212,7 @@ def build_canary_repo(root: Path) -> Path:
         root,
         "pyproject.toml",
         "[tool.envssot.domains]\n",
-        f'[tool.envssot.domains]\nAPI_SECRET = "regex:{spelled}[$][{{]A[}}]"\n',
+        f'[tool.envssot.domains]\nAPI_SECRET = "regex:{spelled}[\\\\x1b]"\n',
     )
     # Compose: a secret default, the root token in an environment.
     _edit(
@@ -374,7 +375,7 @@ def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face)
             rule, variable = item.split("::", 1)[1][:-1].split("[", 1)
             assert rule in stdout and variable in stdout, item
     if "-k" in face.args:
-        assert "template-roundtrip[API_SECRET]" in shown and "python-dotenv expands" in shown
+        assert "template-roundtrip[API_SECRET]" in shown and "Go escapes" in shown
 
 
 DB_CANARY = "CANARYhypoQq4Ww9"
@@ -391,7 +392,7 @@ def test_a_users_hypothesis_database_never_stores_a_secrets_draw(
     monkeypatch.delenv("CI", raising=False)  # hypothesis keeps a database outside CI
     # The regex spells the canary with classes, so the config itself does not contain it.
     spelled = "".join(f"[{ch}]" for ch in DB_CANARY)
-    domain = f'[tool.envssot.domains]\nAPI_SECRET = "regex:{spelled}[$][{{]A[}}]"\n'
+    domain = f'[tool.envssot.domains]\nAPI_SECRET = "regex:{spelled}[\\\\x1b]"\n'
     for rel, text in _example("SecretStr", 'SecretStr("")', "API_SECRET", domain).items():
         path = pytester.path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -409,7 +410,7 @@ def test_a_users_hypothesis_database_never_stores_a_secrets_draw(
     )  # fmt: skip
     out = result.stdout.str() + result.stderr.str()
     assert result.ret == 1 and "template-roundtrip[API_SECRET]" in out
-    assert "python-dotenv expands ${...}" in out
+    assert "Go escapes" in out
     assert DB_CANARY not in out
     written = b"".join(p.read_bytes() for p in pytester.path.rglob("*") if p.is_file())
     assert DB_CANARY.encode() not in written

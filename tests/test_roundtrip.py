@@ -29,6 +29,9 @@ def _undeclare(root: Path, edit: Edit, line: str) -> None:
     edit(root, PYPROJECT, line + "\n", "")
 
 
+ANY = '[tool.envssot.domains]\nNAME = "any"\n'  # every string, NUL too: only when declared
+
+
 def _mini(tmp_path: Path, ann: str = "str", extra: str = "") -> Path:
     """One template var NAME read by one field: quick to fuzz."""
     from pytest_envssot.rules.types_roundtrip import _example
@@ -46,20 +49,36 @@ def _ci(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_str_var_breaks_under_pydantic_settings(sample_repo: Path, edit: Edit) -> None:
-    _undeclare(sample_repo, edit, 'OTEL_EXPORTER_OTLP_ENDPOINT = "url"')
+    edit(
+        sample_repo,
+        PYPROJECT,
+        'OTEL_EXPORTER_OTLP_ENDPOINT = "url"',
+        'OTEL_EXPORTER_OTLP_ENDPOINT = "any"',
+    )
     finding = _roundtrip(sample_repo, "OTEL_EXPORTER_OTLP_ENDPOINT")
     assert finding.outcome is Outcome.FAILED
     text = finding.render()
     assert "pydantic-settings" in text and "smallest breaking value" in text
-    assert "python-dotenv expands ${...}" in text or "Go escapes" in text
+    assert "Go escapes" in text
     assert "[tool.envssot.domains] OTEL_EXPORTER_OTLP_ENDPOINT" in text
 
 
+def test_undeclared_str_var_is_drawn_from_what_it_realistically_holds(
+    sample_repo: Path, edit: Edit
+) -> None:
+    # Documented as a URL: one ASCII word; no control character, no NUL (issue 13 class 4).
+    _undeclare(sample_repo, edit, 'OTEL_EXPORTER_OTLP_ENDPOINT = "url"')
+    assert _roundtrip(sample_repo, "OTEL_EXPORTER_OTLP_ENDPOINT").outcome is Outcome.PASSED
+
+
 def test_both_pydantic_settings_breakages_are_reported(tmp_path: Path) -> None:
-    # Whatever hypothesis draws, the known hazards are probed first: one run names both causes.
-    text = _roundtrip(_mini(tmp_path), "NAME").render()
-    assert "python-dotenv expands ${...}" in text
-    assert "Go escapes" in text
+    # Whatever hypothesis draws, the known hazards are probed first: the variable names the
+    # escapes, the template (once) names python-dotenv's ${...} expansion.
+    root = _mini(tmp_path, extra=ANY)
+    text = _roundtrip(root, "NAME").render()
+    assert "Go escapes" in text and "${" not in text
+    consumer = _roundtrip(root, "consumer:pydantic-settings")
+    assert consumer.outcome is Outcome.FAILED and "NAME" in consumer.render()
 
 
 def test_escape_breakage_names_esc_or_nbsp(tmp_path: Path) -> None:
@@ -112,7 +131,12 @@ def test_typed_ascii_safe_vars_pass(sample_repo: Path, edit: Edit) -> None:
 
 
 def test_secret_breaking_value_is_redacted(sample_repo: Path, edit: Edit) -> None:
-    edit(sample_repo, PYPROJECT, 'default_secret_domain = "token_urlsafe"\n', "")
+    edit(
+        sample_repo,
+        PYPROJECT,
+        'default_secret_domain = "token_urlsafe"\n',
+        'default_secret_domain = "any"\n',
+    )
     finding = _roundtrip(sample_repo, "SECRET_KEY")
     assert finding.outcome is Outcome.FAILED
     line = next(x for x in finding.lines if x.startswith("smallest breaking value"))
@@ -144,7 +168,12 @@ def test_failing_examples_land_in_the_hypothesis_database(
     previous = settings._current_profile
     settings.load_profile("envssot-test-db")
     try:
-        _undeclare(sample_repo, edit, 'OTEL_EXPORTER_OTLP_ENDPOINT = "url"')
+        edit(
+            sample_repo,
+            PYPROJECT,
+            'OTEL_EXPORTER_OTLP_ENDPOINT = "url"',
+            'OTEL_EXPORTER_OTLP_ENDPOINT = "any"',
+        )
         assert _roundtrip(sample_repo, "OTEL_EXPORTER_OTLP_ENDPOINT").outcome is Outcome.FAILED
     finally:
         settings.load_profile(previous or "default")
@@ -154,7 +183,7 @@ def test_failing_examples_land_in_the_hypothesis_database(
 def test_hypothesis_prints_nothing_of_its_own(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    root = _mini(tmp_path, ann="SecretStr")
+    root = _mini(tmp_path, ann="SecretStr", extra=ANY)
     finding = _roundtrip(root, "NAME")
     assert finding.outcome is Outcome.FAILED
     out, err = capfd.readouterr()
@@ -209,7 +238,11 @@ def test_a_shared_search_still_reports_each_var_with_its_own_consumer_and_fix(
 def test_shared_failures_name_their_own_variable(tmp_path: Path) -> None:
     root = _shared(tmp_path)
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('NAME_A = "alnum"\nNAME_B = "alnum"\n', ""))
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'NAME_A = "alnum"\nNAME_B = "alnum"\n', 'NAME_A = "any"\nNAME_B = "any"\n'
+        )
+    )
     findings = {f.variable: f for f in check(root, only=["template-roundtrip"]).findings}
     for name, other in (("NAME_A", "NAME_B"), ("NAME_B", "NAME_A")):
         text = findings[name].render()

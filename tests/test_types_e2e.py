@@ -171,5 +171,6 @@ def test_empty_fallback_without_ignore_empty_contradicts_the_default(
         for f in check(sample_repo, only=["template-fallback-type"]).findings
         if f.outcome is Outcome.FAILED
     )
-    # "" is no DSN and too short a bucket; for plain str it silently replaces the default
-    assert failed == ["DATABASE_URL", "REDIS_URL", "S3_BUCKET", "S3_ENDPOINT"]
+    # "" is no DSN and too short a bucket; for a plain str it silently replaces a non-empty
+    # default; for an optional one (REDIS_URL: str | None = None) it is a valid "nothing"
+    assert failed == ["DATABASE_URL", "S3_BUCKET", "S3_ENDPOINT"]

@@ -680,7 +680,16 @@ def _ne(got: list[object], line: int) -> object:
     return not _eq(got, line)
 
 
+def _replace_all(got: list[object], line: int) -> object:
+    """consul-template's ``replaceAll OLD NEW S`` (``S | replaceAll OLD NEW``)."""
+    old, new, text = (
+        _string_arg("replaceAll", v, line) for v in _arity("replaceAll", got, 3, line)
+    )
+    return text.replace(old, new)
+
+
 _BUILTINS: dict[str, Callable[[list[object], int], object]] = {
+    "replaceAll": _replace_all,
     "printf": _printf,
     "print": lambda got, line: gofmt.sprint(got),
     "println": lambda got, line: gofmt.sprintln(got),

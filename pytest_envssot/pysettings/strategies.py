@@ -6,9 +6,12 @@ the field's resolved type, narrowed by the type's own constraints (``pattern`` v
 ``Enum``, URL and DSN schemes) and by a declared value domain for the str leaves.
 
 Domains (``[tool.envssot.domains]``, ``default_secret_domain``) are a name from :data:`DOMAINS`
-or ``"regex:<pattern>"`` (full match). Without either, a plain ``str`` is drawn over all
-strings, mixed with fragments known to break some consumer (``${X}``, ``$(...)``, quotes,
-ESC, NBSP, a zero-width joiner inside an emoji) so the default budget finds them.
+or ``"regex:<pattern>"`` (full match). Undeclared, the rule passes the domain the variable
+realistically holds (:func:`~pytest_envssot.pysettings.domains.realistic_domain`): ``word`` or
+``printable``, the latter mixed with the printable fragments known to break some consumer
+(``${X}``, ``$(...)``, quotes, a backslash, `` #``). Only a declared ``any`` draws every string,
+control characters and NUL included. A type's own constraints (``pattern``, URL schemes) win
+over an inferred domain.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from pytest_envssot.pysettings.annotations import ResolvedType
-from pytest_envssot.pysettings.domains import DOMAINS, domain_error
+from pytest_envssot.pysettings.domains import DOMAINS, INFERRED, domain_error
 
 # Text known to break at least one consumer; mixed into unconstrained strings.
 HAZARDS = (
@@ -50,11 +53,17 @@ _URL_SCHEMES = ("http", "https")
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # The named domains of pytest_envssot.pysettings.domains.DOMAINS as (alphabet, min, max).
 _ALPHABETS = {
+    "word": (_ALNUM + "_.,:/@+=%?&~*!-", 1, 128),
     "token_urlsafe": (_ALNUM + "_-", 1, 86),
     "token_hex": ("0123456789abcdef", 2, 128),
     "alnum": (_ALNUM, 1, 64),
     "ascii_printable": ("".join(map(chr, range(0x20, 0x7F))), 1, 64),
 }
+# "printable": ASCII text plus letters, marks and symbols of other scripts, each one Go's
+# strconv.IsPrint accepts (tests check it). A fixed alphabet: no Unicode tables to build.
+PRINTABLE_ALPHABET = "".join(map(chr, range(0x20, 0x7F))) + "éüßçñÅøЖщ中文日本語한글αβ€£¥©°±→✓🙂👍"
+# Text known to break a consumer whatever else the value holds.
+COMPOSITION_HAZARDS = ("@", "/", "#", "?", ":", "%", "%41", " ", '"', "\\", "'", "$", "${A}")
 _UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
 _HOST = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -66,6 +75,8 @@ class Unsupported(Exception):
 def _domain_text(domain: str | None, min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
     if domain is None or domain == "any":
         return _any_text(min_size, max_size)
+    if domain == "printable":
+        return _printable_text(min_size, max_size)
     if domain == "url":
         return _urls(_URL_SCHEMES)
     if domain in _ALPHABETS:  # a plain alphabet draws far faster than from_regex
@@ -189,6 +200,20 @@ def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
     return mixed
 
 
+def _printable_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
+    hazards = [h for h in HAZARDS if all(c in PRINTABLE_ALPHABET for c in h)]
+    plain = st.text(PRINTABLE_ALPHABET, min_size=min_size, max_size=max_size)
+    pieces = st.lists(
+        st.one_of(st.text(PRINTABLE_ALPHABET, max_size=8), st.sampled_from(hazards)), max_size=6
+    )
+    mixed = pieces.map("".join)
+    if min_size or max_size is not None:
+        mixed = mixed.filter(
+            lambda s: min_size <= len(s) and (max_size is None or len(s) <= max_size)
+        )
+    return st.one_of(plain, mixed)
+
+
 def _urls(schemes: tuple[str, ...], host_required: bool = True) -> st.SearchStrategy[str]:
     # Flat pieces joined by _url: a third of the cost per draw of nested builds/lists.
     return st.tuples(
@@ -238,7 +263,8 @@ class _Builder:
             return self._str(meta)
         schemes = _url_schemes(tp)
         if schemes is not None:
-            return _urls(schemes) if self.domain in (None, "url", "any") else self._str(meta)
+            loose = self.domain in (None, "url", "any", *INFERRED)
+            return _urls(schemes) if loose else self._str(meta)
         if origin in (list, set, frozenset, tuple, dict) or tp in (list, set, frozenset, dict):
             return self.value(tp, meta).map(lambda v: json.dumps(v, ensure_ascii=False))
         raise Unsupported(f"no value strategy for {_name(tp)}")
@@ -250,7 +276,7 @@ class _Builder:
         if pattern is not None:
             fast = _sequence_text(pattern, anchored=True)
             drawn = fast if fast is not None else st.from_regex(pattern, fullmatch=False)
-            if self.domain not in (None, "any"):
+            if self.domain not in (None, "any", *INFERRED):
                 drawn = _domain_text(self.domain, low, high).filter(
                     lambda s: re.search(pattern, s) is not None
                 )
@@ -354,4 +380,12 @@ def _name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or repr(tp)
 
 
-__all__: list[str] = ["DOMAINS", "HAZARDS", "Unsupported", "domain_error", "text_strategy"]
+__all__: list[str] = [
+    "COMPOSITION_HAZARDS",
+    "DOMAINS",
+    "HAZARDS",
+    "PRINTABLE_ALPHABET",
+    "Unsupported",
+    "domain_error",
+    "text_strategy",
+]

@@ -133,6 +133,8 @@ class _Draft:
     env: list[str] = field(default_factory=list)
     outputs: list[tuple[bool, bool]] = field(default_factory=list)  # (reads Vault, via %q)
     fallback: str | None = None
+    whole: list[bool] = field(default_factory=list)  # per Vault output: exactly one key's value
+    literal: list[str] = field(default_factory=list)  # text of the value outside any fallback
 
 
 class _LineState(NamedTuple):
@@ -148,6 +150,23 @@ class _Ctx(NamedTuple):
     dot: tuple[str, ...]  # Vault keys the current dot derives from
     block: SecretBlock | None
     conditional: bool
+    dot_whole: bool = False  # dot is exactly one Vault key's value ({{ with .Data.data.K }})
+
+
+class _Val(NamedTuple):
+    """What a ``$variable`` holds, statically: the Vault keys and env names it derives from."""
+
+    keys: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    whole: bool = False  # exactly one Vault key's value
+
+    def union(self, other: _Val) -> _Val:
+        """After ``$x = ...`` inside an if, either value may reach the uses below."""
+        return _Val(
+            tuple(dict.fromkeys(self.keys + other.keys)),
+            tuple(dict.fromkeys(self.env + other.env)),
+            self.whole and other.whole and self.keys == other.keys,
+        )
 
 
 class _Reads(NamedTuple):
@@ -160,7 +179,10 @@ class _Walker:
 
     Each branch of an if/with/range renders from the same point of the line, so the line
     state is restored at ``{{ else }}``. Dot and ``$variables`` are tracked as the Vault
-    keys they derive from, so ``{{ with .Data.data.K }}{{ . }}`` reads K.
+    keys and ``env`` names they derive from, so ``{{ with .Data.data.K }}{{ . }}`` reads K and
+    ``{{ $env := env "ENV" }}…(printf "…/%s/app" $env)`` reads ENV. Variables follow Go's
+    scoping: ``:=`` declares until the ``{{ end }}`` of the enclosing action, ``=`` assigns
+    the declared one (kept as either value after a conditional assignment).
     """
 
     def __init__(self, src: str, rel: str) -> None:
@@ -170,8 +192,9 @@ class _Walker:
         self._state = _LineState()
         self._drafts: list[_Draft] = []
         self._blocks: list[SecretBlock] = []
-        self._bindings: dict[str, list[tuple[str, ...]]] = {}
+        self._bindings: dict[str, list[_Val]] = {}
         self._bound: list[str] = []
+        self._fallback_depth = 0  # inside the {{ else }} of a branch on the current var's line
 
     def run(self, nodes: Sequence[Node]) -> TemplateFile:
         self._walk(nodes, _Ctx((), None, False))
@@ -180,6 +203,7 @@ class _Walker:
             path=self._rel,
             blocks=tuple(self._blocks),
             vars=tuple(self._finish(d) for d in self._drafts),
+            source=self._src,
         )
 
     # ------------------------------------------------------------------ nodes
@@ -194,7 +218,7 @@ class _Walker:
                 self._branch(node, ctx)
             elif isinstance(node, TemplateCall):
                 reads = self._read(node.pipe, ctx) if node.pipe else _Reads([], [])
-                self._output(bool(reads.keys), quoted=False, end=node.end)
+                self._output(bool(reads.keys), quoted=False, whole=False, end=node.end)
             elif isinstance(node, Define):
                 self._define(node)
             elif isinstance(node, Block):
@@ -203,11 +227,12 @@ class _Walker:
 
     def _action(self, node: Action, ctx: _Ctx) -> None:
         reads = self._read(node.pipe, ctx)
-        if node.pipe.decl:  # {{ $x := ... }} prints nothing
-            self._bind(node.pipe.decl, tuple(reads.keys))
+        whole = self._whole(node.pipe, ctx)
+        if node.pipe.decl:  # {{ $x := ... }} / {{ $x = ... }} prints nothing
+            self._bind(node.pipe, _Val(tuple(reads.keys), tuple(reads.env), whole))
             self._touch(node.end)
         else:
-            self._output(bool(reads.keys), _is_quoted(node.pipe), node.end)
+            self._output(bool(reads.keys), _is_quoted(node.pipe), whole, node.end)
 
     def _branch(self, node: If | With | Range, ctx: _Ctx) -> None:
         reads = self._read(node.pipe, ctx)
@@ -216,13 +241,19 @@ class _Walker:
             draft.fallback = self._source_of(node.else_body)
         mark = len(self._bound)
         keys = tuple(reads.keys)
-        self._bind(node.pipe.decl, keys)
+        whole = isinstance(node, With) and self._whole(node.pipe, ctx)
+        self._bind(node.pipe, _Val(keys, tuple(reads.env), whole))
         body_ctx, else_ctx = self._branch_contexts(node, ctx, keys)
+        if whole:
+            body_ctx = body_ctx._replace(dot_whole=True)
         snapshot = self._state
         self._walk(node.body, body_ctx)
         if node.else_body is not None:
             self._state = snapshot
+            fallback = draft is not None and snapshot.draft is draft
+            self._fallback_depth += fallback
             self._walk(node.else_body, else_ctx)
+            self._fallback_depth -= fallback
         self._unbind(mark)
         if self._state.draft is not None and self._state.draft is snapshot.draft:
             self._touch(node.end)  # the {{ end }} closes a block inside this var's value
@@ -277,6 +308,8 @@ class _Walker:
         state = self._state
         if state.draft is not None:
             state.draft.value_end = pos + len(chunk)
+            if not self._fallback_depth:
+                state.draft.literal.append(chunk)
             return
         if state.decided:
             return
@@ -304,6 +337,7 @@ class _Walker:
             conditional=ctx.conditional,
             value_start=pos + eq + 1,
             value_end=pos + len(chunk),
+            literal=[chunk[eq + 1 :]],
         )
         self._drafts.append(draft)
         self._state = _LineState(draft=draft, decided=True)
@@ -317,11 +351,13 @@ class _Walker:
         if self._state.draft is not None:
             self._state.draft.value_end = end
 
-    def _output(self, reads_vault: bool, quoted: bool, end: int) -> None:
+    def _output(self, reads_vault: bool, quoted: bool, whole: bool, end: int) -> None:
         """An action printed something: part of a var's value, or a line that is no var."""
         draft = self._state.draft
         if draft is not None:
             draft.outputs.append((reads_vault, quoted))
+            if reads_vault:
+                draft.whole.append(whole)
             draft.value_end = end
         elif not self._state.decided:
             self._state = _LineState(decided=True)
@@ -360,22 +396,60 @@ class _Walker:
         if key is not None:
             reads.keys.append(key)
         elif isinstance(arg, Variable):
-            reads.keys.extend(self._lookup(arg.name))
+            val = self._lookup(arg.name)
+            reads.keys.extend(val.keys)
+            reads.env.extend(val.env)
         elif isinstance(arg, (Dot, Field)):
             reads.keys.extend(dot)  # .X under {{ with .Data.data.K }} derives from K
 
-    def _bind(self, decl: tuple[Variable, ...], keys: tuple[str, ...]) -> None:
-        for var in decl:
-            self._bindings.setdefault(var.name, []).append(keys)
+    def _bind(self, pipe: Pipeline, val: _Val) -> None:
+        for var in pipe.decl:
+            stack = self._bindings.setdefault(var.name, [])
+            if pipe.is_assign and stack:  # `=` changes the variable declared further out
+                stack[-1] = stack[-1].union(val)
+                continue
+            stack.append(val)
             self._bound.append(var.name)
 
     def _unbind(self, mark: int) -> None:
         while len(self._bound) > mark:
             self._bindings[self._bound.pop()].pop()
 
-    def _lookup(self, name: str) -> tuple[str, ...]:
+    def _lookup(self, name: str) -> _Val:
         stack = self._bindings.get(name)
-        return stack[-1] if stack else ()
+        return stack[-1] if stack else _Val()
+
+    def _whole(self, pipe: Pipeline, ctx: _Ctx) -> bool:
+        """The pipeline's value is exactly one Vault key's value, perhaps through printf "%q"."""
+        inner = _single(pipe)
+        if inner is not None:
+            return self._whole(inner, ctx)
+        commands = pipe.commands
+        if len(commands) == 2 and _is_quote_command(commands[1]) and len(commands[1].args) == 2:
+            commands = commands[:1]
+        if len(commands) != 1:
+            return False
+        cmd = commands[0]
+        if _index_key(cmd) is not None:
+            return len(cmd.args) == 3
+        args = cmd.args
+        if len(args) == 3 and _is_quote_command(cmd):
+            args = args[2:]
+        return len(args) == 1 and self._whole_operand(args[0], ctx)
+
+    def _whole_operand(self, arg: Operand, ctx: _Ctx) -> bool:
+        if isinstance(arg, Pipeline):
+            return self._whole(arg, ctx)
+        if isinstance(arg, Field):
+            return _vault_key(arg.names) is not None and len(arg.names) == 3
+        if isinstance(arg, Dot):
+            return ctx.dot_whole
+        if isinstance(arg, Variable):
+            val = self._lookup(arg.name)
+            return (val.whole and not arg.fields) or (
+                _vault_key(arg.fields) is not None and len(arg.fields) == 3
+            )
+        return False
 
     # ------------------------------------------------------------------ results
 
@@ -403,6 +477,8 @@ class _Walker:
 
     def _finish(self, d: _Draft) -> TemplateVar:
         vault_outputs = [quoted for reads_vault, quoted in d.outputs if reads_vault]
+        # Quotes around the value and blanks are how it is written, not part of what it says.
+        text = "".join(d.literal).strip().strip("\"'").strip()
         return TemplateVar(
             name=d.name,
             location=Location(self._rel, d.line),
@@ -414,6 +490,7 @@ class _Walker:
             exported=d.exported,
             conditional=d.conditional,
             value_source=self._src[d.value_start : d.value_end].rstrip("\r"),
+            whole=all(d.whole) and not text,
         )
 
 
@@ -438,7 +515,12 @@ def _is_quoted(pipe: Pipeline) -> bool:
     inner = _single(pipe)
     if inner is not None:
         return _is_quoted(inner)
-    args = pipe.commands[-1].args
+    return _is_quote_command(pipe.commands[-1])
+
+
+def _is_quote_command(cmd: Command) -> bool:
+    """``printf "%q" ...``."""
+    args = cmd.args
     return (
         len(args) >= 2
         and isinstance(args[0], Identifier)

@@ -129,3 +129,19 @@ def unresolved_words(index: Index, ref: FieldRef, found: Unresolved) -> str:
 
 def type_words(ref: FieldRef) -> str:
     return f"{ref.field.location} {ref.owner.cls.name}.{ref.field.name}: {ref.field.annotation}"
+
+
+def var_domain(index: Index, name: str, documented: tuple[str, ...] = ()) -> str:
+    """The value domain of env name or Vault key ``name``: declared, else what the repository
+    documents for it (its ``.env.example`` values plus ``documented``: default, fallback)."""
+    from pytest_envssot.pysettings.domains import realistic_domain
+
+    examples = tuple(
+        e.value for e in index.example_entries_named(name) if e.value and not e.commented_out
+    )
+    return realistic_domain(
+        index.config.domain_for(name),
+        index.is_strong_secret(name),
+        index.config.default_secret_domain,
+        examples + documented,
+    )

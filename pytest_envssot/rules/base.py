@@ -122,3 +122,39 @@ def tmpl_line(name: str, fallback: str = '""', key: str | None = None) -> str:
     """One rendered line in the seed's style."""
     key = key or name
     return f'{name}={{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}\n'
+
+
+# The seed's template style (issue 13): the environment bound once, a container suffix outside
+# production, a DSN composed around the postgres password.
+SEED_HEAD = (
+    "{{- $env := ENV_EXPR -}}\n"
+    '{{- $suffix := "" -}}{{- if ne $env "production" -}}{{- $suffix = printf "-%s" $env -}}'
+    "{{- end -}}\n"
+)
+SEED_DSN = '"{{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix }}"'
+
+
+def seed_repo(
+    value: str = SEED_DSN, envssot: str = "", env_expr: str = 'env "ENV"', app_lines: str = ""
+) -> dict[str, str]:
+    """A repository whose template composes DATABASE_URL in the seed's style."""
+    files = mini_repo(
+        "from pydantic import PostgresDsn\n\n\nclass Settings(BaseSettings):\n"
+        '    database_url: PostgresDsn = Field(default="postgresql://app:app@localhost:5432/demo", '
+        'validation_alias="DATABASE_URL")\n'
+        '    environment: str = Field(default="development", validation_alias="ENVIRONMENT")\n',
+        "# [VAULT]\nDATABASE_URL=postgresql://app:app@localhost:5432/demo\n"
+        "# [VAULT]\nENVIRONMENT=development\n",
+        extra={"pyproject.toml": f'[project]\nname = "demo"\n[tool.envssot]\n{envssot}'},
+    )
+    files["deploy/app/secrets.ctmpl"] = (
+        SEED_HEAD.replace("ENV_EXPR", env_expr)
+        + '{{- with secret (printf "secret/data/demo/%s/postgres" $env) -}}\n'
+        + "  {{- $pw := .Data.data.POSTGRES_PASSWORD }}\n"
+        + f"DATABASE_URL={value}\n"
+        + "{{ end -}}\n"
+        + '{{- with secret (printf "secret/data/demo/%s/app" $env) }}\n'
+        + (app_lines or tmpl_line("ENVIRONMENT", '"production"'))
+        + "{{ end -}}\n"
+    )
+    return files

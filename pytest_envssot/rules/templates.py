@@ -3,7 +3,7 @@
 * ``template-quoting``: every Vault value is quoted for the consumer that reads the rendered
   file back (``[tool.envssot] consumer``), and a missing key falls back explicitly.
 * ``template-key-matches-var``: ``KEY=`` renders ``.Data.data.KEY``; composed values (built
-  from several keys) pass and say so.
+  from several keys, or one key inside other text such as a DSN) pass and say so.
 * ``vault-path-convention``: ``secret/data/<project>/<env>/<component>``, env from ``env "ENV"``.
 
 Template fallbacks are never echoed: they can hold a value.
@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 
+from pytest_envssot.config import match_paths
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
+from pytest_envssot.pysettings.domains import domain_may_contain
 from pytest_envssot.rules import _edits
+from pytest_envssot.rules._compose import compose_fix, name_chars
 from pytest_envssot.rules._text import template_line
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules._typed import var_domain
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
 
 
 def _distinct_vars(index: Index) -> Iterator[TemplateVar]:
@@ -85,6 +90,12 @@ def _docker_env_file_problems(var: TemplateVar) -> list[str]:
             'it quotes the value with printf "%q", but docker --env-file keeps every byte after '
             "'=': the app receives the quote characters and backslashes too. Render it raw."
         )
+    text = var.value_source.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" and "{{" in text:
+        problems.append(
+            f"it writes the value inside literal {text[0]} quotes, and docker --env-file passes "
+            "them on as part of the value. Render it without them."
+        )
     fallback = (var.fallback or "").strip()
     if fallback and "{{" not in fallback and fallback[0] in "\"'":
         problems.append(
@@ -105,48 +116,126 @@ def _shell_problems(var: TemplateVar) -> list[str]:
     ]
 
 
-def _quoting_fix(var: TemplateVar, consumer: str) -> str:
+_SIMPLE_QUOTED = re.compile(r'"([^"\\$`{}]*)"')
+
+
+def _bare_fallback(var: TemplateVar, forbidden: str) -> str:
+    """The user's fallback written for a consumer that takes it verbatim (``"x"`` -> ``x``)."""
+    fallback = (var.fallback or "").strip()
+    simple = _SIMPLE_QUOTED.fullmatch(fallback)
+    text = simple.group(1) if simple else fallback
+    return "" if any(c in text for c in forbidden) else text
+
+
+def _quoting_fix(var: TemplateVar, consumer: str) -> str | None:
+    """The line rendered right for ``consumer``; it keeps what the line means: the same
+    composition, the user's own fallback. None when no mechanical rewrite keeps it."""
     if var.composed:
-        keys = " ".join(f".Data.data.{k}" for k in var.vault_keys)
-        inner = f'(printf "<format with one %s per key>" {keys})'
-        if consumer == "docker-env-file":
-            return f"{var.name}={{{{ {inner} }}}}"
-        if consumer == "posix-shell":
-            return f"""{var.name}='{{{{ {inner} | replaceAll "'" "'\\\\''" }}}}'"""
-        return f'{var.name}={{{{ printf "%q" {inner} }}}}'
+        return compose_fix(var, consumer)
     key = var.vault_keys[0]
+    prefix = ("export " if var.exported else "") + f"{var.name}="
     if consumer == "docker-env-file":
-        return f"{var.name}={{{{ with .Data.data.{key} }}}}{{{{ . }}}}{{{{ else }}}}{{{{ end }}}}"
+        fallback = _bare_fallback(var, "\n")
+        return f"{prefix}{{{{ with .Data.data.{key} }}}}{{{{ . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}"
     if consumer == "posix-shell":
+        fallback = _bare_fallback(var, "'\n")
         return (
-            f"{var.name}='{{{{ with .Data.data.{key} }}}}"
-            f"""{{{{ . | replaceAll "'" "'\\\\''" }}}}{{{{ else }}}}{{{{ end }}}}'"""
+            f"{prefix}'{{{{ with .Data.data.{key} }}}}"
+            f"""{{{{ . | replaceAll "'" "'\\\\''" }}}}{{{{ else }}}}{fallback}{{{{ end }}}}'"""
         )
-    return f'{var.name}={{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}""{{{{ end }}}}'
+    fallback = var.fallback if var.fallback is not None else '""'
+    return f'{prefix}{{{{ with .Data.data.{key} }}}}{{{{ printf "%q" . }}}}{{{{ else }}}}{fallback}{{{{ end }}}}'
 
 
-def _quoting_problems(var: TemplateVar, consumer: str) -> list[str]:
+# python-dotenv: what ends or changes a value written inside "...", inside '...', or bare.
+_DOTENV_UNSAFE = {'"': '"\\\n', "'": "'\\\n", "": " \t#\"'\\\n"}
+
+
+def _composed_dotenv_problems(index: Index, var: TemplateVar) -> list[str]:
+    """A composition not quoted with printf "%q" is safe only while its Vault values cannot
+    hold what ends or changes its quoting: judged by each key's value domain."""
+    if var.quoted:
+        return []
+    text = var.value_source.strip()
+    wrap = text[0] if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" else ""
+    risky: list[str] = []
+    for key in dict.fromkeys(var.vault_keys):
+        domain = var_domain(index, key)
+        chars = [c for c in _DOTENV_UNSAFE[wrap] if domain_may_contain(domain, c)]
+        if chars:
+            risky.append(f"{key} (domain {domain}) may hold {name_chars(''.join(chars))}")
+    if not risky:
+        return []
+    how = f"inside literal {wrap}…{wrap} quotes" if wrap else "unquoted"
+    return [
+        f"it builds the value from Vault values {how}, and {'; '.join(risky)}: python-dotenv "
+        "then ends the value early or decodes it, so the composition reaches pydantic changed. "
+        'Quote the whole composition with printf "%q" (python-dotenv decodes its escapes), '
+        "or declare the keys' domains ([tool.envssot.domains])."
+    ]
+
+
+def _quoting_problems(index: Index, var: TemplateVar, consumer: str) -> list[str]:
     if consumer == "docker-env-file":
         return _docker_env_file_problems(var)
     if consumer == "posix-shell":
         return _shell_problems(var)
+    if var.composed:
+        return _composed_dotenv_problems(index, var)
     return _dotenv_problems(var)
 
 
+def _consumer_configured(index: Index, path: str) -> bool:
+    """A consumer is named for this template (the last entry is the built-in default)."""
+    return any(
+        pattern == "**" or match_paths(pattern, [path]) for pattern, _ in index.config.consumer[:-1]
+    )
+
+
+def _foreign_templates(index: Index) -> set[str]:
+    """Templates no settings field reads anything from, with no consumer named for them: the
+    rendered file goes to another program (a postgres or redis image's env_file, a shell
+    script), so how python-dotenv would read it says nothing."""
+    foreign = set()
+    for template in index.templates():
+        if _consumer_configured(index, template.path):
+            continue
+        scope = index.settings_paths_for_template(template.path)
+        if not any(index.fields_reading(v.name, scope) for v in template.vars):
+            foreign.add(template.path)
+    return foreign
+
+
 def template_quoting(index: Index) -> Iterator[Finding]:
+    foreign = _foreign_templates(index)
     for var in _distinct_vars(index):
         rule, at = "template-quoting", var.location
         if not var.vault_keys:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault value",))
             continue
         consumer = index.config.consumer_for(var.location.path)
-        problems = _quoting_problems(var, consumer)
+        # A file no field reads from goes to another program: only what fails for every
+        # consumer (a missing key rendering '<no value>') is judged.
+        elsewhere = var.location.path in foreign
+        problems = [] if elsewhere else _quoting_problems(index, var, consumer)
         missing = _missing_key_problem(var)
         problems += [missing] if missing else []
         if not problems:
-            yield Finding(rule, var.name, Outcome.PASSED, at)
+            lines = (
+                f"no settings field reads what {var.location.path} renders, so its file goes "
+                "to another program: name that consumer under [tool.envssot.consumer] (e.g. "
+                '"docker-env-file" for a compose env_file) to have its quoting checked',
+            )
+            yield Finding(rule, var.name, Outcome.PASSED, at, lines=lines if elsewhere else ())
             continue
         reader = _READERS.get(consumer, consumer)
+        fix = _quoting_fix(var, consumer)
+        how = (
+            "Render it like this (the same value, quoted for its consumer):"
+            if fix is not None
+            else "Build the whole value in one printf and quote that (the value has branches "
+            "no mechanical rewrite keeps)."
+        )
         yield Finding(
             rule,
             var.name,
@@ -156,20 +245,54 @@ def template_quoting(index: Index) -> Iterator[Finding]:
                 template_line(var),
                 f"the rendered file is read by {consumer} ({reader}; [tool.envssot] consumer), and",
                 *(f"- {p}" for p in problems),
-                "Render it like this (keep your own fallback inside {{ else }}):",
+                how,
             ),
-            fix=(_quoting_fix(var, consumer),),
-            edit=_edits.template_quote(var, consumer),
+            fix=(fix,) if fix is not None else (),
+            edit=_edits.template_quote(var, consumer) if fix is not None else None,
         )
 
 
 # --------------------------------------------------------------------------- template-key-matches-var
 
 
+def _shared_keys(index: Index) -> dict[tuple[str, str], set[str]]:
+    """(secret path, Vault key) -> the names it is rendered under, over every template."""
+    names: dict[tuple[str, str], set[str]] = {}
+    for template in index.templates():
+        for var in template.vars:
+            if len(var.vault_keys) == 1 and not var.composed:
+                path = var.block.path_expr if var.block else ""
+                names.setdefault((path, var.vault_keys[0]), set()).add(var.name)
+    return names
+
+
+def _mapping_reason(
+    var: TemplateVar, shared: dict[tuple[str, str], set[str]], foreign: set[str]
+) -> str | None:
+    """Why ``KEY=`` rendering another key's value is a deliberate mapping, not a drift."""
+    key = var.vault_keys[0]
+    others = shared.get((var.block.path_expr if var.block else "", key), set()) - {var.name}
+    if others:
+        # one Vault value handed to several programs under each one's name: no rename fits all
+        return f"Vault key {key} is also rendered as {', '.join(sorted(others))}: one value, each consumer's name"
+    near = SequenceMatcher(None, key.upper(), var.name.upper()).ratio() >= _NEAR_MISS
+    if var.location.path in foreign and not near:
+        return (
+            f"no settings field reads what {var.location.path} renders: {var.name} is the name "
+            f"its program expects, mapped from Vault's {key}"
+        )
+    return None
+
+
+_NEAR_MISS = 0.85  # a key this close to the name is a misspelling of it (POSTGRES_PASWORD)
+
+
 def template_key_matches_var(index: Index) -> Iterator[Finding]:
+    shared, foreign = _shared_keys(index), _foreign_templates(index)
     for var in _distinct_vars(index):
         rule, at = "template-key-matches-var", var.location
         keys = var.vault_keys
+        mapped = None if not keys or var.composed else _mapping_reason(var, shared, foreign)
         if not keys:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault key",))
         elif var.composed:
@@ -178,10 +301,19 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
                 var.name,
                 Outcome.PASSED,
                 at,
-                lines=(f"composed from Vault keys {', '.join(keys)}",),
+                lines=(
+                    f"composed from Vault key{'s' if len(keys) > 1 else ''} {', '.join(keys)} "
+                    "(a value built around them, not a renamed key)",
+                ),
             )
         elif keys[0] == var.name:
             yield Finding(rule, var.name, Outcome.PASSED, at)
+        elif keys[0] == var.name.lower():
+            # jwt_secret_key -> JWT_SECRET_KEY: Vault's lower-case convention, not a drifted name
+            yield Finding(rule, var.name, Outcome.PASSED, at,
+                          lines=(f"Vault key {keys[0]} is {var.name} in Vault's lower-case spelling",))  # fmt: skip
+        elif mapped is not None:
+            yield Finding(rule, var.name, Outcome.PASSED, at, lines=(mapped,))
         else:
             case = " Vault keys are case-sensitive." if keys[0].upper() == var.name.upper() else ""
             yield Finding(
@@ -232,6 +364,20 @@ def _path_text(block: SecretBlock) -> str | None:
     return None if literal is None else (literal["text"] or literal["raw"] or "")
 
 
+_KV_MOUNT = "secret"
+
+
+def _other_engine(block: SecretBlock) -> str | None:
+    """The mount of a path that is no KV secret (``database/creds/app``, ``aws/creds/x``)."""
+    fmt = _path_text(block)
+    if fmt is None or "/" not in fmt:
+        return None
+    mount = fmt.split("/", 1)[0]
+    if mount == _KV_MOUNT or "%" in mount or "/data/" in fmt:
+        return None
+    return mount
+
+
 def _path_problem(block: SecretBlock, project: str) -> str | None:
     fmt = _path_text(block)
     if fmt is None:
@@ -249,10 +395,14 @@ def _path_problem(block: SecretBlock, project: str) -> str | None:
     found = _CONVENTION.fullmatch(fmt)
     if found is None:
         return f"the path {fmt} is not secret/data/<project>/%s/<component>"
-    if found["project"] != project:
+    # A repository hosting several projects' deployments (infra/<project>/<component>/) names
+    # the project a template belongs to by its folder.
+    folders = block.location.path.split("/")[:-1]
+    if found["project"] != project and found["project"] not in folders:
         return (
             f"the path's project segment is '{found['project']}', but this project is '{project}' "
-            "([tool.envssot] project, else [project].name)"
+            "([tool.envssot] project, else [project].name) and no folder of the template is "
+            f"named '{found['project']}'"
         )
     if block.path_env != (ENV_VAR,):
         source = ", ".join(f'env "{e}"' for e in block.path_env) or "no env lookup"
@@ -272,6 +422,13 @@ def vault_path_convention(index: Index) -> Iterator[Finding]:
             name = component if component not in seen else f"{component}@{block.location.line}"
             seen.add(name)
             rule, at = "vault-path-convention", block.location
+            engine = _other_engine(block)
+            if engine is not None:
+                yield Finding(rule, name, Outcome.SKIPPED, at, lines=(
+                    f"{_path_text(block)} is read from the {engine} secrets engine, not KV v2: "
+                    "the convention names KV paths (secret/data/...)",
+                ))  # fmt: skip
+                continue
             problem = _path_problem(block, project)
             if problem is None:
                 yield Finding(rule, name, Outcome.PASSED, at)
@@ -320,6 +477,12 @@ _COMPOSED = (
     ".Data.data.DB_USER .Data.data.DB_PASSWORD) }}\n"
 )
 
+# issue 13 class 2: the composition quoted as a whole keeps its meaning for any password
+_SEED_DSN_QUOTED = (
+    '{{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}'
+)
+_URLSAFE = 'default_secret_domain = "token_urlsafe"\n'
+
 _SHELL_PYPROJECT = '[project]\nname = "demo"\n[tool.envssot]\nconsumer = "posix-shell"\n'
 _SHELL_LINE = (
     "REDIS_URL='{{ with .Data.data.REDIS_URL }}{{ . | replaceAll \"'\" \"'\\\\''\" }}"
@@ -339,6 +502,9 @@ RULES = (
             RuleExample(_repo(tmpl_line("REDIS_URL")), "REDIS_URL"),
             RuleExample(_repo(_COMPOSED), "DATABASE_URL"),
             RuleExample({**_repo(_SHELL_LINE), "pyproject.toml": _SHELL_PYPROJECT}, "REDIS_URL"),
+            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            # literal "..." around a composition of URL-safe values (their declared domain)
+            RuleExample(seed_repo(envssot=_URLSAFE), "DATABASE_URL"),
         ),
         invalid=(
             RuleExample(_repo("REDIS_URL={{ .Data.data.REDIS_URL }}\n"), "REDIS_URL"),
@@ -357,6 +523,8 @@ RULES = (
             RuleExample(
                 {**_repo(tmpl_line("REDIS_URL")), "pyproject.toml": _SHELL_PYPROJECT}, "REDIS_URL"
             ),
+            # a free-form password inside literal "...": a '"' or '\\' in it ends the value
+            RuleExample(seed_repo(), "DATABASE_URL"),
         ),
     ),
     Rule(
@@ -370,8 +538,28 @@ RULES = (
         valid=(
             RuleExample(_repo(tmpl_line("REDIS_URL")), "REDIS_URL"),
             RuleExample(_repo(_COMPOSED), "DATABASE_URL"),
+            # issue 13 class 2: one key inside a URL is a composition, not a renamed key
+            RuleExample(seed_repo(), "DATABASE_URL"),
+            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            # Vault's lower-case spelling of the same name is a convention
+            RuleExample(_repo(tmpl_line("REDIS_URL", key="redis_url")), "REDIS_URL"),
+            # one Vault value rendered under two programs' names: no single rename fits
+            RuleExample(
+                _repo(
+                    tmpl_line("REDIS_URL", key="CACHE_URL")
+                    + tmpl_line("DATABASE_URL", key="CACHE_URL")
+                ),
+                "REDIS_URL",
+            ),
         ),
-        invalid=(RuleExample(_repo(tmpl_line("REDIS_URL", key="CACHE_URL")), "REDIS_URL"),),
+        invalid=(
+            RuleExample(_repo(tmpl_line("REDIS_URL", key="CACHE_URL")), "REDIS_URL"),
+            RuleExample(_repo(tmpl_line("REDIS_URL", key="Redis_Url")), "REDIS_URL"),
+            # the whole value of another key, through a variable: still a drifted name
+            RuleExample(
+                seed_repo('{{ with $pw }}{{ printf "%q" . }}{{ else }}""{{ end }}'), "DATABASE_URL"
+            ),
+        ),
     ),
     Rule(
         "vault-path-convention",
@@ -381,8 +569,16 @@ RULES = (
         hangs_under="template (one item per secret block)",
         details='the path is not `secret/data/<project>/%s/<component>` with `env "ENV"`; a hard-coded environment fails',
         why="One path convention keyed by ENV keeps environments apart: a hard-coded environment reads production secrets in staging.",
-        valid=(RuleExample(_repo(tmpl_line("REDIS_URL")), "app"),),
+        valid=(
+            RuleExample(_repo(tmpl_line("REDIS_URL")), "app"),
+            # issue 13 class 1: the env bound once to a variable, directly or through `or`
+            RuleExample(seed_repo(), "app"),
+            RuleExample(seed_repo(), "postgres"),
+            RuleExample(seed_repo(env_expr='or (env "ENV") "production"'), "app"),
+        ),
         invalid=(
+            RuleExample(seed_repo(env_expr='env "STAGE"'), "app"),
+            RuleExample(seed_repo(env_expr='"production"'), "postgres"),
             RuleExample(_repo(tmpl_line("REDIS_URL"), '"secret/data/demo/production/app"'), "app"),
             RuleExample(
                 _repo(tmpl_line("REDIS_URL"), 'printf "secret/data/other/%s/app" (env "ENV")'),

@@ -19,7 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -27,13 +27,25 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.gotemplate.execute import NotModelled, compile_value, render
-from pytest_envssot.index import FieldRef, Index
-from pytest_envssot.model import Layer, TemplateVar
+from pytest_envssot.gotemplate.tree import Node
+from pytest_envssot.index import FieldRef, Index, literal_text
+from pytest_envssot.model import Layer, Location, TemplateVar
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
-from pytest_envssot.pysettings.domains import domain_accepts
+from pytest_envssot.pysettings.domains import domain_accepts, domain_may_contain
 from pytest_envssot.quoting import go_tables, read_back, shell_hazards
 from pytest_envssot.redact import show
 from pytest_envssot.rules import _imported
+from pytest_envssot.rules._compose import (
+    compose_fix,
+    name_chars,
+    render_var,
+    reserved_chars,
+    reserved_in,
+    slot_words,
+    template_keys,
+    template_nodes,
+    url_slot,
+)
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import (
     Typed,
@@ -42,8 +54,9 @@ from pytest_envssot.rules._typed import (
     typed,
     unresolved_words,
     validation_key,
+    var_domain,
 )
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -60,6 +73,72 @@ def template_roundtrip(index: Index) -> Iterator[Finding]:
     done = {(var.location, var.name): f for var, f in _roundtrip_by_import(index, oracle)}
     for finding in findings:
         yield done.get((finding.location, finding.variable), finding)
+    yield from _consumer_findings(index)
+
+
+def _domain(index: Index, var: TemplateVar, ref: FieldRef | None, consumer: str) -> str:
+    """What the var realistically holds: declared, else shaped by what the repository
+    documents for it (example value, default, the template's fallback)."""
+    documented: list[str] = []
+    if ref is not None and ref.field.default is not None:
+        documented.append(literal_text(ref.field.default) or "")
+    if var.fallback is not None and "{{" not in var.fallback:
+        with suppress(NotModelled):
+            documented.append(read_back(consumer, f"{var.name}={var.fallback}\n", var.name) or "")
+    return var_domain(index, var.name, tuple(documented))
+
+
+# The one finding per template whose consumer alters some value whatever the quoting.
+CONSUMER_ITEM = "consumer:{consumer}"
+
+
+def _consumer_findings(index: Index) -> Iterator[Finding]:
+    """python-dotenv expands ``${...}`` in every value, quoted or not, and has no escape: no
+    template line can carry it. That is one hazard of the consumer, reported once per template
+    with the fix that removes it, never once per variable."""
+    for template in index.templates():
+        consumer = index.config.consumer_for(template.path)
+        vars_ = [v for v in template.vars if v.vault_keys]
+        if consumer != "pydantic-settings" or not vars_:
+            continue
+        exposed: list[str] = []
+        scope = index.settings_paths_for_template(template.path)
+        for var in dict((v.name, v) for v in vars_).values():
+            refs = index.fields_reading(var.name, scope)
+            if not refs:
+                continue  # no field reads it: what python-dotenv makes of it reaches nobody
+            if var.composed:
+                domains = [var_domain(index, k) for k in var.vault_keys]
+            else:
+                domains = [_domain(index, var, refs[0], consumer)]
+            held = [d for d in domains if domain_may_contain(d, "$") and domain_may_contain(d, "{")]
+            if held:
+                exposed.append(f"{var.name} ({held[0]})")
+        name = CONSUMER_ITEM.format(consumer=consumer)
+        at = Location(template.path, min(v.location.line for v in vars_))
+        if not exposed:
+            yield Finding(RULE, name, Outcome.PASSED, at,
+                          lines=("no var's value domain holds ${…}, which python-dotenv would expand",))  # fmt: skip
+            continue
+        shown = ", ".join(exposed[:6]) + (
+            f" and {len(exposed) - 6} more" if len(exposed) > 6 else ""
+        )
+        yield Finding(
+            RULE, name, Outcome.FAILED, at,
+            lines=(
+                f"{template.path} is read back by pydantic-settings, whose python-dotenv expands "
+                "${NAME} in every value, inside double and single quotes alike, and has no escape "
+                "for it: a Vault value holding ${…} reaches the app changed, however the line is "
+                "quoted.",
+                f"values that may hold it (value domain): {shown}",
+                "Fix it for the consumer, not per line: hand the values to the process environment "
+                "instead of a file (Vault Agent's env_template stanzas with exec mode run the app "
+                "with them; pydantic-settings never parses a file), or source the file in a shell "
+                "(`set -a; . /vault/secrets/.env; set +a`) with single-quoted lines and "
+                '[tool.envssot] consumer = "posix-shell"; or, if Vault can never hold ${, declare '
+                "those values' domains ([tool.envssot.domains], default_secret_domain).",
+            ),
+        )  # fmt: skip
 
 
 def _template_roundtrip(
@@ -113,14 +192,12 @@ def _roundtrip_by_import(
         except NotModelled as exc:
             yield var, _skip(var, f"the line's value is not modelled: {exc}")
             continue
-        domain = index.config.domain_for(var.name)
-        if domain is None and index.is_strong_secret(var.name):
-            domain = index.config.default_secret_domain
+        domain: str | None = _domain(index, var, ref, consumer)
         key = var.vault_keys[0]
         prefix = ("export " if var.exported else "") + f"{var.name}="
         trials: list[tuple[str, str, str | None]] = []
         for value in _hazard_values():
-            if not domain_accepts(domain, value):
+            if not domain_accepts(domain, value) or _consumer_wide(consumer, value):
                 continue
             line = prefix + render(nodes, {key: value}) + "\n"
             try:
@@ -221,21 +298,24 @@ class Verdicts:
     def __init__(self, index: Index) -> None:
         del index
         self.by_shape: dict[tuple[object, ...], _Verdict] = {}
+        self.template_trees: dict[str, list[Node]] = {}  # whole templates, for compositions
+
+
+def _consumer_wide(consumer: str, value: str) -> bool:
+    """A value only the consumer-level finding is about (see :func:`_consumer_findings`)."""
+    return consumer == "pydantic-settings" and _DOTENV_VARIABLE.search(value) is not None
 
 
 def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
-    if var.composed:
-        return _skip(var, f"{var.name} is composed from Vault keys {', '.join(var.vault_keys)}; "
-                          "the round trip fuzzes single-key values only")  # fmt: skip
     reason = nested_reason(ref, var.name)
     if reason:
         return _skip(var, reason)
     found = typed(index, ref)
     if isinstance(found, Unresolved):
         return _skip(var, unresolved_words(index, ref, found))
-    domain = index.config.domain_for(var.name)
-    if domain is None and index.is_strong_secret(var.name):
-        domain = index.config.default_secret_domain
+    if var.composed:
+        return _composed_roundtrip(index, var, ref, consumer, found)
+    domain = _domain(index, var, ref, consumer)
     # One search per shape: variables whose lines differ only in the names validate, render
     # and parse every value alike (see _line_shape), so they share one verdict.
     secret = index.is_strong_secret(var.name)
@@ -266,7 +346,7 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         return prefix + render(nodes, {key: value}) + "\n"
 
     def broken(value: str) -> bool:
-        if value == "":
+        if value == "" or _consumer_wide(consumer, value):
             return False  # `with` renders the fallback: template-fallback-type's business
         original = found.probe.check(value)
         if not original.ok or original.unset:
@@ -296,6 +376,98 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
     return _failure(
         index, var, ref, consumer, domain, found, verdict.shrunk, line_for(verdict.shrunk)
     )
+
+
+def _composed_roundtrip(
+    index: Index, var: TemplateVar, ref: FieldRef, consumer: str, found: Typed
+) -> Finding:
+    """A composition (a DSN built around a password) rendered with the whole template: each
+    Vault value it holds is varied over its domain's hazards, the others kept at safe markers.
+    It must come back as the composition of what Vault holds (quoting), and a value inside a
+    URL must not hold what the URL syntax reserves there (``@ / ? #`` in a password)."""
+    template = next((t for t in index.templates() if t.path == var.location.path), None)
+    if template is None:
+        return _skip(var, "the template is not readable")
+    trees = index.service(Verdicts).template_trees
+    try:
+        nodes = trees.get(template.path)
+        if nodes is None:
+            nodes = trees[template.path] = template_nodes(template)
+        markers = {k: f"mk{i}q" for i, k in enumerate(template_keys(nodes))}
+        safe = render_var(nodes, consumer, var.name, markers)
+    except NotModelled as exc:
+        return _skip(var, f"the template is not modelled: {exc.message}")
+    if safe is None or not any(markers.get(k, "\0") in safe for k in var.vault_keys):
+        return _skip(
+            var, "the composition does not render its Vault values where they can be followed"
+        )
+    lines: list[str] = []
+    fix: tuple[str, ...] = ()
+    if not found.probe.check(safe).ok:
+        lines.append(
+            f"even with safe Vault values the composition is rejected by {type_words(ref)}"
+        )
+    for vault_key in dict.fromkeys(var.vault_keys):
+        marker = markers.get(vault_key, "\0")
+        if marker not in safe:
+            continue
+        domain = var_domain(index, vault_key)
+        slot = url_slot(safe, marker)
+        quoting = url = None
+        for value in _composition_values():
+            if not domain_accepts(domain, value) or _consumer_wide(consumer, value):
+                continue
+            try:
+                got = render_var(nodes, consumer, var.name, {**markers, vault_key: value})
+            except NotModelled:
+                continue
+            if quoting is None and got != safe.replace(marker, value):
+                quoting = value
+            if url is None and slot is not None and reserved_in(slot, value):
+                url = value
+        if quoting is not None:
+            lines.append(
+                f"a {vault_key} value holding {_chars(quoting)} (domain {domain}), rendered by "
+                f"Vault Agent and read back by {consumer}, gives a different {var.name}: the "
+                "composition is not quoted for its consumer"
+            )
+            fixed = compose_fix(var, consumer)
+            fix = (fixed,) if fixed is not None else ()
+        if url is not None and slot is not None:
+            held = "".join(c for c in reserved_chars(slot) if domain_may_contain(domain, c))
+            lines.append(
+                f"{vault_key} lands in the URL's {slot_words(slot)} as it is, and its domain "
+                f"({domain}) lets it hold {name_chars(held or url)}: each ends that part of the "
+                "URL or is percent-decoded, so the app connects elsewhere or as someone else. "
+                f"Keep {vault_key} URL-safe (secrets.token_urlsafe, then [tool.envssot.domains] "
+                f'{vault_key} = "token_urlsafe"), or store it percent-encoded in Vault'
+            )
+    if not lines:
+        return Finding(RULE, var.name, Outcome.PASSED, var.location,
+                       lines=(f"composed from {', '.join(var.vault_keys)}: every value of their domains comes back intact",))  # fmt: skip
+    return Finding(
+        RULE, var.name, Outcome.FAILED, var.location,
+        lines=(template_line(var), *lines, *(("Quote the composition as a whole:",) if fix else ())),
+        fix=fix,
+    )  # fmt: skip
+
+
+def _chars(value: str) -> str:
+    """The hazard characters of a drawn value, named (they come from our lists, not Vault)."""
+    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+
+    for hazard in sorted({*HAZARDS, *COMPOSITION_HAZARDS}, key=len, reverse=True):
+        if hazard in value:
+            return repr(hazard)
+    return "such characters"
+
+
+@lru_cache(maxsize=1)
+def _composition_values() -> tuple[str, ...]:
+    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+
+    values = {*HAZARDS, *COMPOSITION_HAZARDS}
+    return tuple(sorted(values | {f"a{h}b" for h in values}, key=lambda v: (len(v), v)))
 
 
 def _line_shape(var: TemplateVar) -> tuple[object, ...]:
@@ -543,6 +715,9 @@ def _diagnose(
 
 # --------------------------------------------------------------------------- the catalogue
 
+_SEED_DSN_QUOTED = (
+    '{{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}'
+)
 _STR_FIELD = 'class Settings(BaseSettings):\n    {name}: {ann} = Field(default={default}, validation_alias="{env}")\n'
 _PYPROJECT = '[project]\nname = "demo"\n[tool.envssot]\n{extra}'
 
@@ -567,7 +742,7 @@ RULES = (
         "hypothesis finds a value that Vault -> %q render -> consumer parse -> pydantic does not return intact",
         template_roundtrip,
         hangs_under="template",
-        details="hypothesis finds a value that Vault → `%q` render → consumer parse → pydantic does not return intact",
+        details='hypothesis finds a value the var realistically holds (see "Value domains") that Vault → render → consumer parse → pydantic does not return intact. A composed value (a DSN built around a password) is rendered with the whole template and must come back as the composition of what Vault holds; a value inside a URL must not hold what the URL reserves there (`@ / ? # %` in a password). One more item per template, `template-roundtrip[consumer:pydantic-settings]`, fails once when some value may hold `${…}`, which python-dotenv expands however the line is quoted',
         why="A value that changes between Vault and the app (quotes, $, #, newlines) is a production-only bug no unit test sees.",
         valid=(
             RuleExample(_example("int", "2", "WORKERS", fallback='"2"'), "WORKERS"),
@@ -590,9 +765,39 @@ RULES = (
                 ),
                 "NAME",
             ),
+            # issue 13 class 4: the seed's line for a plain str passes by default ...
+            RuleExample(_example("str", '""', "NAME"), "NAME"),
+            # ... values shaped like the documented ones ("production" vs "development")
+            RuleExample(seed_repo(), "ENVIRONMENT"),
+            RuleExample(
+                seed_repo(envssot='default_secret_domain = "token_urlsafe"\n'),
+                CONSUMER_ITEM.format(consumer="pydantic-settings"),
+            ),
+            # issue 13 class 2: a composition of URL-safe values, quoted as a whole
+            RuleExample(
+                seed_repo(_SEED_DSN_QUOTED, 'default_secret_domain = "token_urlsafe"\n'),
+                "DATABASE_URL",
+            ),
         ),
         invalid=(
-            RuleExample(_example("str", '""', "NAME"), "NAME"),
+            # control characters only when declared
+            RuleExample(
+                _example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'), "NAME"
+            ),
+            # issue 13 class 2: a free-form password inside the URL's userinfo ('@', '/', '#')
+            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            # ... and inside literal quotes ('"' ends the value)
+            RuleExample(
+                seed_repo(
+                    envssot='[tool.envssot.domains]\nPOSTGRES_PASSWORD = "ascii_printable"\n'
+                ),
+                "DATABASE_URL",
+            ),
+            # issue 13 class 4: python-dotenv's ${...} expansion, once for the template
+            RuleExample(
+                _example("SecretStr", 'SecretStr("")', "API_KEY"),
+                CONSUMER_ITEM.format(consumer="pydantic-settings"),
+            ),
             RuleExample(
                 _example(
                     "str",

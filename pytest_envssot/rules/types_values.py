@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
+from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
 from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.quoting import interpolate, read_back
-from pytest_envssot.redact import show
+from pytest_envssot.redact import SECRET_TYPES, is_secret_type, show
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._typed import (
     Typed,
@@ -29,6 +30,7 @@ from pytest_envssot.rules._typed import (
     unresolved_words,
 )
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.secretscan import scan
 
 # --------------------------------------------------------------------------- example-value-type
 
@@ -317,7 +319,19 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
             lines=(rendered, f"{type_words(ref)} rejects it: {checked.error}", advice),
             fix=fix,
         )  # fmt: skip
-    if checked.unset or ref.field.default is None or name in index.config.deliberate_fallbacks:
+    credential = _credential(index, name, text)
+    if credential is not None:
+        return Finding(
+            rule, name, Outcome.FAILED, at,
+            lines=(
+                rendered,
+                f"{credential}: whenever Vault lacks {keys}, production runs with a credential "
+                "everybody who can read the repository knows.",
+                "Fall back to nothing and let the settings class refuse to start without it:",
+            ),
+            fix=('{{ else }}""{{ end }}',),
+        )  # fmt: skip
+    if checked.unset or ref.field.default is None:
         return Finding(rule, name, Outcome.PASSED, at)
     if isinstance(found, Unresolved):  # import mode: the real default, compared by digest
         real = _oracle(index, ref, "default", None)
@@ -327,16 +341,54 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         default_checked = found.probe.validate_python(default_value) if known else None
     if default_checked is None or not default_checked.ok or default_checked.value == checked.value:
         return Finding(rule, name, Outcome.PASSED, at)
+    default_text = literal_text(ref.field.default)
+    if text == "" and not ignore_empty and default_text != "":
+        # The seed's {{ else }}""{{ end }} means "Vault has no value", not a value: without
+        # env_ignore_empty it silently replaces a real default (S3_ENDPOINT="" in production).
+        return Finding(
+            rule, name, Outcome.FAILED, at,
+            lines=(
+                rendered,
+                f"{type_words(ref)} has a non-empty default, which the empty fallback replaces: "
+                "pydantic-settings takes an empty value as a value unless env_ignore_empty=True.",
+                "Keep the default when Vault has no value:",
+            ),
+            fix=("model_config = SettingsConfigDict(..., env_ignore_empty=True)",),
+        )  # fmt: skip
+    # A valid value other than the default is what templates are for: production's choice
+    # (ENVIRONMENT="production" where the code defaults to "development"). Said, not failed.
+    default_shown = show(literal_text(ref.field.default) or ref.field.default, secret)
     return Finding(
-        rule, name, Outcome.FAILED, at,
+        rule, name, Outcome.PASSED, at,
         lines=(
-            rendered,
-            f"{type_words(ref)} defaults to {show(literal_text(ref.field.default) or ref.field.default, secret)}: "
-            "with the key missing in Vault, production gets the fallback, everywhere else the default",
-            "Make them agree (an empty fallback plus env_ignore_empty=True keeps the default), or "
-            f"list {name} under [tool.envssot] deliberate_fallbacks if the difference is intended.",
+            f"{rendered}; {type_words(ref)} defaults to {default_shown}: a valid value, so a "
+            "deliberate production choice",
         ),
     )  # fmt: skip
+
+
+def _credential(index: Index, name: str, text: str | None) -> str | None:
+    """Why a fallback is a credential, or None.
+
+    A SecretStr-typed field: any non-empty fallback (placeholders too: production would run
+    with ``changeme``). A secret-named one: a fallback that looks like a credential or is a
+    known weak one (``changeme``, ``admin``), not any text (``TOKEN_ALGORITHM="HS256"`` is
+    none). Anything else: a value that looks like a credential (a token's shape, high
+    entropy, a URL with a password)."""
+    if not text or not text.strip():
+        return None
+    found = scan(text)
+    if any(is_secret_type(r.field.annotation) for r in index.fields_reading(name)):
+        return f"{name} is read by a {'/'.join(_secret_types(index, name))} field and the fallback is not empty"
+    if index.is_strong_secret(name) and (is_placeholder(text) or is_local_default(text)):
+        return f"{name} looks secret by its name and the fallback is a well-known weak value"
+    return None if found is None else f"the fallback looks like a credential: {found.reason}"
+
+
+def _secret_types(index: Index, name: str) -> list[str]:
+    return sorted(
+        {t for r in index.fields_reading(name) for t in SECRET_TYPES if t in r.field.annotation}
+    )
 
 
 def _go_literal(text: str, secret: bool) -> str:
@@ -363,6 +415,31 @@ _FALLBACK = (
     "class Settings(BaseSettings):\n"
     "    model_config = SettingsConfigDict(env_ignore_empty=True)\n"
     '    workers: int = Field(default=2, validation_alias="WORKERS")\n'
+)
+_ENVIRONMENT = (
+    "class Settings(BaseSettings):\n"
+    '    environment: str = Field(default="development", validation_alias="ENVIRONMENT")\n'
+)
+_OPTIONAL = (
+    "class Settings(BaseSettings):\n"
+    '    sentry_dsn: str | None = Field(default=None, validation_alias="SENTRY_DSN")\n'
+)
+_DSN = (
+    "from pydantic import PostgresDsn\n\n\nclass Settings(BaseSettings):\n"
+    '    database_url: PostgresDsn = Field(default="postgresql://app@localhost/app", '
+    'validation_alias="DATABASE_URL")\n'
+)
+_PASSWORD = (
+    "class Settings(BaseSettings):\n"
+    '    smtp_password: str = Field(default="", validation_alias="SMTP_PASSWORD")\n'
+)
+_ALGORITHM = (
+    "class Settings(BaseSettings):\n"
+    '    token_algorithm: str = Field(default="HS256", validation_alias="TOKEN_ALGORITHM")\n'
+)
+_SECRET = (
+    "from pydantic import SecretStr\n\n\nclass Settings(BaseSettings):\n"
+    '    secret_key: SecretStr = Field(default=SecretStr(""), validation_alias="SECRET_KEY")\n'
 )
 _IMPORTS = "from typing import Literal\nfrom pydantic import field_validator\nfrom pydantic_settings import SettingsConfigDict\n"
 
@@ -430,10 +507,10 @@ RULES = (
     Rule(
         "template-fallback-type",
         layer=Layer.TEMPLATE,
-        summary="the {{ else }} fallback does not validate, or contradicts the settings default",
+        summary="the {{ else }} fallback does not validate as the field's type, or is a credential",
         check=template_fallback_type,
         hangs_under="template",
-        details="the `{{ else }}` fallback, as the consumer reads it, does not validate, or differs from the settings default without being listed in `deliberate_fallbacks`",
+        details='the `{{ else }}` fallback, as the consumer reads it, is not a valid value of the field under pydantic-settings (`""` for a `PostgresDsn`, or for an `int` without `env_ignore_empty`; an empty fallback that silently replaces a non-empty default without `env_ignore_empty`), or is a credential (any non-empty fallback of a secret-classified var, or a value that looks like a credential). A different valid value (`"production"` where the code defaults to `"development"`, `""` for an optional field) is production\'s choice: it passes and the item says so',
         why="The {{ else }} fallback is what production gets when Vault lacks the key; if the type rejects it, the service does not start.",
         valid=(
             RuleExample(
@@ -446,6 +523,34 @@ RULES = (
                 ),
                 "WORKERS",
             ),
+            # issue 13 class 3: a different valid value is production's deliberate choice
+            RuleExample(
+                mini_repo(
+                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"8"')
+                ),
+                "WORKERS",
+            ),
+            RuleExample(
+                mini_repo(
+                    _ENVIRONMENT,
+                    "# [VAULT]\nENVIRONMENT=development\n",
+                    tmpl_line("ENVIRONMENT", '"production"'),
+                ),
+                "ENVIRONMENT",
+            ),
+            RuleExample(
+                mini_repo(_OPTIONAL, "# [VAULT]\nSENTRY_DSN=\n", tmpl_line("SENTRY_DSN")),
+                "SENTRY_DSN",
+            ),
+            # a secret-looking name holding an algorithm name is no credential
+            RuleExample(
+                mini_repo(
+                    _ALGORITHM,
+                    "# [VAULT]\nTOKEN_ALGORITHM=HS256\n",
+                    tmpl_line("TOKEN_ALGORITHM", '"HS512"'),
+                ),
+                "TOKEN_ALGORITHM",
+            ),
         ),
         invalid=(
             RuleExample(
@@ -454,13 +559,30 @@ RULES = (
                 ),
                 "WORKERS",
             ),
+            RuleExample(mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
+            # "" is no PostgresDsn (no env_ignore_empty to turn it into "unset")
             RuleExample(
                 mini_repo(
-                    _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"8"')
+                    _DSN,
+                    "# [VAULT]\nDATABASE_URL=postgresql://app@localhost/app\n",
+                    tmpl_line("DATABASE_URL"),
                 ),
-                "WORKERS",
+                "DATABASE_URL",
             ),
-            RuleExample(mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
+            # a credential in the template: production's secret whenever Vault lacks the key
+            RuleExample(
+                mini_repo(
+                    _SECRET, "# [VAULT]\nSECRET_KEY=\n", tmpl_line("SECRET_KEY", '"changeme"')
+                ),
+                "SECRET_KEY",
+            ),
+            # a known weak password for a password-named var
+            RuleExample(
+                mini_repo(
+                    _PASSWORD, "# [VAULT]\nSMTP_PASSWORD=\n", tmpl_line("SMTP_PASSWORD", '"admin"')
+                ),
+                "SMTP_PASSWORD",
+            ),
         ),
     ),
 )
