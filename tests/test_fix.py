@@ -330,6 +330,14 @@ def test_a_composed_value_keeps_its_composition(
 ) -> None:
     """A DSN built around the password stays a DSN: never replaced by the bare password."""
     root = _copy(tmp_path)
+    # printable passwords (the sample declares URL-safe ones, which an unquoted DSN holds safely)
+    pyproject = root / "pyproject.toml"
+    kept = [
+        ln
+        for ln in pyproject.read_text().splitlines()
+        if not ln.startswith("default_secret_domain")
+    ]
+    pyproject.write_text("\n".join(kept) + "\n")
     composed = (
         'DATABASE_URL={{ printf "postgresql://app:%s@db:5432/app" .Data.data.DB_PASSWORD }}\n'
     )
