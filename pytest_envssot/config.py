@@ -38,7 +38,7 @@ _KNOWN_KEYS = frozenset(
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
         "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
-        "environments", "compose", "import_timeout", "smoke",
+        "environments", "compose", "import_timeout", "smoke", "warn",
     }
 )  # fmt: skip
 
@@ -67,6 +67,7 @@ class Config:
     external: tuple[str, ...] = ()
     infra: tuple[str, ...] = DEFAULT_INFRA
     disable: tuple[str, ...] = ()
+    warn: tuple[str, ...] = ()  # rules that report without failing
     rules: tuple[str, ...] = ()  # when non-empty, only these rules run
     components: tuple[Component, ...] = ()
     # Configured patterns add to the defaults: a wider net can only mask more.
@@ -143,6 +144,7 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         external=_opt_list(table, "external") or (),
         infra=_opt_list(table, "infra") or DEFAULT_INFRA,
         disable=_opt_list(table, "disable") or (),
+        warn=_opt_list(table, "warn") or (),
         rules=_opt_list(table, "rules") or (),
         components=_components(table.get("components")),
         secret_names=tuple(

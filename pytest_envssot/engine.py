@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from pytest_envssot.adoption import PSEUDO_RULES, Adoption
+from pytest_envssot.adoption import apply as adopt
+from pytest_envssot.adoption.baseline import BASELINE_FILE, Entry
+from pytest_envssot.adoption.baseline import load as load_baseline
 from pytest_envssot.config import Config, ConfigError, load_config
 from pytest_envssot.discovery import LayerFiles, discover
 from pytest_envssot.findings import Finding, Outcome
@@ -46,12 +50,26 @@ class Report:
 
     @property
     def failed(self) -> list[Finding]:
+        """The failures that fail the run (not warnings, not baselined)."""
+        return [f for f in self.findings if f.blocking]
+
+    @property
+    def problems(self) -> list[Finding]:
+        """Every failure, warnings and baselined ones included."""
         return [f for f in self.findings if f.outcome is Outcome.FAILED]
 
     def summary(self) -> dict[str, int]:
+        """Counts per outcome; ``failed`` counts what fails the run, ``warnings`` and
+        ``baselined`` the failures that do not."""
         counts = {o.value: 0 for o in Outcome}
+        counts.update(warnings=0, baselined=0)
         for finding in self.findings:
-            counts[finding.outcome.value] += 1
+            if finding.outcome is Outcome.FAILED and finding.baselined:
+                counts["baselined"] += 1
+            elif finding.outcome is Outcome.FAILED and finding.level == "warning":
+                counts["warnings"] += 1
+            else:
+                counts[finding.outcome.value] += 1
         counts["total"] = len(self.findings)
         return counts
 
@@ -100,9 +118,9 @@ def select_rules(
     """``only`` (CLI/ini) or ``[tool.envssot] rules`` narrows; ``disable`` (both places) removes."""
     wanted = tuple(only) or config.rules
     off = {*config.disable, *disable}
-    unknown = sorted((set(wanted) | off) - set(RULES_BY_NAME))
+    unknown = sorted((set(wanted) | off | set(config.warn)) - set(RULES_BY_NAME) - set(PSEUDO_RULES))
     if unknown:
-        known = ", ".join(RULES_BY_NAME)
+        known = ", ".join((*RULES_BY_NAME, *PSEUDO_RULES))
         raise ConfigError(f"unknown rule name(s): {', '.join(unknown)} (known: {known})")
     chosen = [r for r in ALL_RULES if not wanted or r.name in wanted]
     return tuple(r for r in chosen if r.name not in off)
@@ -147,22 +165,51 @@ def check(
     only: Iterable[str] = (),
     disable: Iterable[str] = (),
     defer: bool = False,
+    baseline: Path | None | bool = None,
 ) -> Report:
     """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config.
 
     ``defer`` (the pytest face) leaves expensive checks pending until their item runs.
+    ``baseline``: a file (relative to the current folder), None for the repository's
+    ``.envssot-baseline.json`` when there is one, False for none.
     """
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
+    how = _adoption(config, rules, disable, baseline)
     try:
         with _fewer_collections():
             index = Index.build(read_contract(config, layers), config)
-            findings = run_rules(index, rules, defer)
+            findings = adopt(config.root, layers, run_rules(index, rules, defer), how)
             close_import_session(index)  # import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))
     finally:
         parse_module.cache_clear()  # the settings trees are shared within one run only
+
+
+def _adoption(
+    config: Config, rules: Sequence[Rule], disable: Iterable[str], baseline: Path | None | bool
+) -> Adoption:
+    off = {*config.disable, *disable}
+    ran = {r.name for r in rules} | {name for name in PSEUDO_RULES if name not in off}
+    entries: tuple[Entry, ...] | None = None
+    shown = BASELINE_FILE
+    if baseline is None and (config.root / BASELINE_FILE).is_file():
+        baseline = config.root / BASELINE_FILE
+    if isinstance(baseline, Path):
+        path = baseline.resolve()
+        try:
+            shown = path.relative_to(config.root).as_posix()
+        except ValueError:
+            shown = str(path)
+        entries = load_baseline(path, shown)
+    return Adoption(
+        ran=frozenset(ran),
+        known=frozenset((*RULES_BY_NAME, *PSEUDO_RULES)),
+        warn=frozenset(config.warn),
+        baseline=entries,
+        baseline_path=shown,
+    )
 
 
 @contextmanager
