@@ -118,7 +118,9 @@ def select_rules(
     """``only`` (CLI/ini) or ``[tool.envssot] rules`` narrows; ``disable`` (both places) removes."""
     wanted = tuple(only) or config.rules
     off = {*config.disable, *disable}
-    unknown = sorted((set(wanted) | off | set(config.warn)) - set(RULES_BY_NAME) - set(PSEUDO_RULES))
+    unknown = sorted(
+        (set(wanted) | off | set(config.warn)) - set(RULES_BY_NAME) - set(PSEUDO_RULES)
+    )
     if unknown:
         known = ", ".join((*RULES_BY_NAME, *PSEUDO_RULES))
         raise ConfigError(f"unknown rule name(s): {', '.join(unknown)} (known: {known})")
@@ -165,7 +167,7 @@ def check(
     only: Iterable[str] = (),
     disable: Iterable[str] = (),
     defer: bool = False,
-    baseline: Path | None | bool = None,
+    baseline: Path | bool | None = None,
 ) -> Report:
     """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config.
 
@@ -188,7 +190,7 @@ def check(
 
 
 def _adoption(
-    config: Config, rules: Sequence[Rule], disable: Iterable[str], baseline: Path | None | bool
+    config: Config, rules: Sequence[Rule], disable: Iterable[str], baseline: Path | bool | None
 ) -> Adoption:
     off = {*config.disable, *disable}
     ran = {r.name for r in rules} | {name for name in PSEUDO_RULES if name not in off}

@@ -1,4 +1,5 @@
-"""Renderers for ``envssot check``: text, JSON, SARIF 2.1.0 and the ``.env.example`` diff.
+"""Renderers for ``envssot check``: text, JSON, SARIF 2.1.0, GitHub annotations and the
+``.env.example`` diff.
 
 Every string leaves through the report's Redactor.
 """
@@ -7,30 +8,37 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pytest_envssot import __version__
+from pytest_envssot.adoption import PSEUDO_RULES
 from pytest_envssot.engine import Report
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.rules import ALL_RULES
-
-INFO_URI = "https://pypi.org/project/pytest-envssot/"
 
 
 def render_text(report: Report, verbose: bool = False) -> str:
     scrub = report.redactor.scrub
     out: list[str] = []
     for finding in report.findings:
-        if finding.outcome is Outcome.FAILED:
+        if finding.blocking:
             out.append(scrub(finding.render()))
+        elif finding.outcome is Outcome.FAILED and not finding.baselined:
+            out.append("warning: " + scrub(finding.render()))
         elif verbose:
-            out.append(f"{finding.location}: {finding.name} {finding.outcome.value}")
+            word = "baselined" if finding.baselined else finding.outcome.value
+            out.append(f"{finding.location}: {finding.name} {word}")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"
+
+
+def summary_line(report: Report) -> str:
     counts = report.summary()
-    out.append(
-        f"envssot: {counts['passed']} passed, {counts['failed']} failed, "
+    extra = "".join(f", {counts[key]} {key}" for key in ("warnings", "baselined") if counts[key])
+    return (
+        f"envssot: {counts['passed']} passed, {counts['failed']} failed{extra}, "
         f"{counts['skipped']} skipped ({counts['total']} checks)"
     )
-    return "\n".join(out) + "\n"
 
 
 def _result(report: Report, finding: Finding) -> dict[str, object]:
@@ -41,6 +49,8 @@ def _result(report: Report, finding: Finding) -> dict[str, object]:
         "path": finding.location.path,
         "line": finding.location.line,
         "message": report.redactor.scrub(finding.message),
+        "level": finding.level,
+        "baselined": finding.baselined,
     }
 
 
@@ -54,22 +64,33 @@ def render_json(report: Report) -> str:
 
 
 def render_sarif(report: Report) -> str:
-    rule_ids = [rule.name for rule in ALL_RULES]
+    descriptors = [(rule.name, rule.summary) for rule in ALL_RULES] + list(PSEUDO_RULES.items())
+    rule_ids = [name for name, _ in descriptors]
+    warn = set(report.config.warn)
     results = []
-    for finding in report.failed:
-        location: dict[str, object] = {"artifactLocation": {"uri": finding.location.path}}
-        if finding.location.line:
-            location["region"] = {"startLine": finding.location.line}
-        results.append(
-            {
-                "ruleId": finding.rule,
-                "ruleIndex": rule_ids.index(finding.rule),
-                "level": "error",
-                "message": {"text": report.redactor.scrub(f"{finding.name}: {finding.message}")},
-                "locations": [{"physicalLocation": location}],
-                "partialFingerprints": {"envssot/v1": f"{finding.rule}:{finding.variable}"},
-            }
-        )
+    for finding in report.problems:
+        # A file-level check points at the file's first line: code scanning shows a result
+        # only with a region.
+        location = {
+            "artifactLocation": {"uri": finding.location.path},
+            "region": {"startLine": max(finding.location.line, 1)},
+        }
+        result: dict[str, object] = {
+            "ruleId": finding.rule,
+            "ruleIndex": rule_ids.index(finding.rule) if finding.rule in rule_ids else -1,
+            "level": finding.level,
+            "message": {"text": report.redactor.scrub(f"{finding.name}: {finding.message}")},
+            "locations": [{"physicalLocation": location}],
+            # The path too: the same rule and variable in two files are two results.
+            "partialFingerprints": {
+                "envssot/v1": f"{finding.location.path}:{finding.rule}:{finding.variable}"
+            },
+        }
+        if finding.baselined:
+            result["suppressions"] = [
+                {"kind": "external", "justification": "accepted in the envssot baseline"}
+            ]
+        results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -79,15 +100,16 @@ def render_sarif(report: Report) -> str:
                     "driver": {
                         "name": "envssot",
                         "version": __version__,
-                        "informationUri": INFO_URI,
                         "rules": [
                             {
-                                "id": rule.name,
-                                "name": rule.name,
-                                "shortDescription": {"text": f"fails when {rule.summary}"},
-                                "defaultConfiguration": {"level": "error"},
+                                "id": name,
+                                "name": name,
+                                "shortDescription": {"text": f"fails when {summary}"},
+                                "defaultConfiguration": {
+                                    "level": "warning" if name in warn else "error"
+                                },
                             }
-                            for rule in ALL_RULES
+                            for name, summary in descriptors
                         ],
                     }
                 },
@@ -96,6 +118,29 @@ def render_sarif(report: Report) -> str:
         ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    """GitHub's workflow-command escaping (data; property values also escape ``:`` and ``,``)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github_annotation(finding: Finding, scrub: Callable[[str], str]) -> str:
+    """``::error file=…,line=…,title=rule[VAR]::message`` (``::warning`` for ``warn`` rules)."""
+    kind = "warning" if finding.level == "warning" else "error"
+    props = [f"file={_escape(finding.location.path, True)}"]
+    if finding.location.line:
+        props.append(f"line={finding.location.line}")
+    props.append(f"title={_escape(scrub(finding.name), True)}")
+    return f"::{kind} {','.join(props)}::{_escape(scrub(finding.message))}"
+
+
+def render_github(report: Report) -> str:
+    """One annotation per failure and warning (baselined ones are accepted), then the count."""
+    scrub = report.redactor.scrub
+    out = [github_annotation(f, scrub) for f in report.problems if not f.baselined]
+    return "\n".join([*out, summary_line(report)]) + "\n"
 
 
 def render_diff(report: Report) -> str:

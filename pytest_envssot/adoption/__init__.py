@@ -15,7 +15,7 @@ it resolves; an ignore or a baseline entry that could match it counts as used me
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -114,7 +114,7 @@ def apply(
         ignores.match(finding, cited=False)
         present.add((finding.location.path, finding.rule, finding.variable))
         out.append(replace(finding, pending=_Settled(finding, settle)))
-    out.extend(_unused(ignores.all, how))
+    out.extend(settle(f) for f in _unused(ignores.all, how))
     if how.baseline is not None and "stale-baseline" in how.ran:
         out.extend(_stale(how, present))
     return tuple(out)
@@ -122,21 +122,19 @@ def apply(
 
 @dataclass(frozen=True)
 class _Settled:
-    """A pending check whose result goes through the same adoption steps (picklable-free)."""
+    """A pending check whose result goes through the same adoption steps."""
 
     finding: Finding
-    settle: object
+    settle: Callable[[Finding], Finding]
 
     def __call__(self) -> Finding:
-        resolved = self.finding.resolve()
-        return self.settle(resolved)  # type: ignore[operator,no-any-return]
+        return self.settle(self.finding.resolve())
 
 
 def _unused(ignores: Iterable[Ignore], how: Adoption) -> list[Finding]:
     if "unused-ignore" not in how.ran:
         return []
-    level = "warning" if "unused-ignore" in how.warn else "error"
-    out = []
+    out: list[Finding] = []
     for ignore in ignores:
         where = Location(ignore.path, ignore.line)
         problems: list[tuple[str, str]] = []
@@ -150,8 +148,13 @@ def _unused(ignores: Iterable[Ignore], how: Adoption) -> list[Finding]:
                 problems.append((rule, f"suppresses nothing: no {rule} failure is about "
                                        f"line {min(ignore.covers)} here; remove it"))  # fmt: skip
         out.extend(
-            Finding("unused-ignore", f"{rule}:{ignore.line}", Outcome.FAILED, where,
-                    lines=(f"{where} {text}",), level=level)  # fmt: skip
+            Finding(
+                "unused-ignore",
+                f"{rule}:{ignore.line}",
+                Outcome.FAILED,
+                where,
+                lines=(f"{where} {text}",),
+            )
             for rule, text in problems
         )
     return out

@@ -37,7 +37,7 @@ class Entry:
         return self.path, self.rule, self.variable
 
 
-def evidence(finding: Finding, scrub: object = None) -> str:
+def evidence(finding: Finding) -> str:
     """A hash of what the failure says, stable across line moves and mask keys."""
     text = _UNSTABLE.sub("", finding.message)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -66,13 +66,17 @@ def load(path: Path, shown: str) -> tuple[Entry, ...]:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{shown}:{exc.lineno}: not JSON: {exc.msg}") from None
     rows = data.get("entries") if isinstance(data, dict) else None
-    if data.get("version") != 1 or not isinstance(rows, list):  # type: ignore[union-attr]
-        raise ConfigError(f'{shown}: not an envssot baseline (want {{"version": 1, "entries": [...]}})')
-    out = []
+    if not isinstance(rows, list) or data.get("version") != 1:
+        raise ConfigError(
+            f'{shown}: not an envssot baseline (want {{"version": 1, "entries": [...]}})'
+        )
+    out: list[Entry] = []
     for number, row in enumerate(rows, 1):
-        fields = [row.get(k) if isinstance(row, dict) else None for k in ("path", "rule", "variable")]
-        if not all(isinstance(v, str) for v in fields):
+        row = row if isinstance(row, dict) else {}
+        where, rule, variable, proof = (
+            row.get(k) for k in ("path", "rule", "variable", "evidence")
+        )
+        if not (isinstance(where, str) and isinstance(rule, str) and isinstance(variable, str)):
             raise ConfigError(f"{shown}: entry {number} needs string rule, variable and path")
-        proof = row.get("evidence", "")
-        out.append(Entry(*fields, evidence=proof if isinstance(proof, str) else ""))  # type: ignore[arg-type]
+        out.append(Entry(where, rule, variable, proof if isinstance(proof, str) else ""))
     return tuple(out)

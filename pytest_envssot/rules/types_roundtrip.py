@@ -368,7 +368,7 @@ def _same(original: Checked, back: Checked) -> bool:
 
 @contextmanager
 def _private_storage(private: bool) -> Iterator[None]:
-    """With no database in use (CI=true, or a secret), hypothesis' storage goes to a temporary
+    """With no database in use (the default), hypothesis' storage goes to a temporary
     folder for this search: it would still write its cache of source constants into
     ``./.hypothesis``, the user's tree, and nothing there would be worth keeping."""
     if not private:
@@ -426,8 +426,10 @@ def _search(
         "suppress_health_check": list(HealthCheck),
         "report_multiple_bugs": False,
     }
-    if derandomize or secret:
+    if derandomize or secret or not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
         # A secret's breaking draws are kept nowhere: hypothesis' database stores them in clear.
+        # Nor does any draw go to ./.hypothesis, the user's tree: a check writes nothing into
+        # the repository. A storage folder the user chose keeps the replay database.
         options["database"] = None
     key = hashlib.sha256("\0".join((ident, go_tables())).encode("utf-8", "surrogatepass")).digest()
     _mine_no_local_constants()
