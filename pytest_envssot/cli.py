@@ -207,7 +207,7 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
     from pytest_envssot import output as renderers
 
     if diff:
-        sys.stdout.write(renderers.render_diff(report))
+        _print_diff(report)
     elif fmt == "json":
         sys.stdout.write(renderers.render_json(report))
     elif fmt == "sarif":
@@ -220,6 +220,15 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
 
 
 # --------------------------------------------------------------------------- adoption
+
+
+def _print_diff(report: Report) -> None:
+    """The patch alone on stdout (``> p && git apply p``); notes and stubs on stderr."""
+    from pytest_envssot import output
+
+    sys.stdout.write(output.render_diff(report))
+    for line in output.diff_notes(report):
+        print(line, file=sys.stderr)
 
 
 def _add_adoption_arguments(

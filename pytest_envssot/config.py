@@ -61,6 +61,7 @@ class Config:
     root: Path
     project: str
     env_example: str = ".env.example"
+    env_example_set: bool = False  # configured; else discovery looks for the usual names
     settings: tuple[str, ...] | None = None  # None = discover
     templates: tuple[str, ...] | None = None
     dockerfiles: tuple[str, ...] | None = None
@@ -138,6 +139,7 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         root=root,
         project=_str(table, "project") or project_name or root.name,
         env_example=_str(table, "env_example") or ".env.example",
+        env_example_set=_str(table, "env_example") is not None,
         settings=_opt_list(table, "settings"),
         templates=_opt_list(table, "templates"),
         dockerfiles=_opt_list(table, "dockerfiles"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -104,12 +104,26 @@ def read_contract(config: Config, layers: LayerFiles) -> Contract:
         project=config.project,
         templates=tuple(_read(read_template, TemplateFile, root, p) for p in layers.templates),
         settings=tuple(_read(read_settings, SettingsFile, root, p) for p in layers.settings),
-        examples=(_read(read_example, ExampleFile, root, layers.env_example),),
+        examples=(_read_example(root, layers),),
         dockerfiles=tuple(_read(read_dockerfile, DockerFile, root, p) for p in layers.dockerfiles),
         external=frozenset(config.external),
         infra=config.infra,
         compose=tuple(_read(read_compose, ComposeFile, root, p) for p in layers.compose),
     )
+
+
+def _read_example(root: Path, layers: LayerFiles) -> ExampleFile:
+    read = _read(read_example, ExampleFile, root, layers.env_example)
+    if layers.example_searched and read.error is not None:
+        from pytest_envssot.discovery import EXAMPLE_NAMES
+
+        where = ", ".join(layers.example_searched)
+        message = (
+            f"no example env file found: looked for {', '.join(EXAMPLE_NAMES)} in {where}; "
+            'if yours has another name or place, set [tool.envssot] env_example = "path/to/it"'
+        )
+        return replace(read, error=ReaderError(Location(layers.env_example, 0), message))
+    return read
 
 
 def select_rules(
@@ -178,6 +192,7 @@ def check(
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
+    config = replace(config, env_example=layers.env_example)
     how = _adoption(config, rules, disable, baseline)
     try:
         with _fewer_collections():

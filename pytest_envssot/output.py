@@ -6,9 +6,8 @@ Every string leaves through the report's Redactor.
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from pytest_envssot import __version__
 from pytest_envssot.adoption import PSEUDO_RULES
@@ -144,42 +143,42 @@ def render_github(report: Report) -> str:
 
 
 def render_diff(report: Report) -> str:
-    """Field(...) stubs for orphans (as comments), then a unified diff for ``.env.example``.
-
-    The diff applies with ``git apply`` / ``patch -p1``: leading comment lines are ignored.
-    """
-    scrub = report.redactor.scrub
-    orphans = [
-        f for f in report.failed if f.rule in ("template-var-has-field", "example-var-has-field")
-    ]
-    out: list[str] = []
-    if orphans:
-        out.append("# Variables no settings field reads; add a field to config.py for each:")
-        out.extend(f"#   {f.fix[0]}  # {f.location}" for f in orphans if f.fix)
-    additions = [f for f in report.failed if f.rule == "field-documented"]
-    if additions:
-        out.extend(_example_patch(report, additions))
-    return scrub("\n".join(out) + "\n") if out else ""
+    """A unified diff adding the missing lines to ``.env.example`` (``git apply`` / ``patch -p1``),
+    or nothing: what cannot be patched is in :func:`diff_notes`."""
+    return _diff(report)[0]
 
 
-def _example_patch(report: Report, additions: Iterable[Finding]) -> list[str]:
+def diff_notes(report: Report) -> list[str]:
+    """Comment lines for stderr: Field(...) stubs for orphans, and why there is no patch."""
+    return _diff(report)[1]
+
+
+def _diff(report: Report) -> tuple[str, list[str]]:
+    from pytest_envssot import example_patch
     from pytest_envssot.readers._io import read_text  # no FIFO, no symlink out of the repo
 
+    scrub = report.redactor.scrub
+    problems = report.problems
+    orphans = [f for f in problems if f.rule in ("template-var-has-field", "example-var-has-field")]
+    notes: list[str] = []
+    if orphans:
+        notes.append("# Variables no settings field reads; add a field to config.py for each:")
+        notes.extend(scrub(f"#   {f.fix[0]}  # {f.location}") for f in orphans if f.fix)
+    additions = [f for f in problems if f.rule == "field-documented" and f.fix]
+    if not additions:
+        return "", notes
     path = report.config.env_example
+    if not (report.config.root / path).exists():  # a new file: nothing to show around it
+        added = [scrub(line) for f in additions for line in f.fix]
+        head = ["--- /dev/null", f"+++ b/{path}", f"@@ -0,0 +1,{len(added)} @@"]
+        return "\n".join([*head, *(f"+{line}" for line in added)]) + "\n", notes
     text = read_text(report.config.root / path, path)
-    old = text.removeprefix("\ufeff").splitlines(keepends=True) if isinstance(text, str) else []
-    if old and not old[-1].endswith("\n"):
-        old[-1] += "\n"
-    inserts: dict[int, list[str]] = {}
-    for finding in additions:
-        at = finding.location.line - 1 if finding.location.line else len(old)
-        inserts.setdefault(min(at, len(old)), []).extend(line + "\n" for line in finding.fix)
-    new: list[str] = []
-    for number, line in enumerate([*old, None]):
-        new.extend(inserts.get(number, []))
-        if line is not None:
-            new.append(line)
-    return [
-        line.rstrip("\n")
-        for line in difflib.unified_diff(old, new, fromfile=f"a/{path}", tofile=f"b/{path}")
-    ]
+    if not isinstance(text, str):
+        notes.append(f"# envssot: no patch for {path}: {scrub(text.message)}")
+        return "", notes
+    try:
+        lines = example_patch.build(path, text, additions, report.index, scrub)
+    except example_patch.NoPatch as exc:
+        notes.append(f"# envssot: no patch for {path}: {exc}; add the lines `envssot check` shows")
+        return "", notes
+    return "\n".join(lines) + "\n", notes
