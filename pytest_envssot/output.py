@@ -48,16 +48,20 @@ def _result(report: Report, finding: Finding) -> dict[str, object]:
         "path": finding.location.path,
         "line": finding.location.line,
         "message": report.redactor.scrub(finding.message),
-        "level": finding.level,
-        "baselined": finding.baselined,
+        # only where they apply: a repository that adopts nothing sees the shape it always had
+        **({"level": finding.level} if finding.level != "error" else {}),
+        **({"baselined": True} if finding.baselined else {}),
     }
+
+
+_ALWAYS = frozenset({"passed", "failed", "skipped", "total"})
 
 
 def render_json(report: Report) -> str:
     payload = {
         "version": 1,
         "results": [_result(report, f) for f in report.findings],
-        "summary": report.summary(),
+        "summary": {k: v for k, v in report.summary().items() if v or k in _ALWAYS},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
