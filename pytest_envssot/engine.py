@@ -153,11 +153,13 @@ def validate(
     overrides: dict[str, object] | None = None,
     only: Iterable[str] = (),
     disable: Iterable[str] = (),
+    baseline: Path | bool | None = None,
 ) -> None:
     """What :func:`check` would raise ConfigError for, without reading any layer file."""
     config = load_config(root, overrides)
-    select_rules(config, only, disable)
+    rules = select_rules(config, only, disable)
     discover(config)
+    _adoption(config, rules, only, disable, baseline)
 
 
 def _guarded(rule: Rule, index: Index) -> Iterator[Finding]:
@@ -193,7 +195,7 @@ def check(
     rules = select_rules(config, only, disable)
     layers = discover(config)
     config = replace(config, env_example=layers.env_example)
-    how = _adoption(config, rules, disable, baseline)
+    how = _adoption(config, rules, only, disable, baseline)
     try:
         with _fewer_collections():
             index = Index.build(read_contract(config, layers), config)
@@ -205,10 +207,20 @@ def check(
 
 
 def _adoption(
-    config: Config, rules: Sequence[Rule], disable: Iterable[str], baseline: Path | bool | None
+    config: Config,
+    rules: Sequence[Rule],
+    only: Iterable[str],
+    disable: Iterable[str],
+    baseline: Path | bool | None,
 ) -> Adoption:
     off = {*config.disable, *disable}
-    ran = {r.name for r in rules} | {name for name in PSEUDO_RULES if name not in off}
+    # Ignores are judged only in a full run (or when asked for by name): a run narrowed to a
+    # few rules (`envssot vars`, --rules) cannot tell what every ignore suppresses.
+    wanted = set(only) or set(config.rules)
+    judged = {"stale-baseline"} | (
+        {"unused-ignore"} if not wanted or "unused-ignore" in wanted else set()
+    )
+    ran = {r.name for r in rules} | {name for name in judged if name not in off}
     entries: tuple[Entry, ...] | None = None
     shown = BASELINE_FILE
     if baseline is None and (config.root / BASELINE_FILE).is_file():

@@ -214,7 +214,13 @@ def pytest_configure(config: pytest.Config) -> None:
             # Only workers collect; the controller just reports a bad configuration early
             # instead of reading the whole repository a third time before they start. (The
             # live and smoke checks may refuse to run, a usage error: they still run here.)
-            validate(_repo_root(config), _overrides(config), only=rules, disable=disable)
+            validate(
+                _repo_root(config),
+                _overrides(config),
+                only=rules,
+                disable=disable,
+                baseline=_from_invocation(config, config.getoption("envssot_baseline")),
+            )
             return
         report = check(
             _repo_root(config),

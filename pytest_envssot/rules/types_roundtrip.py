@@ -402,6 +402,20 @@ def _mine_no_local_constants() -> None:
         providers._sys_modules_len = len(sys.modules)
 
 
+def _chosen_database() -> bool:
+    """A hypothesis database the user chose: HYPOTHESIS_STORAGE_DIRECTORY, or a profile's own
+    database (the default one is ./.hypothesis/examples, in the user's repository)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return True
+    from hypothesis import settings
+
+    try:
+        current = settings.default
+        return current is not None and current.database != settings.get_profile("default").database
+    except Exception:  # hypothesis' internals moved: keep the repository clean
+        return False
+
+
 def _search(
     index: Index,
     ident: str,
@@ -426,10 +440,10 @@ def _search(
         "suppress_health_check": list(HealthCheck),
         "report_multiple_bugs": False,
     }
-    if derandomize or secret or not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    if derandomize or secret or not _chosen_database():
         # A secret's breaking draws are kept nowhere: hypothesis' database stores them in clear.
         # Nor does any draw go to ./.hypothesis, the user's tree: a check writes nothing into
-        # the repository. A storage folder the user chose keeps the replay database.
+        # the repository. A database the user chose keeps the draws, for replay.
         options["database"] = None
     key = hashlib.sha256("\0".join((ident, go_tables())).encode("utf-8", "surrogatepass")).digest()
     _mine_no_local_constants()
