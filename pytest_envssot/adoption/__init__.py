@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pytest_envssot.adoption.baseline import Entry
+from pytest_envssot.adoption.baseline import Entry, sort_key
 from pytest_envssot.adoption.ignores import Ignore, scan
 from pytest_envssot.discovery import LayerFiles
 from pytest_envssot.findings import Finding, Outcome
@@ -174,6 +174,8 @@ def _stale(how: Adoption, present: set[tuple[str, str, str]]) -> list[Finding]:
             ),
             level="warning",
         )
-        for e in sorted(set(how.baseline or ()))
-        if e.key not in present and e.rule in how.ran
+        for e in sorted(
+            {e for e in how.baseline or () if e.key not in present and e.rule in how.ran},
+            key=sort_key,
+        )
     ]

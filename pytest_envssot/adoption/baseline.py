@@ -25,7 +25,7 @@ BASELINE_FILE = ".envssot-baseline.json"
 _UNSTABLE = re.compile(r"\*\*\*[0-9a-f]*|(?<=:)\d+|\blines? [\d, ]+")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Entry:
     path: str
     rule: str
@@ -35,6 +35,11 @@ class Entry:
     @property
     def key(self) -> tuple[str, str, str]:
         return self.path, self.rule, self.variable
+
+
+def sort_key(e: Entry) -> tuple[str, str, str, str]:
+    """The file's order (a plain tuple: the dataclass's generated comparisons are slow)."""
+    return e.path, e.rule, e.variable, e.evidence
 
 
 def evidence(finding: Finding) -> str:
@@ -50,7 +55,7 @@ def entry(finding: Finding) -> Entry:
 def dump(entries: Iterable[Entry]) -> str:
     rows = [
         {"rule": e.rule, "variable": e.variable, "path": e.path, "evidence": e.evidence}
-        for e in sorted(set(entries))
+        for e in sorted(set(entries), key=sort_key)
     ]
     return json.dumps({"version": 1, "entries": rows}, indent=2, ensure_ascii=False) + "\n"
 
