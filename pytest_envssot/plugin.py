@@ -254,6 +254,7 @@ def pytest_load_initial_conftests(
 ) -> Any:
     """``--envssot-only`` loads no conftest.py (they import the app); with ``--envssot`` an
     initial conftest that fails to import is left for collection to report as an error."""
+    # pytest exports no public name for it; it is what an initial conftest's import error raises
     from _pytest.config import ConftestImportFailure
 
     namespace = early_config.known_args_namespace

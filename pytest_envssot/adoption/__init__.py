@@ -145,8 +145,9 @@ def _unused(ignores: Iterable[Ignore], how: Adoption) -> list[Finding]:
             if rule not in how.known:
                 problems.append((rule, f"{rule!r} is no envssot rule; nothing is ignored"))
             elif rule in how.ran and rule not in ignore.used:
+                lines = " or ".join(map(str, sorted(ignore.covers)))
                 problems.append((rule, f"suppresses nothing: no {rule} failure is about "
-                                       f"line {min(ignore.covers)} here; remove it"))  # fmt: skip
+                                       f"line {lines} here; remove it"))  # fmt: skip
         out.extend(
             Finding(
                 "unused-ignore",
