@@ -218,11 +218,39 @@ IGNORES = [
         f"{ENV}::field-documented[ACCESS_TOKEN_EXPIRE_MINUTES]", id="python-field-line",
     ),
     pytest.param(
+        COMPOSE, "container_name: redis\n",
+        "container_name: redis  # envssot: ignore[compose-container-naming]\n",
+        f"{COMPOSE}::compose-container-naming[redis]", id="compose-on-the-line",
+    ),
+    pytest.param(
+        DOCKERFILE, "RUN npm run build\n",
+        "# envssot: ignore[next-public-baked]\nRUN npm run build\n",
+        f"{ENV}::next-public-baked[NEXT_PUBLIC_APP_URL]", id="dockerfile-comment-line-above",
+    ),
+    pytest.param(
         APP_TMPL, "FEATURE_FLAG_X={{",
         "{{/* envssot: ignore[template-var-has-field] */}}FEATURE_FLAG_X={{",
         f"{APP_TMPL}::template-var-has-field[FEATURE_FLAG_X]", id="template-comment",
     ),
 ]  # fmt: skip
+
+
+# What each compose/Dockerfile case breaks first (the drifted repository fails neither).
+BREAKS = {
+    f"{COMPOSE}::compose-container-naming[redis]": [
+        (COMPOSE, "container_name: finance-report-redis\n", "container_name: redis\n")
+    ],
+    f"{ENV}::next-public-baked[NEXT_PUBLIC_APP_URL]": [
+        (DOCKERFILE, "ENV NEXT_PUBLIC_APP_URL=${NEXT_PUBLIC_APP_URL}\n", "")
+    ],
+}
+
+
+def _rule(item: str) -> str:
+    return item.split("::")[1].split("[")[0]
+
+
+RULE_OF = {p.values[3]: _rule(str(p.values[3])) for p in IGNORES}
 
 
 def _example_line(root: Path, rel: str, needle: str) -> str:
@@ -234,10 +262,13 @@ def test_each_ignore_silences_exactly_its_rule_on_its_line(
     pytester: pytest.Pytester, rel: str, old: str, new: str, item: str
 ) -> None:
     root = _drifted_pytester(pytester).path
-    before = failed_ids(pytester.runpytest("--envssot", RULES, *NO_CACHE))
+    for broken_rel, was, now in BREAKS.get(item, ()):
+        replace_once(root, broken_rel, was, now)
+    rules = f"{RULES},{RULE_OF[item]}"
+    before = failed_ids(pytester.runpytest("--envssot", rules, *NO_CACHE))
     assert item in before
     replace_once(root, rel, old, new)
-    after = pytester.runpytest("--envssot", RULES, "-rfs", *NO_CACHE)
+    after = pytester.runpytest("--envssot", rules, "-rfs", *NO_CACHE)
     assert failed_ids(after) == [i for i in before if i != item]
     assert "ignored by `envssot: ignore[" in after.stdout.str()
 
