@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run every contract rule over a repository")
     check.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
-    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     check.add_argument("--diff", action="store_true", help="print the .env.example lines to add")
     check.add_argument("--rules", default="", help="comma-separated rule names to run")
     check.add_argument("--disable", default="", help="comma-separated rule names to switch off")
@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
         help="also check a built Next.js output (DIR, DIR/.next or DIR/.next/static) carries "
         "every NEXT_PUBLIC_* value (next-public-in-build)",
     )
+
+    _add_adoption_arguments(check, sub)
 
     inv = sub.add_parser("vars", help="list every variable and the layers that hold it")
     inv.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
@@ -148,6 +150,8 @@ def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "smoke":
             return _smoke(check(root, only=("layer-parses",)), args)
+        if args.command == "baseline":
+            return _baseline(root, args)
         if args.command == "vars":
             report = check(root, only=("layer-parses",))
         else:
@@ -162,6 +166,7 @@ def _main(args: argparse.Namespace) -> int:
                 only=_split(args.rules),
                 disable=_split(args.disable),
                 progress=_Progress(),
+                baseline=Path(args.baseline) if args.baseline else None,
             )
             if args.frontend_build is not None:
                 from pytest_envssot.live.runner import with_live_findings
@@ -250,11 +255,13 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
     from pytest_envssot import output as renderers
 
     if diff:
-        sys.stdout.write(renderers.render_diff(report))
+        _print_diff(report)
     elif fmt == "json":
         sys.stdout.write(renderers.render_json(report))
     elif fmt == "sarif":
         sys.stdout.write(renderers.render_sarif(report))
+    elif fmt == "github":
+        sys.stdout.write(renderers.render_github(report))
     else:
         sys.stdout.write(renderers.render_text(report, verbose))
     return 1 if report.failed else 0
@@ -313,6 +320,65 @@ def _fix(args: argparse.Namespace) -> int:
     )
     left = any(not item.fixed for item in outcome.items)
     return 1 if left or (dry and files) else 0
+
+
+# --------------------------------------------------------------------------- adoption
+
+
+def _print_diff(report: Report) -> None:
+    """The patch alone on stdout (``> p && git apply p``); notes and stubs on stderr."""
+    from pytest_envssot import output
+
+    sys.stdout.write(output.render_diff(report))
+    for line in output.diff_notes(report):
+        print(line, file=sys.stderr)
+
+
+def _add_adoption_arguments(
+    check: argparse.ArgumentParser, sub: argparse._SubParsersAction[argparse.ArgumentParser]
+) -> None:
+    """``check --baseline FILE`` and ``envssot baseline [PATH] [--prune]``."""
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        default=None,
+        help="accept the failures FILE lists (default: .envssot-baseline.json when present)",
+    )
+    base = sub.add_parser(
+        "baseline", help="accept today's failures into .envssot-baseline.json (new ones fail)"
+    )
+    base.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
+    base.add_argument(
+        "--prune",
+        action="store_true",
+        help="only remove the entries that no longer fail (add none)",
+    )
+
+
+def _baseline(root: Path, args: argparse.Namespace) -> int:
+    """Write the baseline: every failure of today (``--prune``: keep only those still failing)."""
+    from pytest_envssot.adoption import baseline
+    from pytest_envssot.engine import check
+
+    report = check(root, baseline=False)
+    current = {baseline.entry(f) for f in report.problems if f.level == "error"}
+    target = report.config.root / baseline.BASELINE_FILE
+    before: tuple[baseline.Entry, ...] = ()
+    if target.is_file():
+        before = baseline.load(target, baseline.BASELINE_FILE)
+    if args.prune:
+        keys = {e.key for e in current}
+        kept = {e for e in before if e.key in keys}
+    else:
+        kept = current
+    target.write_text(baseline.dump(kept), encoding="utf-8")
+    gone = len({e.key for e in before} - {e.key for e in kept})
+    added = len({e.key for e in kept} - {e.key for e in before})
+    print(
+        f"envssot: wrote {baseline.BASELINE_FILE}: {len(kept)} entries "
+        f"({added} added, {gone} removed)"
+    )
+    return 0
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ _KNOWN_KEYS = frozenset(
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
         "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
-        "environments", "compose", "import_timeout", "smoke", "max_file_bytes",
+        "environments", "compose", "import_timeout", "smoke", "max_file_bytes", "warn",
     }
 )  # fmt: skip
 
@@ -63,12 +63,14 @@ class Config:
     root: Path
     project: str
     env_example: str = ".env.example"
+    env_example_set: bool = False  # configured; else discovery looks for the usual names
     settings: tuple[str, ...] | None = None  # None = discover
     templates: tuple[str, ...] | None = None
     dockerfiles: tuple[str, ...] | None = None
     external: tuple[str, ...] = ()
     infra: tuple[str, ...] = DEFAULT_INFRA
     disable: tuple[str, ...] = ()
+    warn: tuple[str, ...] = ()  # rules that report without failing
     rules: tuple[str, ...] = ()  # when non-empty, only these rules run
     components: tuple[Component, ...] = ()
     # Configured patterns add to the defaults: a wider net can only mask more.
@@ -136,12 +138,14 @@ def load_config(root: Path, overrides: dict[str, object] | None = None) -> Confi
         root=root,
         project=_str(table, "project") or project_name or root.name,
         env_example=_str(table, "env_example") or ".env.example",
+        env_example_set=_str(table, "env_example") is not None,
         settings=_opt_list(table, "settings"),
         templates=_opt_list(table, "templates"),
         dockerfiles=_opt_list(table, "dockerfiles"),
         external=_opt_list(table, "external") or (),
         infra=_opt_list(table, "infra") or DEFAULT_INFRA,
         disable=_opt_list(table, "disable") or (),
+        warn=_opt_list(table, "warn") or (),
         rules=_opt_list(table, "rules") or (),
         components=_components(table.get("components")),
         secret_names=tuple(

@@ -51,6 +51,8 @@ class LayerFiles:
     unreadable: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     # .gitignore entries that are no regular file (a FIFO blocks git for good)
     odd_gitignores: tuple[str, ...] = field(default=(), compare=False)
+    # Where the example file was looked for, when it was not configured and none was found.
+    example_searched: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- the walk
@@ -148,14 +150,19 @@ def discover(config: Config) -> LayerFiles:
         for pattern in component.templates:
             templates += tuple(f for f in _select((pattern,), [], files) if f not in templates)
     compose = _select(config.compose, [f for f in files if is_compose_file(f)], files)
+    env_example = config.env_example
+    searched: tuple[str, ...] = ()
+    if not config.env_example_set:
+        env_example, searched = find_example(root, settings)
     layers = LayerFiles(
         settings=settings,
         templates=templates,
         dockerfiles=dockerfiles,
-        env_example=config.env_example,
+        env_example=env_example,
         compose=compose,
         unreadable=tuple(unreadable),
         odd_gitignores=tuple(odd_gitignores),
+        example_searched=searched,
     )
     confine(root, layers)
     return layers
@@ -182,6 +189,25 @@ def confine(root: Path, layers: LayerFiles) -> None:
                 f"{rel}: is a symlink leading outside the repository ({target}); "
                 "layer files must be inside it"
             )
+
+
+# The names projects give their example env file, most common first.
+EXAMPLE_NAMES = (
+    ".env.example", ".env.sample", ".env.template", ".env-template", "example.env",
+    "env.example", ".env.dist",
+)  # fmt: skip
+
+
+def find_example(root: Path, settings: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The example file at the root, else next to a settings file: ``(path, ())``; when
+    there is none, ``(".env.example", folders searched)``."""
+    folders = dict.fromkeys(["", *(f.rpartition("/")[0] for f in settings)])
+    for folder in folders:
+        for name in EXAMPLE_NAMES:
+            rel = f"{folder}/{name}" if folder else name
+            if os.path.lexists(root / rel):  # a FIFO or a bad link: the reader says what it is
+                return rel, ()
+    return ".env.example", tuple(f"{folder}/" if folder else "./" for folder in folders)
 
 
 _COMPOSE_NAME = re.compile(r"(?:docker-)?compose[^/]*\.ya?ml")

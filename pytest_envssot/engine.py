@@ -8,10 +8,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
+from pytest_envssot.adoption import PSEUDO_RULES, Adoption
+from pytest_envssot.adoption import apply as adopt
+from pytest_envssot.adoption.baseline import BASELINE_FILE, Entry
+from pytest_envssot.adoption.baseline import load as load_baseline
 from pytest_envssot.config import Config, ConfigError, load_config
 from pytest_envssot.discovery import LayerFiles, discover
 from pytest_envssot.findings import Finding, Outcome
@@ -46,12 +50,26 @@ class Report:
 
     @property
     def failed(self) -> list[Finding]:
+        """The failures that fail the run (not warnings, not baselined)."""
+        return [f for f in self.findings if f.blocking]
+
+    @property
+    def problems(self) -> list[Finding]:
+        """Every failure, warnings and baselined ones included."""
         return [f for f in self.findings if f.outcome is Outcome.FAILED]
 
     def summary(self) -> dict[str, int]:
+        """Counts per outcome; ``failed`` counts what fails the run, ``warnings`` and
+        ``baselined`` the failures that do not."""
         counts = {o.value: 0 for o in Outcome}
+        counts.update(warnings=0, baselined=0)
         for finding in self.findings:
-            counts[finding.outcome.value] += 1
+            if finding.outcome is Outcome.FAILED and finding.baselined:
+                counts["baselined"] += 1
+            elif finding.outcome is Outcome.FAILED and finding.level == "warning":
+                counts["warnings"] += 1
+            else:
+                counts[finding.outcome.value] += 1
         counts["total"] = len(self.findings)
         return counts
 
@@ -125,7 +143,11 @@ def read_contract(
         settings=tuple(
             each(read_settings, SettingsFile, p, parse_settings) for p in layers.settings
         ),
-        examples=(each(read_example, ExampleFile, layers.env_example, parse_example),),
+        examples=(
+            _with_search_hint(
+                each(read_example, ExampleFile, layers.env_example, parse_example), layers
+            ),
+        ),
         dockerfiles=tuple(each(read_dockerfile, DockerFile, p) for p in layers.dockerfiles),
         external=frozenset(config.external),
         infra=config.infra,
@@ -140,15 +162,31 @@ def read_contract(
     )
 
 
+def _with_search_hint(read: ExampleFile, layers: LayerFiles) -> ExampleFile:
+    """A missing example file that discovery searched for says where and under which names."""
+    if layers.example_searched and read.error is not None:
+        from pytest_envssot.discovery import EXAMPLE_NAMES
+
+        where = ", ".join(layers.example_searched)
+        message = (
+            f"no example env file found: looked for {', '.join(EXAMPLE_NAMES)} in {where}; "
+            'if yours has another name or place, set [tool.envssot] env_example = "path/to/it"'
+        )
+        return replace(read, error=ReaderError(Location(layers.env_example, 0), message))
+    return read
+
+
 def select_rules(
     config: Config, only: Iterable[str] = (), disable: Iterable[str] = ()
 ) -> tuple[Rule, ...]:
     """``only`` (CLI/ini) or ``[tool.envssot] rules`` narrows; ``disable`` (both places) removes."""
     wanted = tuple(only) or config.rules
     off = {*config.disable, *disable}
-    unknown = sorted((set(wanted) | off) - set(RULES_BY_NAME))
+    unknown = sorted(
+        (set(wanted) | off | set(config.warn)) - set(RULES_BY_NAME) - set(PSEUDO_RULES)
+    )
     if unknown:
-        known = ", ".join(RULES_BY_NAME)
+        known = ", ".join((*RULES_BY_NAME, *PSEUDO_RULES))
         raise ConfigError(f"unknown rule name(s): {', '.join(unknown)} (known: {known})")
     # live and smoke rules are run by their own runners, when their option asks for them
     chosen = [r for r in CONTRACT_RULES if not wanted or r.name in wanted]
@@ -166,11 +204,13 @@ def validate(
     overrides: dict[str, object] | None = None,
     only: Iterable[str] = (),
     disable: Iterable[str] = (),
+    baseline: Path | bool | None = None,
 ) -> None:
     """What :func:`check` would raise ConfigError for, without reading any layer file."""
     config = load_config(root, overrides)
-    select_rules(config, only, disable)
+    rules = select_rules(config, only, disable)
     discover(config)
+    _adoption(config, rules, only, disable, baseline)
 
 
 def _guarded(rule: Rule, index: Index) -> Iterator[Finding]:
@@ -196,24 +236,64 @@ def check(
     defer: bool = False,
     texts: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    baseline: Path | bool | None = None,
 ) -> Report:
     """Run the selected rules over the repository at ``root``. Raises ConfigError on bad config.
 
     ``defer`` (the pytest face) leaves expensive checks pending until their item runs;
     ``texts`` replaces the content of some layer files (see :func:`read_contract`);
     ``progress`` (the CLI) hears how far reading the layer files got.
+    ``baseline``: a file (relative to the current folder), None for the repository's
+    ``.envssot-baseline.json`` when there is one, False for none.
     """
     config = load_config(root, overrides)
     rules = select_rules(config, only, disable)
     layers = discover(config)
+    config = replace(config, env_example=layers.env_example)
+    how = _adoption(config, rules, only, disable, baseline)
     try:
         with _fewer_collections(), file_limit(config.max_file_bytes):
             index = Index.build(read_contract(config, layers, texts, progress), config)
-            findings = run_rules(index, rules, defer)
+            findings = adopt(config.root, layers, run_rules(index, rules, defer), how)
             index.close_services()  # e.g. import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))
     finally:
         parse_module.cache_clear()  # the settings trees are shared within one run only
+
+
+def _adoption(
+    config: Config,
+    rules: Sequence[Rule],
+    only: Iterable[str],
+    disable: Iterable[str],
+    baseline: Path | bool | None,
+) -> Adoption:
+    off = {*config.disable, *disable}
+    # Ignores are judged only in a full run (or when asked for by name): a run narrowed to a
+    # few rules (`envssot vars`, --rules) cannot tell what every ignore suppresses.
+    wanted = set(only) or set(config.rules)
+    judged = {"stale-baseline"} | (
+        {"unused-ignore"} if not wanted or "unused-ignore" in wanted else set()
+    )
+    ran = {r.name for r in rules} | {name for name in judged if name not in off}
+    entries: tuple[Entry, ...] | None = None
+    shown = BASELINE_FILE
+    if baseline is None and (config.root / BASELINE_FILE).is_file():
+        baseline = config.root / BASELINE_FILE
+    if isinstance(baseline, Path):
+        path = baseline.resolve()
+        try:
+            shown = path.relative_to(config.root).as_posix()
+        except ValueError:
+            shown = str(path)
+        entries = load_baseline(path, shown)
+    return Adoption(
+        ran=frozenset(ran),
+        known=frozenset((*RULES_BY_NAME, *PSEUDO_RULES)),
+        warn=frozenset(config.warn),
+        baseline=entries,
+        baseline_path=shown,
+    )
 
 
 @contextmanager

@@ -54,10 +54,19 @@ class Finding:
     # An expensive check (the hypothesis round trip) runs when its item runs, so pytest-xdist
     # workers share the work instead of each doing all of it at collection.
     pending: Callable[[], Finding] | None = field(default=None, compare=False, repr=False)
+    # Adoption (README "Adopting it on an existing repository"): a failure of a rule listed
+    # under ``warn`` reports without failing; one listed in the baseline file is accepted.
+    level: str = "error"  # "error" | "warning"
+    baselined: bool = False
 
     def resolve(self) -> Finding:
         """The finding with its outcome known (runs a pending check)."""
         return self.pending() if self.pending is not None else self
+
+    @property
+    def blocking(self) -> bool:
+        """A failure that fails the run: not a warning, not accepted by the baseline."""
+        return self.outcome is Outcome.FAILED and self.level == "error" and not self.baselined
 
     @property
     def name(self) -> str:

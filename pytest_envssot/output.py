@@ -1,36 +1,43 @@
-"""Renderers for ``envssot check``: text, JSON, SARIF 2.1.0 and the ``.env.example`` diff.
+"""Renderers for ``envssot check``: text, JSON, SARIF 2.1.0, GitHub annotations and the
+``.env.example`` diff.
 
 Every string leaves through the report's Redactor.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from pytest_envssot import __version__
+from pytest_envssot.adoption import PSEUDO_RULES
 from pytest_envssot.engine import Report
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.rules import ALL_RULES
-
-INFO_URI = "https://pypi.org/project/pytest-envssot/"
 
 
 def render_text(report: Report, verbose: bool = False) -> str:
     scrub = report.redactor.scrub
     out: list[str] = []
     for finding in report.findings:
-        if finding.outcome is Outcome.FAILED:
+        if finding.blocking:
             out.append(scrub(finding.render()))
+        elif finding.outcome is Outcome.FAILED and not finding.baselined:
+            out.append("warning: " + scrub(finding.render()))
         elif verbose:
-            out.append(f"{finding.location}: {finding.name} {finding.outcome.value}")
+            word = "baselined" if finding.baselined else finding.outcome.value
+            out.append(f"{finding.location}: {finding.name} {word}")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"
+
+
+def summary_line(report: Report) -> str:
     counts = report.summary()
-    out.append(
-        f"envssot: {counts['passed']} passed, {counts['failed']} failed, "
+    extra = "".join(f", {counts[key]} {key}" for key in ("warnings", "baselined") if counts[key])
+    return (
+        f"envssot: {counts['passed']} passed, {counts['failed']} failed{extra}, "
         f"{counts['skipped']} skipped ({counts['total']} checks)"
     )
-    return "\n".join(out) + "\n"
 
 
 def _result(report: Report, finding: Finding) -> dict[str, object]:
@@ -42,37 +49,52 @@ def _result(report: Report, finding: Finding) -> dict[str, object]:
         "line": finding.location.line,
         # most items pass with no message: nothing to scrub (100k variables, 400k items)
         "message": report.redactor.scrub(finding.message) if finding.message else "",
+        # only where they apply: a repository that adopts nothing sees the shape it always had
+        **({"level": finding.level} if finding.level != "error" else {}),
+        **({"baselined": True} if finding.baselined else {}),
     }
+
+
+_ALWAYS = frozenset({"passed", "failed", "skipped", "total"})
 
 
 def render_json(report: Report) -> str:
     payload = {
         "version": 1,
         "results": [_result(report, f) for f in report.findings],
-        "summary": report.summary(),
+        "summary": {k: v for k, v in report.summary().items() if v or k in _ALWAYS},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_sarif(report: Report) -> str:
-    rule_index = {rule.name: number for number, rule in enumerate(ALL_RULES)}
+    descriptors = [(rule.name, rule.summary) for rule in ALL_RULES] + list(PSEUDO_RULES.items())
+    rule_ids = [name for name, _ in descriptors]
+    warn = set(report.config.warn)
     results = []
-    for finding in report.failed:
-        location: dict[str, object] = {"artifactLocation": {"uri": finding.location.path}}
-        if finding.location.line:
-            location["region"] = {"startLine": finding.location.line}
-        result: dict[str, object] = {"ruleId": finding.rule}
-        if finding.rule in rule_index:  # every rule is catalogued; never crash if one is not
-            result["ruleIndex"] = rule_index[finding.rule]
-        results.append(
-            {
-                **result,
-                "level": "error",
-                "message": {"text": report.redactor.scrub(f"{finding.name}: {finding.message}")},
-                "locations": [{"physicalLocation": location}],
-                "partialFingerprints": {"envssot/v1": f"{finding.rule}:{finding.variable}"},
-            }
-        )
+    for finding in report.problems:
+        # A file-level check points at the file's first line: code scanning shows a result
+        # only with a region.
+        location = {
+            "artifactLocation": {"uri": finding.location.path},
+            "region": {"startLine": max(finding.location.line, 1)},
+        }
+        result: dict[str, object] = {
+            "ruleId": finding.rule,
+            "ruleIndex": rule_ids.index(finding.rule) if finding.rule in rule_ids else -1,
+            "level": finding.level,
+            "message": {"text": report.redactor.scrub(f"{finding.name}: {finding.message}")},
+            "locations": [{"physicalLocation": location}],
+            # The path too: the same rule and variable in two files are two results.
+            "partialFingerprints": {
+                "envssot/v2": f"{finding.location.path}:{finding.rule}:{finding.variable}"
+            },
+        }
+        if finding.baselined:
+            result["suppressions"] = [
+                {"kind": "external", "justification": "accepted in the envssot baseline"}
+            ]
+        results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -82,15 +104,16 @@ def render_sarif(report: Report) -> str:
                     "driver": {
                         "name": "envssot",
                         "version": __version__,
-                        "informationUri": INFO_URI,
                         "rules": [
                             {
-                                "id": rule.name,
-                                "name": rule.name,
-                                "shortDescription": {"text": f"fails when {rule.summary}"},
-                                "defaultConfiguration": {"level": "error"},
+                                "id": name,
+                                "name": name,
+                                "shortDescription": {"text": f"fails when {summary}"},
+                                "defaultConfiguration": {
+                                    "level": "warning" if name in warn else "error"
+                                },
                             }
-                            for rule in ALL_RULES
+                            for name, summary in descriptors
                         ],
                     }
                 },
@@ -101,43 +124,66 @@ def render_sarif(report: Report) -> str:
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_diff(report: Report) -> str:
-    """Field(...) stubs for orphans (as comments), then a unified diff for ``.env.example``.
+def _escape(text: str, prop: bool = False) -> str:
+    """GitHub's workflow-command escaping (data; property values also escape ``:`` and ``,``)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
-    The diff applies with ``git apply`` / ``patch -p1``: leading comment lines are ignored.
-    """
+
+def github_annotation(finding: Finding, scrub: Callable[[str], str]) -> str:
+    """``::error file=…,line=…,title=rule[VAR]::message`` (``::warning`` for ``warn`` rules)."""
+    kind = "warning" if finding.level == "warning" else "error"
+    props = [f"file={_escape(finding.location.path, True)}"]
+    if finding.location.line:
+        props.append(f"line={finding.location.line}")
+    props.append(f"title={_escape(scrub(finding.name), True)}")
+    return f"::{kind} {','.join(props)}::{_escape(scrub(finding.message))}"
+
+
+def render_github(report: Report) -> str:
+    """One annotation per failure and warning (baselined ones are accepted), then the count."""
     scrub = report.redactor.scrub
-    orphans = [
-        f for f in report.failed if f.rule in ("template-var-has-field", "example-var-has-field")
-    ]
-    out: list[str] = []
-    if orphans:
-        out.append("# Variables no settings field reads; add a field to config.py for each:")
-        out.extend(f"#   {f.fix[0]}  # {f.location}" for f in orphans if f.fix)
-    additions = [f for f in report.failed if f.rule == "field-documented"]
-    if additions:
-        out.extend(_example_patch(report, additions))
-    return scrub("\n".join(out) + "\n") if out else ""
+    out = [github_annotation(f, scrub) for f in report.problems if not f.baselined]
+    return "\n".join([*out, summary_line(report)]) + "\n"
 
 
-def _example_patch(report: Report, additions: Iterable[Finding]) -> list[str]:
+def render_diff(report: Report) -> str:
+    """A unified diff adding the missing lines to ``.env.example`` (``git apply`` / ``patch -p1``),
+    or nothing: what cannot be patched is in :func:`diff_notes`."""
+    return _diff(report)[0]
+
+
+def diff_notes(report: Report) -> list[str]:
+    """Comment lines for stderr: Field(...) stubs for orphans, and why there is no patch."""
+    return _diff(report)[1]
+
+
+def _diff(report: Report) -> tuple[str, list[str]]:
+    from pytest_envssot import example_patch
     from pytest_envssot.readers._io import read_text  # no FIFO, no symlink out of the repo
 
+    scrub = report.redactor.scrub
+    problems = report.problems
+    orphans = [f for f in problems if f.rule in ("template-var-has-field", "example-var-has-field")]
+    notes: list[str] = []
+    if orphans:
+        notes.append("# Variables no settings field reads; add a field to config.py for each:")
+        notes.extend(scrub(f"#   {f.fix[0]}  # {f.location}") for f in orphans if f.fix)
+    additions = [f for f in problems if f.rule == "field-documented" and f.fix]
+    if not additions:
+        return "", notes
     path = report.config.env_example
+    if not (report.config.root / path).exists():  # a new file: nothing to show around it
+        added = [scrub(line) for f in additions for line in f.fix]
+        head = ["--- /dev/null", f"+++ b/{path}", f"@@ -0,0 +1,{len(added)} @@"]
+        return "\n".join([*head, *(f"+{line}" for line in added)]) + "\n", notes
     text = read_text(report.config.root / path, path)
-    old = text.removeprefix("\ufeff").splitlines(keepends=True) if isinstance(text, str) else []
-    if old and not old[-1].endswith("\n"):
-        old[-1] += "\n"
-    inserts: dict[int, list[str]] = {}
-    for finding in additions:
-        at = finding.location.line - 1 if finding.location.line else len(old)
-        inserts.setdefault(min(at, len(old)), []).extend(line + "\n" for line in finding.fix)
-    new: list[str] = []
-    for number, line in enumerate([*old, None]):
-        new.extend(inserts.get(number, []))
-        if line is not None:
-            new.append(line)
-    return [
-        line.rstrip("\n")
-        for line in difflib.unified_diff(old, new, fromfile=f"a/{path}", tofile=f"b/{path}")
-    ]
+    if not isinstance(text, str):
+        notes.append(f"# envssot: no patch for {path}: {scrub(text.message)}")
+        return "", notes
+    try:
+        lines = example_patch.build(path, text, additions, report.index, scrub)
+    except example_patch.NoPatch as exc:
+        notes.append(f"# envssot: no patch for {path}: {exc}; add the lines `envssot check` shows")
+        return "", notes
+    return "\n".join(lines) + "\n", notes

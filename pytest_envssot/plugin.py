@@ -32,6 +32,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="collect one item per rule x variable for the env-var contract",
     )
     group.addoption(
+        "--envssot-only",
+        action="store_true",
+        default=False,
+        help="the contract items and nothing else: no conftest.py, no test module is imported "
+        "(a lint job without the app's dependencies)",
+    )
+    group.addoption(
+        "--envssot-baseline",
+        default=None,
+        metavar="FILE",
+        help="accept the failures FILE lists (default: .envssot-baseline.json when present)",
+    )
+    group.addoption(
         "--envssot-rules",
         default=None,
         metavar="NAMES",
@@ -124,6 +137,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("envssot_env_file", default="", help="env file the smoke checks read")
     parser.addini("envssot_smoke_timeout", default="", help="seconds per smoke check")
     parser.addini("envssot", type="bool", default=False, help="run the envssot contract items")
+    parser.addini(
+        "envssot_only", type="bool", default=False, help="run the contract items and nothing else"
+    )
     parser.addini("envssot_examples", default="", help="hypothesis examples per template var")
     parser.addini("envssot_seed", default="", help="fixed seed for template-roundtrip")
     parser.addini(
@@ -143,7 +159,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _contract(config: pytest.Config) -> bool:
-    return bool(config.getoption("envssot") or config.getini("envssot"))
+    return bool(config.getoption("envssot") or config.getini("envssot") or _only(config))
+
+
+def _only(config: pytest.Config) -> bool:
+    return bool(config.getoption("envssot_only") or config.getini("envssot_only"))
 
 
 def _live(config: pytest.Config) -> bool:
@@ -176,6 +196,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):
         return
     config.addinivalue_line("markers", "envssot: an environment-variable contract item")
+    if _contract(config):
+        # The repository's own tests failing to import must not hide the contract: pytest
+        # still reports those collection errors (and the run fails), but runs our items.
+        config.option.continue_on_collection_errors = True
+    if os.environ.get("GITHUB_ACTIONS") == "true" and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(GithubAnnotations(), "envssot-github-annotations")
     from pytest_envssot.config import ConfigError
     from pytest_envssot.engine import check, validate
 
@@ -188,10 +214,21 @@ def pytest_configure(config: pytest.Config) -> None:
             # Only workers collect; the controller just reports a bad configuration early
             # instead of reading the whole repository a third time before they start. (The
             # live and smoke checks may refuse to run, a usage error: they still run here.)
-            validate(_repo_root(config), _overrides(config), only=rules, disable=disable)
+            validate(
+                _repo_root(config),
+                _overrides(config),
+                only=rules,
+                disable=disable,
+                baseline=_from_invocation(config, config.getoption("envssot_baseline")),
+            )
             return
         report = check(
-            _repo_root(config), _overrides(config), only=rules, disable=disable, defer=True
+            _repo_root(config),
+            _overrides(config),
+            only=rules,
+            disable=disable,
+            defer=True,
+            baseline=_from_invocation(config, config.getoption("envssot_baseline")),
         )
         if _live(config):
             from pytest_envssot.live.runner import with_live_findings
@@ -209,6 +246,45 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"envssot: {exc}") from None
     config.stash[_REPORT] = report
     config.stash[_BY_PATH] = _by_path(report)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Any:
+    """``--envssot-only`` loads no conftest.py (they import the app); with ``--envssot`` an
+    initial conftest that fails to import is left for collection to report as an error."""
+    # pytest exports no public name for it; it is what an initial conftest's import error raises
+    from _pytest.config import ConftestImportFailure
+
+    namespace = early_config.known_args_namespace
+    only = bool(getattr(namespace, "envssot_only", False) or early_config.getini("envssot_only"))
+    if only:
+        namespace.noconftest = True
+    try:
+        return (yield)
+    except ConftestImportFailure:
+        contract = getattr(namespace, "envssot", False) or early_config.getini("envssot")
+        if not (contract or only):
+            raise
+        return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Contract-only: nothing but the layer files and the folders on the way to them."""
+    if not _only(config) or _REPORT not in config.stash:
+        return None
+    root = config.stash[_REPORT].config.root
+    try:
+        rel = collection_path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return True
+    by_path = config.stash[_BY_PATH]
+    if rel in by_path or rel == ".":
+        return None
+    if collection_path.is_dir() and any(p.startswith(rel + "/") for p in by_path):
+        return None
+    return True
 
 
 def _xdist_controller(config: pytest.Config) -> bool:
@@ -347,6 +423,38 @@ class LayerFile(pytest.File):
         return [RuleItem.from_parent(self, name=f.name, finding=f) for f in self.findings]
 
 
+class EnvssotWarning(pytest.PytestWarning):
+    """A failure of a rule listed under ``[tool.envssot] warn``: shown, not failing."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Under GitHub Actions the annotation travels on the report: pytest-xdist ships a
+    report's attributes to the controller, which prints them."""
+    report = yield
+    annotation = getattr(item, "annotation", None) if isinstance(item, RuleItem) else None
+    if annotation and call.when == "call":
+        report.envssot_annotation = annotation
+    return report
+
+
+class GithubAnnotations:
+    """Registered under ``GITHUB_ACTIONS=true``: collects the annotations of every report
+    (this process's, or the workers' under xdist) and prints them after the summary."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        line = getattr(report, "envssot_annotation", None)
+        if isinstance(line, str) and line not in self.lines:
+            self.lines.append(line)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for line in self.lines:
+            terminalreporter.write_line(line)
+
+
 class ContractFailure(Exception):
     """A rule failed; its text is the whole failure report (no traceback)."""
 
@@ -355,16 +463,31 @@ class RuleItem(pytest.Item):
     def __init__(self, *, finding: Finding, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.finding = finding
+        self.annotation: str | None = None
         self.add_marker("envssot")
 
     def runtest(self) -> None:
         from pytest_envssot.findings import Outcome
 
         self.finding = self.finding.resolve()
-        if self.finding.outcome is Outcome.FAILED:
-            raise ContractFailure(self.config.stash[_REPORT].redactor.scrub(self.finding.render()))
-        if self.finding.outcome is Outcome.SKIPPED:
-            pytest.skip(self.config.stash[_REPORT].redactor.scrub(" ".join(self.finding.lines)))
+        scrub = self.config.stash[_REPORT].redactor.scrub
+        finding = self.finding
+        if finding.outcome is Outcome.FAILED:
+            if finding.baselined:
+                pytest.xfail("baselined")
+            text = scrub(finding.render())
+            if os.environ.get("GITHUB_ACTIONS") == "true":
+                from pytest_envssot.output import github_annotation
+
+                self.annotation = github_annotation(finding, scrub)
+            if finding.level == "warning":
+                import warnings
+
+                warnings.warn(EnvssotWarning(text), stacklevel=1)
+                return
+            raise ContractFailure(text)
+        if finding.outcome is Outcome.SKIPPED:
+            pytest.skip(scrub(" ".join(finding.lines)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ContractFailure):

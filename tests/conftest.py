@@ -15,7 +15,10 @@ DRIFTED = ROOT / "examples" / "drifted_repo"
 
 def copy_repo(source: Path, target: Path) -> Path:
     shutil.copytree(
-        source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+        source,
+        target,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".hypothesis"),
     )
     return target
 

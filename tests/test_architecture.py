@@ -51,6 +51,8 @@ LAYERS: dict[str, int] = {
     # faces
     "output": 8,
     "catalogue_docs": 8,
+    "example_patch": 8,  # the --diff patch of .env.example (output)
+    "adoption": 5,  # baseline and inline ignores, applied by the engine to findings
     "inventory": 8,
     "plugin": 9,
     "cli": 9,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sarif_schema import SARIF_2_1_0_SUBSET
 
+from pytest_envssot.adoption import PSEUDO_RULES
 from pytest_envssot.cli import main
 from pytest_envssot.engine import check
 from pytest_envssot.rules import ALL_RULES
@@ -82,7 +83,7 @@ def test_check_sarif_is_2_1_0(sample_repo: Path, capsys: pytest.CaptureFixture[s
     assert log["version"] == "2.1.0"
     run0 = log["runs"][0]
     rules = run0["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [r.name for r in ALL_RULES]
+    assert [r["id"] for r in rules] == [r.name for r in ALL_RULES] + list(PSEUDO_RULES)
     (result,) = run0["results"]
     assert result["ruleId"] == "example-var-has-field"
     assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
@@ -124,8 +125,10 @@ def test_diff_lists_field_stubs_for_orphans(
 ) -> None:
     env = sample_repo / ENV
     env.write_text(env.read_text() + "# Old\nLEGACY_MODE=1\n")
-    _, diff, _ = run(capsys, "check", str(sample_repo), "--diff")
-    assert 'legacy_mode: str = Field(default="", validation_alias="LEGACY_MODE")' in diff
+    _, diff, notes = run(capsys, "check", str(sample_repo), "--diff")
+    # on stderr: stdout holds the patch alone (here none), for `> p && git apply p`
+    assert 'legacy_mode: str = Field(default="", validation_alias="LEGACY_MODE")' in notes
+    assert diff == ""
 
 
 def test_vars_json_lists_every_seed_variable(

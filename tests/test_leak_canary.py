@@ -121,6 +121,10 @@ FACES = [
     Face("fix-diff", "envssot", ("fix", ".", "--diff", "--keep-orphans")),
     Face("fix-dry-run", "envssot", ("fix", ".", "--dry-run")),
     Face("fix-writes", "envssot", ("fix", ".", "--keep-orphans")),  # what it writes is checked too
+    Face("check-github", "envssot", ("check", ".", "--format", "github")),
+    Face("pytest-github-actions", "pytest", (*VERBOSE, "--tb=long", "-n", "2"), {"GITHUB_ACTIONS": "true"}),
+    Face("pytest-envssot-only", "pytest", ("--envssot-only", "-vv", "-l", "-rA", "--tb=long")),
+    Face("baseline-file", "envssot", ("baseline", ".")),
     Face("vars-text", "envssot", ("vars", ".")),
     Face("vars-json", "envssot", ("vars", ".", "--format", "json")),
     Face("pytest-import", "pytest", (*VERBOSE, "--tb=long", "--envssot-import")),

@@ -10,10 +10,8 @@ What the runs are told, and why:
 * ``-p no:cacheprovider`` and ``PYTHONDONTWRITEBYTECODE=1``: pytest's cache and Python's
   bytecode are pytest's and Python's writes, which a user switches off the same way;
   ``-p no:benchmark``: pytest-benchmark, installed here, makes ``.benchmarks/``.
-* the pytest face runs with ``CI=true``: template-roundtrip then uses no hypothesis database
-  and keeps hypothesis' storage in a temporary folder. Outside CI, hypothesis' database stores
-  breaking (never secret) values under ``./.hypothesis`` so the next run replays them, as it
-  does for any hypothesis test. ``envssot check`` writes nothing whether CI is set or not.
+* the pytest face runs with and without ``CI=true``: template-roundtrip keeps hypothesis'
+  storage in a temporary folder either way (``./.hypothesis`` would be the user's tree).
 
 The branch-database fixture's own "nothing lost" cases (never dropping a database it did not
 create, refusing a non-test admin database, pruning only its own idle clusters) run against
@@ -68,6 +66,9 @@ PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:be
 CLI = [sys.executable, "-m", "pytest_envssot.cli"]
 FACES = [
     pytest.param([*PYTEST, "--envssot"], {"CI": "true"}, id="pytest-envssot-all-rules"),
+    pytest.param([*PYTEST, "--envssot"], {}, id="pytest-envssot-outside-ci"),
+    pytest.param([*PYTEST, "--envssot-only"], {}, id="pytest-envssot-only"),
+    pytest.param([*CLI, "check", ".", "--format", "github"], {}, id="check-github"),
     pytest.param([*PYTEST, "--envssot", "-vv", "-l", "--tb=long"], {"CI": "true"}, id="pytest-verbose"),
     pytest.param([*CLI, "check", "."], {}, id="check-text"),
     pytest.param([*CLI, "check", ".", "-v"], {}, id="check-verbose"),

@@ -549,7 +549,7 @@ def _same(original: Checked, back: Checked) -> bool:
 
 @contextmanager
 def _private_storage(private: bool) -> Iterator[None]:
-    """With no database in use (CI=true, or a secret), hypothesis' storage goes to a temporary
+    """With no database in use (the default), hypothesis' storage goes to a temporary
     folder for this search: it would still write its cache of source constants into
     ``./.hypothesis``, the user's tree, and nothing there would be worth keeping."""
     if not private:
@@ -583,6 +583,20 @@ def _mine_no_local_constants() -> None:
         providers._sys_modules_len = len(sys.modules)
 
 
+def _chosen_database() -> bool:
+    """A hypothesis database the user chose: HYPOTHESIS_STORAGE_DIRECTORY, or a profile's own
+    database (the default one is ./.hypothesis/examples, in the user's repository)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return True
+    from hypothesis import settings
+
+    try:
+        current = settings.default
+        return current is not None and current.database != settings.get_profile("default").database
+    except Exception:  # hypothesis' internals moved: keep the repository clean
+        return False
+
+
 def _search(
     index: Index,
     ident: str,
@@ -607,8 +621,10 @@ def _search(
         "suppress_health_check": list(HealthCheck),
         "report_multiple_bugs": False,
     }
-    if derandomize or secret:
+    if derandomize or secret or not _chosen_database():
         # A secret's breaking draws are kept nowhere: hypothesis' database stores them in clear.
+        # Nor does any draw go to ./.hypothesis, the user's tree: a check writes nothing into
+        # the repository. A database the user chose keeps the draws, for replay.
         options["database"] = None
     key = hashlib.sha256("\0".join((ident, go_tables())).encode("utf-8", "surrogatepass")).digest()
     _mine_no_local_constants()
