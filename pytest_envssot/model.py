@@ -211,6 +211,8 @@ class ComposeService:
     container_name: str | None = None
     container_location: Location | None = None
     environment: tuple[ComposeEnvVar, ...] = ()
+    # other names the service answers to on its networks: ``hostname`` and network ``aliases``
+    hostnames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,7 @@ class ComposeFile:
     path: str
     services: tuple[ComposeService, ...] = ()
     error: ReaderError | None = None
+    name: str | None = None  # the top-level ``name:`` (the compose project), if set
 
 
 # --------------------------------------------------------------------------- the whole repo
