@@ -105,7 +105,9 @@ def test_interpolated_suffix_is_the_discriminator_in_either_slug_spelling(tmp_pa
 def test_a_project_that_never_adopted_suffixed_names_is_skipped_with_the_reason(
     tmp_path: Path,
 ) -> None:
-    compose = "services:\n" + _service("dashboard", "dashboard") + _service("db", "demo-app-db")
+    # ENV=local is an app setting here, not a naming scheme: most names carry no project prefix
+    compose = "services:\n" + _service("dashboard", "dashboard") + "    environment: [ENV=local]\n"
+    compose += _service("db", "demo-app-db") + _service("cache", "redis")
     items = _naming_items(tmp_path, {"docker-compose.yml": compose})
     assert {o for o, _ in items.values()} == {Outcome.SKIPPED}
     assert (

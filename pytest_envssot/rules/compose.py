@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
-from pytest_envssot.isolation.naming import PR_ENV, Naming, NamingError
+from pytest_envssot.isolation.naming import DEV_ENVS, PR_ENV, Naming, NamingError
 from pytest_envssot.model import ComposeFile, ComposeService, Layer, Location
 from pytest_envssot.rules.base import Rule, RuleExample
 
@@ -120,16 +120,20 @@ def _owner(file: ComposeFile, index: Index, slugs: tuple[str, ...]) -> str | Non
     return None
 
 
-def _adopted(files: list[ComposeFile], naming: Naming) -> bool:
-    """The project names containers per environment somewhere: a compose file for one
-    environment, or a container name carrying a discriminator (``${…}``, ``-staging``)."""
+def _adopted(files: list[ComposeFile], naming: Naming, slugs: tuple[str, ...]) -> bool:
+    """The project names containers per environment somewhere: a container name carrying a
+    discriminator (``${…}``, ``-staging``), a compose file for a deployed environment, or a
+    file for one environment whose containers mostly follow ``<project>-<service>``."""
     for file in files:
-        if file_environment(file, naming)[0] is not None:
+        names = [s.container_name for s in file.services if s.container_name]
+        if any(_suffixed(n) or _LITERAL_ENV.fullmatch(n) for n in names):
             return True
-        for service in file.services:
-            name = service.container_name or ""
-            if _suffixed(name) or _LITERAL_ENV.fullmatch(name):
-                return True
+        env = file_environment(file, naming)[0]
+        if env is None:
+            continue
+        prefixed = sum(1 for n in names if _slug_of(n, slugs))
+        if env not in DEV_ENVS or 2 * prefixed > len(names):
+            return True
     return False
 
 
@@ -157,7 +161,7 @@ def compose_container_naming(index: Index) -> Iterator[Finding]:
             if service.container_name is not None:
                 text = f"{file.path} is not this project's: {why}; set [tool.envssot] compose to check it"
                 yield _finding(service, Outcome.SKIPPED, (text,))
-    adopted = isinstance(naming, str) or _adopted(own, naming)
+    adopted = isinstance(naming, str) or _adopted(own, naming, slugs)
     for file in own:
         for service in file.services:
             if service.container_name is None:
