@@ -213,6 +213,10 @@ class ComposeService:
     environment: tuple[ComposeEnvVar, ...] = ()
     # other names the service answers to on its networks: ``hostname`` and network ``aliases``
     hostnames: tuple[str, ...] = ()
+    # how the service reads rendered env files: paths its entrypoint/command sources with
+    # ``. file`` / ``source file`` (a POSIX shell), and its ``env_file:`` entries
+    sourced: tuple[str, ...] = ()
+    env_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,3 +134,38 @@ def test_other_projects_compose_files_are_skipped_unless_configured(tmp_path: Pa
     )
     items = _naming_items(tmp_path, files)
     assert items["platform/compose.yaml::pg"][0] is Outcome.FAILED
+
+
+_TMPL = (
+    '{{ with secret "secret/data/demo_app/production/app" }}\n'
+    "API_TOKEN={{ with .Data.data.API_TOKEN }}{{ . }}{{ else }}{{ end }}\n{{ end }}\n"
+)
+
+
+def _quoting(root: Path, compose: str) -> tuple[Outcome, str]:
+    files = {
+        "pyproject.toml": '[project]\nname = "demo_app"\n',
+        "app/config.py": "from pydantic_settings import BaseSettings\n\n\n"
+        "class Settings(BaseSettings):\n    api_token: str = ''\n",
+        ".env.example": "API_TOKEN=\n",
+        "deploy/app.env.ctmpl": _TMPL,
+        "deploy/compose.yaml": compose,
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    [item] = [
+        f for f in check(root, only=["template-quoting"]).findings if f.variable == "API_TOKEN"
+    ]
+    return item.outcome, item.message
+
+
+def test_template_quoting_follows_the_consumer_the_compose_file_shows(tmp_path: Path) -> None:
+    # Docker's env-file parser takes the rest of the line verbatim: the bare value is right.
+    env_file = "services:\n  app:\n    image: x\n    env_file: [/secrets/app.env]\n"
+    assert _quoting(tmp_path / "a", env_file)[0] is Outcome.PASSED
+    # A shell sourcing it expands $ and backticks: it must be single-quoted.
+    sourced = "services:\n  app:\n    image: x\n    entrypoint: [sh, -c, 'set -a; . /secrets/app.env; exec app']\n"
+    outcome, message = _quoting(tmp_path / "b", sourced)
+    assert outcome is Outcome.FAILED
+    assert "posix-shell" in message and "deploy/compose.yaml: service app sources" in message

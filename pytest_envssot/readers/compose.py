@@ -7,6 +7,7 @@ only when a compose file is actually read.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -198,6 +199,37 @@ def _aliases(node: yaml.Node) -> list[str]:
     return out
 
 
+_SOURCED = re.compile(r"(?:^|[;&|({]|\bthen|\bdo)\s*(?:\.|source)\s+([^\s;&|)]+)", re.M)
+
+
+def _texts(node: yaml.Node) -> list[str]:
+    """Every scalar under ``node`` (a command as a string or a list)."""
+    if _kind(node) == "scalar":
+        return [str(node.value)]
+    if _kind(node) == "sequence":
+        return [t for item in node.value for t in _texts(item)]
+    return []
+
+
+def _sourced(node: yaml.Node) -> list[str]:
+    return [m[1].strip("\"'") for text in _texts(node) for m in _SOURCED.finditer(text)]
+
+
+def _env_files(node: yaml.Node) -> list[str]:
+    """``env_file: a`` / ``[a, b]`` / ``[{path: a}]``."""
+    if _kind(node) == "sequence":
+        out = []
+        for item in node.value:
+            if _kind(item) == "mapping":
+                out += [
+                    str(v.value) for k, _, v in _pairs(item) if k == "path" and _kind(v) == "scalar"
+                ]
+            else:
+                out += _texts(item)
+        return out
+    return _texts(node)
+
+
 def _services(root: yaml.Node, rel: str) -> list[ComposeService]:
     services = next((v for k, _, v in _pairs(root) if k == "services"), None)
     if services is None or (_kind(services) == "scalar" and _scalar(services) is None):
@@ -211,6 +243,8 @@ def _services(root: yaml.Node, rel: str) -> list[ComposeService]:
         container_at: Location | None = None
         env: tuple[ComposeEnvVar, ...] = ()
         hosts: list[str] = []
+        sourced: list[str] = []
+        env_files: list[str] = []
         for key, _, value in _pairs(body):
             if key == "container_name":
                 container, container_at = _scalar(value), Location(rel, _line(value))
@@ -220,8 +254,23 @@ def _services(root: yaml.Node, rel: str) -> list[ComposeService]:
                 hosts.append(str(value.value))
             elif key == "networks":
                 hosts += _aliases(value)
+            elif key in ("entrypoint", "command"):
+                sourced += _sourced(value)
+            elif key == "env_file":
+                env_files += _env_files(value)
         at = Location(rel, _line(key_node))
-        out.append(ComposeService(name, at, container, container_at, env, tuple(hosts)))
+        out.append(
+            ComposeService(
+                name,
+                at,
+                container,
+                container_at,
+                env,
+                tuple(hosts),
+                tuple(sourced),
+                tuple(env_files),
+            )
+        )
     return out
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
+from pytest_envssot.rules._consumer import consumer_of
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 
@@ -138,7 +139,7 @@ def template_quoting(index: Index) -> Iterator[Finding]:
         if not var.vault_keys:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault value",))
             continue
-        consumer = index.config.consumer_for(var.location.path)
+        consumer, source = consumer_of(index, var.location.path)
         problems = _quoting_problems(var, consumer)
         missing = _missing_key_problem(var)
         problems += [missing] if missing else []
@@ -153,7 +154,7 @@ def template_quoting(index: Index) -> Iterator[Finding]:
             at,
             lines=(
                 template_line(var),
-                f"the rendered file is read by {consumer} ({reader}; [tool.envssot] consumer), and",
+                f"the rendered file is read by {consumer} ({reader}; {source}), and",
                 *(f"- {p}" for p in problems),
                 "Render it like this (keep your own fallback inside {{ else }}):",
             ),
