@@ -13,9 +13,12 @@ import posixpath
 from pytest_envssot.index import Index
 from pytest_envssot.quoting import DEFAULT_CONSUMER
 
+INFERRED = "inferred"
+
 
 def consumer_of(index: Index, template: str) -> tuple[str, str]:
-    """(consumer, where that was read) for the template at repo-relative ``template``."""
+    """(consumer, where that was read) for the template at repo-relative ``template``; the
+    second part starts with :data:`INFERRED` when a compose file said it."""
     config = index.config
     configured = config.consumer_for(template)
     if len(config.consumer) > 1 or configured != DEFAULT_CONSUMER:
@@ -29,13 +32,13 @@ def consumer_of(index: Index, template: str) -> tuple[str, str]:
             if service.sourced:
                 return (
                     "posix-shell",
-                    f"{file.path}: service {service.name} sources {service.sourced[0]}",
+                    f"{INFERRED} from {file.path}: service {service.name} sources {service.sourced[0]}",
                 )
         for service in file.services:
             hits = [f for f in service.env_files if posixpath.basename(f) == rendered]
             if hits:
                 return (
                     "docker-env-file",
-                    f"{file.path}: service {service.name} has env_file {hits[0]}",
+                    f"{INFERRED} from {file.path}: service {service.name} has env_file {hits[0]}",
                 )
     return configured, "[tool.envssot] consumer"

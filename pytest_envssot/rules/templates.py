@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
-from pytest_envssot.rules._consumer import consumer_of
+from pytest_envssot.rules._consumer import INFERRED, consumer_of
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 
@@ -141,6 +141,10 @@ def template_quoting(index: Index) -> Iterator[Finding]:
             continue
         consumer, source = consumer_of(index, var.location.path)
         problems = _quoting_problems(var, consumer)
+        if consumer == "posix-shell" and var.quoted and source.startswith(INFERRED):
+            # A shell expanding $ inside %q's double quotes threatens every value alike: a
+            # hazard of the consumer, not of this line (issue 13, class 4).
+            problems = []
         missing = _missing_key_problem(var)
         problems += [missing] if missing else []
         if not problems:
