@@ -168,7 +168,7 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
                 Location(path, 0),
                 lines=(
                     f"{path} is tracked deliberately as an example: its {placeholders} values are "
-                    "placeholders (changethis) or non-secrets, meant to be overridden",
+                    "placeholders or non-secrets, meant to be overridden",
                 ),
             )
             continue
