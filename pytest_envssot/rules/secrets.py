@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index, literal_default
 from pytest_envssot.model import ExampleEntry, Layer
-from pytest_envssot.redact import is_secret_type, mask
+from pytest_envssot.redact import DEFAULT_SECRET_NAMES, is_secret_name, is_secret_type, mask
 from pytest_envssot.rules._credentials import (
     credential_named,
     dev_placeholder,
@@ -104,7 +104,13 @@ def _default_problem(index: Index, ref: FieldRef) -> tuple[str, list[str]] | Non
     if suspicion is not None:
         return f"hard-coded, and {suspicion.reason}", reasons
     typed = any(is_secret_type(r.field.annotation) for r in index.fields_reading(name))
-    if (typed or credential_named(name)) and not dev_placeholder(value):
+    # The project's own [tool.envssot] secret_names say the value is the secret, as the
+    # name's credential words do (a dev-looking value included: the project said so); the
+    # built-in patterns (*KEY*, *TOKEN*) alone do not.
+    own = set(index.config.secret_names) - set(DEFAULT_SECRET_NAMES)
+    if is_secret_name(name, own) or (
+        (typed or credential_named(name)) and not dev_placeholder(value)
+    ):
         # By type or name the value is the credential: any hard-coded value is one.
         return "a hard-coded credential (neither empty, a placeholder nor a local default)", reasons
     return None  # a name that only mentions KEY/TOKEN, or a dev placeholder
