@@ -133,3 +133,25 @@ def test_next_public_baked_ignores_a_dockerfile_that_builds_no_next_app(tmp_path
     (tmp_path / "package.json").write_text('{"dependencies": {"next": "15.0.0"}}')
     item = _items(tmp_path, "next-public-baked")["NEXT_PUBLIC_STRIPE_KEY"]
     assert item.outcome is Outcome.FAILED
+
+
+def test_url_hosts_it_cannot_judge_here_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[project]\nname = "demo"\n',
+        "app/config.py": _SETTINGS,
+        ".env.example": "API_KEY=\nOTEL_URL=http://platform-otel-collector:4318\n"
+        "CACHE_URL=redis://demo-cache:6379\n",
+        "docker-compose.yml": "services:\n  redis:\n    container_name: demo-redis${ENV_SUFFIX:-}\n",
+        # deployed from another repository: no compose file beside it
+        "deploy/secrets.ctmpl": '{{ with secret "secret/data/demo/production/app" }}\n'
+        'DB_URL="{{ printf "postgresql://app:%s@demo-postgres%s/app" .Data.data.PW "" }}"\n'
+        "{{ end }}\n",
+    }
+    items = _items(_write(tmp_path, files), "url-host-is-service")
+    assert items["OTEL_URL"].outcome is Outcome.SKIPPED
+    assert "another project's container (platform-" in items["OTEL_URL"].message
+    assert items["DB_URL"].outcome is Outcome.SKIPPED
+    assert "deploys from elsewhere" in items["DB_URL"].message
+    assert items["CACHE_URL"].outcome is Outcome.FAILED  # this project's name, no such container
+    (tmp_path / "docker-compose.yml").unlink()
+    assert _items(tmp_path, "url-host-is-service")["CACHE_URL"].outcome is Outcome.SKIPPED

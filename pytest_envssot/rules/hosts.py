@@ -6,7 +6,9 @@ example's URL that no compose file defines (as a service key, ``container_name``
 ``hostname`` or network alias) points at nothing, or at another environment's container.
 
 Only single-label hosts are checked: a dotted name or an IP address is DNS, ``localhost`` is
-the developer's machine. Dynamic parts (``%s``, ``{{ … }}``, ``${ENV_SUFFIX}``) match any
+the developer's machine. A template is checked only when a compose file sits beside it (its
+deployment unit; without one it deploys from another repository), and a host named for a
+project no compose file here uses (``platform-…``) is another project's: both are skipped. Dynamic parts (``%s``, ``{{ … }}``, ``${ENV_SUFFIX}``) match any
 text, in the host and in the compose names alike, so ``demo-redis%s`` matches
 ``demo-redis${ENV_SUFFIX:-}`` for every environment. Without compose files the rule is
 skipped. Hosts are names, never secrets; userinfo is never shown.
@@ -14,6 +16,7 @@ skipped. Hosts are names, never secrets; userinfo is never shown.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 
@@ -21,6 +24,7 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.compose import slug_spellings
 from pytest_envssot.secretscan import is_loopback
 
 RULE = "url-host-is-service"
@@ -71,32 +75,52 @@ def _matches(host: str, names: list[str]) -> bool:
     )
 
 
-def _urls(index: Index) -> Iterator[tuple[str, Location, str]]:
-    """(variable, where, host) for every candidate host of the example and the templates."""
+def _urls(index: Index) -> Iterator[tuple[str, Location, str, bool]]:
+    """(variable, where, host, from a template) for every candidate host."""
     seen: set[tuple[str, str, str]] = set()
-    sources = [(e.key, e.location, e.value or "") for e in index.example_entries()]
-    sources += [(v.name, v.location, v.value_source) for v in index.template_vars()]
-    for name, at, text in sources:
+    sources = [(e.key, e.location, e.value or "", False) for e in index.example_entries()]
+    sources += [(v.name, v.location, v.value_source, True) for v in index.template_vars()]
+    for name, at, text, templated in sources:
         for match in _URL.finditer(text):
             host = match[1]
             key = (name, at.path, host)
             if _candidate(host) and key not in seen:
                 seen.add(key)
-                yield name, at, host
+                yield name, at, host, templated
+
+
+def _head(name: str) -> str:
+    return re.split(r"[-_]", _literal(name), maxsplit=1)[0]
+
+
+def _elsewhere(index: Index, host: str, templated: bool, at: Location) -> str | None:
+    """Why ``host`` cannot be checked against this repository's compose files, or None.
+
+    A template deploys with the compose file beside it (a Vault Agent sidecar and its app);
+    one with none beside it deploys from another repository. A host named for a project no
+    compose file here uses (``platform-signoz-…``) is another project's container."""
+    if templated:
+        folder = posixpath.dirname(at.path)
+        if not any(posixpath.dirname(f.path) == folder for f in index.contract.compose):
+            return f"no compose file beside {at.path} runs it: it deploys from elsewhere"
+    literal = _literal(host)
+    if not re.search(r"[-_]", literal):
+        return None  # a bare service name (redis, db): this project's network
+    heads = {_head(n) for n in _compose_names(index)}
+    heads |= {_head(s) for s in slug_spellings(index.config.project)}
+    if _head(host) not in heads:
+        return f"it names another project's container ({_head(host)}-…), defined elsewhere"
+    return None
 
 
 def url_host_is_service(index: Index) -> Iterator[Finding]:
     readable = [f for f in index.contract.compose if f.error is None]
     names = _compose_names(index)
-    for variable, at, host in _urls(index):
-        if not readable:
-            yield Finding(
-                RULE,
-                variable,
-                Outcome.SKIPPED,
-                at,
-                lines=("the repository has no readable compose file to define hosts",),
-            )
+    for variable, at, host, templated in _urls(index):
+        elsewhere = _elsewhere(index, host, templated, at) if readable else None
+        if not readable or elsewhere:
+            why = elsewhere or "the repository has no readable compose file to define hosts"
+            yield Finding(RULE, variable, Outcome.SKIPPED, at, lines=(f"host {host!r}: {why}",))
         elif _matches(host, names):
             yield Finding(RULE, variable, Outcome.PASSED, at)
         else:
@@ -134,8 +158,9 @@ _TMPL = (
 
 def _repo(example: str, compose: str = _COMPOSE, tmpl: str | None = None) -> dict[str, str]:
     files = mini_repo(_FIELD, example, extra={"docker-compose.yml": compose})
-    if tmpl is not None:
+    if tmpl is not None:  # deployed with the compose file beside it
         files["deploy/app/secrets.ctmpl"] = tmpl
+        files["deploy/app/compose.yaml"] = "services:\n  app:\n    image: demo\n"
     return files
 
 
@@ -146,7 +171,7 @@ RULES = (
         "a URL's host in a template or .env.example names no compose service or container",
         url_host_is_service,
         hangs_under="template / `.env.example`",
-        details="a single-label host in a URL of a template line or an `.env.example` value (`demo-postgres%s`, `demo-redis${ENV_SUFFIX}`) is no compose service key, `container_name`, `hostname` or network alias; dynamic parts match any text on both sides, dotted names, IPs and `localhost` are not checked, and without compose files the items are skipped",
+        details="a single-label host in a URL of a template line or an `.env.example` value (`demo-postgres%s`, `demo-redis${ENV_SUFFIX}`) is no compose service key, `container_name`, `hostname` or network alias; dynamic parts match any text on both sides, dotted names, IPs and `localhost` are not checked; skipped without compose files, for a template no compose file sits beside, and for a host named for another project",
         why="Container names are hostnames: a URL naming a container no compose file defines reaches nothing, or another environment's container.",
         valid=(
             RuleExample(_repo("REDIS_URL=redis://demo-redis${ENV_SUFFIX}:6379/0\n"), "REDIS_URL"),
