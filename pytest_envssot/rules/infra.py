@@ -78,7 +78,7 @@ def _tooling_templates(index: Index) -> set[str]:
 
 def infra_var_not_in_app(index: Index) -> Iterator[Finding]:
     patterns = index.config.infra
-    tooling = _tooling_templates(index) if index.fields else set()
+    tooling = _tooling_templates(index)
     for name, at, what in _appearances(index):
         pattern = infra_pattern(name, patterns)
         if pattern is None:
