@@ -168,4 +168,7 @@ def test_template_quoting_follows_the_consumer_the_compose_file_shows(tmp_path: 
     sourced = "services:\n  app:\n    image: x\n    entrypoint: [sh, -c, 'set -a; . /secrets/app.env; exec app']\n"
     outcome, message = _quoting(tmp_path / "b", sourced)
     assert outcome is Outcome.FAILED
-    assert "posix-shell" in message and "inferred from deploy/compose.yaml: service app sources" in message
+    assert (
+        "posix-shell" in message
+        and "inferred from deploy/compose.yaml: service app sources" in message
+    )
