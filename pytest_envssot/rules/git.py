@@ -214,6 +214,24 @@ RULES = (
                 ENV_FILE,
                 git=True,
             ),
+            # the app's .env sits beside backend/.env.example, ignored by backend/.gitignore
+            RuleExample(
+                {
+                    **mini_repo(_FIELD, ""),
+                    "pyproject.toml": '[project]\nname = "demo"\n[tool.envssot]\n'
+                    'env_example = "backend/.env.example"\n',
+                    "backend/.env.example": "X=1\n",
+                    "backend/.gitignore": ".env\n",
+                },
+                ENV_FILE,
+                git=True,
+            ),
+            # a tracked .env of placeholders only: a deliberate example, meant to be overridden
+            RuleExample(
+                mini_repo(_FIELD, "X=1\n", extra={".env": "X=2\nSECRET_KEY=changethis\n"}),
+                ENV_FILE,
+                git=True,
+            ),
         ),
         invalid=(
             RuleExample(
