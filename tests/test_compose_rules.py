@@ -121,6 +121,7 @@ def test_other_projects_compose_files_are_skipped_unless_configured(tmp_path: Pa
         "compose.yaml": "services:\n" + _service("backend", "demo-app-backend${ENV_SUFFIX}"),
         "platform/compose.yaml": "services:\n" + _service("pg", "platform-postgres${ENV_SUFFIX}"),
         "other/compose.yaml": "name: other\nservices:\n" + _service("web", "web"),
+        "third_party/kit/compose.yaml": "services:\n" + _service("kit", "kit"),
     }
     items = _naming_items(tmp_path, files)
     assert items["compose.yaml::backend"][0] is Outcome.PASSED
@@ -128,6 +129,7 @@ def test_other_projects_compose_files_are_skipped_unless_configured(tmp_path: Pa
     assert "named for another project (platform-" in items["platform/compose.yaml::pg"][1]
     assert items["other/compose.yaml::web"][0] is Outcome.SKIPPED
     assert "compose project is 'other'" in items["other/compose.yaml::web"][1]
+    assert "vendored checkout (third_party/)" in items["third_party/kit/compose.yaml::kit"][1]
     files["pyproject.toml"] = (
         '[project]\nname = "demo_app"\n[tool.envssot]\n'
         'compose = ["compose.yaml", "platform/compose.yaml"]\n'

@@ -97,16 +97,25 @@ def _suffixed(name: str) -> bool:
 _LITERAL_ENV = re.compile(r".+-(staging|pr-[1-9][0-9]*)")
 
 
+# folders that hold other people's code checked out next to the project's own
+_VENDORED = frozenset(
+    {"vendor", "vendored", "third_party", "third-party", "external", "node_modules"}
+)
+
+
 def _owner(file: ComposeFile, index: Index, slugs: tuple[str, ...]) -> str | None:
     """Why ``file`` belongs to another project, or None when it is this project's own.
 
-    Ownership, strongest first: ``[tool.envssot] compose`` lists the files; the compose
-    ``name:``; the container names' prefix. A file whose containers carry another prefix
+    Ownership, strongest first: ``[tool.envssot] compose`` lists the files; a vendored folder
+    (``vendor/``, ``third_party/``); the compose ``name:``; the container names' prefix. A file whose containers carry another prefix
     *with* an environment discriminator follows some other project's scheme (a monorepo or
     an infrastructure checkout holding several projects).
     """
     if index.config.compose is not None:
         return None
+    vendored = _VENDORED.intersection(file.path.split("/")[:-1])
+    if vendored:
+        return f"it sits in a vendored checkout ({sorted(vendored)[0]}/)"
     if file.name is not None:
         if file.name.lower().replace("_", "-") == slugs[0]:
             return None
