@@ -49,7 +49,6 @@ _DEV_PLACEHOLDER = re.compile(
 # publishable keys.
 _PUBLISHABLE = re.compile(r"(?:phc_|pk_(?:live|test)_)[A-Za-z0-9]+")
 
-_IDENT_CAPS = re.compile(r"[A-Z][A-Z0-9_.]*")  # OPENAI_GPT4O, GEMINI_3.1_FLASH_LITE: enum keys
 _HEADER = re.compile(r"(?i)x-[a-z0-9-]+|authorization|cookie|set-cookie")
 _ALGORITHM = re.compile(
     r"(?i)(?:hs|rs|es|ps)(?:256|384|512)|eddsa|bcrypt|argon2(?:id|i|d)?|scrypt|pbkdf2[_a-z0-9]*|"
@@ -81,23 +80,30 @@ def weak_password(name: str, value: str) -> bool:
     return password_named(name) and value.strip().lower() in WEAK_PASSWORDS
 
 
-def not_a_credential(value: str) -> str | None:
-    """Why ``value`` is something other than a credential (a path, a header, …), or None."""
+def exempt(value: str) -> str | None:
+    """Why ``value`` is no credential even when it looks random: a collection literal
+    (``["bcrypt"]``, a dict of reserved words) or a key public by design (``phc_…``)."""
     text = value.strip()
     if text.startswith(("[", "{", "(")):
         return "a collection, not a credential"
-    if text.startswith(("/", "./", "../", "~/")):
-        return "a path"
     if _PUBLISHABLE.fullmatch(text):
         return "a key that is public by design (shipped to browsers)"
+    return None
+
+
+def not_a_credential(value: str) -> str | None:
+    """Why a plain-looking ``value`` is something other than a credential (a path, a
+    header, an algorithm, a key prefix), or None. Asked after the entropy scan, so a token
+    hiding in a path still counts."""
+    text = value.strip()
+    if text.startswith(("/", "./", "../", "~/")):
+        return "a path"
     if _HEADER.fullmatch(text):
         return "a header name"
     if _ALGORITHM.fullmatch(text):
         return "an algorithm name"
     if _NAMESPACE.fullmatch(text):
         return "a key prefix"
-    if _IDENT_CAPS.fullmatch(text):
-        return "an identifier"
     return None
 
 

@@ -16,6 +16,7 @@ from pytest_envssot.redact import DEFAULT_SECRET_NAMES, is_secret_name, is_secre
 from pytest_envssot.rules._credentials import (
     credential_named,
     dev_placeholder,
+    exempt,
     not_a_credential,
     weak_password,
 )
@@ -95,14 +96,16 @@ def _default_problem(index: Index, ref: FieldRef) -> tuple[str, list[str]] | Non
     if weak_password(name, value):
         return "a well-known weak password", _why(index, name, value) or ["its name says so"]
     shape = token_shape(value)
-    if shape is None and (allowance(value) is not None or not_a_credential(value)):
-        return None  # allowed (placeholder, local default) or no credential at all
+    if shape is None and (allowance(value) is not None or exempt(value)):
+        return None  # allowed (placeholder, local default), a collection, a public key
     reasons = _why(index, name, value)
     if not reasons:
         return None
     suspicion: Suspicion | None = scan(value)
     if suspicion is not None:
         return f"hard-coded, and {suspicion.reason}", reasons
+    if not_a_credential(value):
+        return None  # a path, header, algorithm or key prefix: a name, not a secret
     typed = any(is_secret_type(r.field.annotation) for r in index.fields_reading(name))
     # The project's own [tool.envssot] secret_names say the value is the secret, as the
     # name's credential words do (a dev-looking value included: the project said so); the
@@ -235,6 +238,13 @@ RULES = (
             ),
         ),
         invalid=(
+            # the name says the value is the secret, and it looks like no name or placeholder
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    secret_key: str = "MYAPPSECRET"\n', ""
+                ),
+                "SECRET_KEY",
+            ),
             # a known weak password is a credential, however guessable
             RuleExample(
                 mini_repo('class Settings(BaseSettings):\n    admin_password: str = "admin"\n', ""),
