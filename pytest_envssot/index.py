@@ -51,6 +51,13 @@ class FieldRef:
         """The env name shown in ids and messages."""
         return self.names[0].name if self.names else self.field.name.upper()
 
+    @property
+    def attribute(self) -> str:
+        """The Python attribute path below the settings class: ``x``, or ``auth.oidc.client_id``
+        for a leaf of a nested model."""
+        nested = next((n for n in self.names if n.nested), None)
+        return nested.field if nested is not None else self.field.name
+
     def reads(self, name: str) -> bool:
         return any(n.key == (name if n.case_sensitive else name.lower()) for n in self.names)
 

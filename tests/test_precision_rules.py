@@ -59,6 +59,7 @@ def test_a_required_leaf_missing_from_the_example_still_fails(tmp_path: Path) ->
     items = _items(_write(tmp_path, files), "field-documented")
     assert "AUTH" not in items
     assert items["AUTH__AUDIENCE"].outcome is Outcome.FAILED
+    assert "Settings.auth.audience reads AUTH__AUDIENCE" in items["AUTH__AUDIENCE"].message
 
 
 _TMPL = '{{ with secret "secret/data/demo/production/app" }}\nAPI_KEY={{ with .Data.data.API_KEY }}{{ printf "%q" . }}{{ else }}""{{ end }}\n{{ end }}\n'

@@ -43,7 +43,7 @@ def _appearances(index: Index) -> Iterator[tuple[str, Location, str]]:
     for ref in index.distinct_fields():
         for env_name in [n.name for n in ref.names] or [ref.primary]:
             if first(env_name, ref.field.location.path):
-                field = f"the field {ref.owner.cls.name}.{ref.field.name}"
+                field = f"the field {ref.owner.cls.name}.{ref.attribute}"
                 yield env_name, ref.field.location, field
     for var in index.template_vars():
         if first(var.name, var.location.path):
