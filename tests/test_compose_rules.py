@@ -168,6 +168,9 @@ def test_template_quoting_follows_the_consumer_the_compose_file_shows(tmp_path: 
     assert _quoting(tmp_path / "a", env_file)[0] is Outcome.PASSED
     # A shell sourcing it expands $ and backticks: it must be single-quoted.
     sourced = "services:\n  app:\n    image: x\n    entrypoint: [sh, -c, 'set -a; . /secrets/app.env; exec app']\n"
+    # sourcing a virtualenv says nothing about who reads the rendered file: the default stays
+    venv = "services:\n  app:\n    image: x\n    command: sh -c '. venv/bin/activate && app'\n"
+    assert "python-dotenv" in _quoting(tmp_path / "c", venv)[1]
     outcome, message = _quoting(tmp_path / "b", sourced)
     assert outcome is Outcome.FAILED
     assert (

@@ -16,6 +16,12 @@ from pytest_envssot.quoting import DEFAULT_CONSUMER
 INFERRED = "inferred"
 
 
+def _env_like(name: str, rendered: str) -> bool:
+    """A sourced file that can be a rendered env file (``.env``, ``app.env``, ``secrets``),
+    not ``venv/bin/activate``."""
+    return name == rendered or ".env" in name or name.endswith("env") or "secret" in name
+
+
 def consumer_of(index: Index, template: str) -> tuple[str, str]:
     """(consumer, where that was read) for the template at repo-relative ``template``; the
     second part starts with :data:`INFERRED` when a compose file said it."""
@@ -29,10 +35,11 @@ def consumer_of(index: Index, template: str) -> tuple[str, str]:
         if posixpath.dirname(file.path) != folder:
             continue
         for service in file.services:
-            if service.sourced:
+            sourced = [f for f in service.sourced if _env_like(posixpath.basename(f), rendered)]
+            if sourced:
                 return (
                     "posix-shell",
-                    f"{INFERRED} from {file.path}: service {service.name} sources {service.sourced[0]}",
+                    f"{INFERRED} from {file.path}: service {service.name} sources {sourced[0]}",
                 )
         for service in file.services:
             hits = [f for f in service.env_files if posixpath.basename(f) == rendered]
