@@ -45,7 +45,7 @@ def _run(rule: Rule, example: RuleExample) -> list[str]:
         if example.git:
             subprocess.run(["git", "init", "-q"], cwd=root, check=True)
             subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-        report = check(root, only=[rule.name])
+        report = check(root, {"seed": 0}, only=[rule.name])  # the same draws every time
         return [
             report.redactor.scrub(f.render())
             for f in report.findings

@@ -32,6 +32,7 @@ from pytest_envssot.model import (
 from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.envnames import EnvName, all_env_names
 from pytest_envssot.pysettings.inheritance import (
+    ModelIndex,
     ResolvedSettings,
     hierarchy_errors,
     models,
@@ -58,8 +59,55 @@ class FieldRef:
         """The env name shown in ids and messages."""
         return self.names[0].name if self.names else self.field.name.upper()
 
+    @property
+    def attribute(self) -> str:
+        """The Python attribute path below the settings class: ``x``, or ``auth.oidc.client_id``
+        for a leaf of a nested model."""
+        nested = next((n for n in self.names if n.nested), None)
+        return nested.field if nested is not None else self.field.name
+
     def reads(self, name: str) -> bool:
         return any(n.key == (name if n.case_sensitive else name.lower()) for n in self.names)
+
+
+def _leaves(
+    owner: ResolvedSettings,
+    container: SettingsField,
+    names: tuple[EnvName, ...],
+    lookup: ModelIndex,
+) -> list[FieldRef]:
+    """With ``env_nested_delimiter``, a field typed as a model (``auth: AuthSettings``) is a
+    container: the env holds its leaves (``AUTH__OIDC__CLIENT_ID``), each a variable of its
+    own, and the container is never a line of its own. One FieldRef per leaf; [] when
+    ``container`` is no container (or its model cannot be read)."""
+    by_path: dict[str, list[EnvName]] = {}
+    for name in names:
+        if name.nested:
+            by_path.setdefault(name.field, []).append(name)
+    refs = []
+    for path, leaf_names in by_path.items():
+        if any(other.startswith(path + ".") for other in by_path):
+            continue  # a container itself: its own leaves stand for it
+        leaf = _field_at(container, path.split(".")[1:], lookup)
+        if leaf is not None:
+            refs.append(FieldRef(owner, leaf, tuple(leaf_names)))
+    return refs
+
+
+def _field_at(
+    container: SettingsField, path: list[str], lookup: ModelIndex
+) -> SettingsField | None:
+    """The field an attribute path below ``container`` names (``oidc.client_id``)."""
+    current = container
+    for part in path:
+        model = lookup.get(current.nested_model) if current.nested_model else None
+        if model is None:
+            return None
+        found = next((f for f in lookup.resolved(model).fields if f.name == part), None)
+        if found is None:
+            return None
+        current = found
+    return current
 
 
 @dataclass
@@ -97,16 +145,36 @@ class Index:
         parsed = [f for f in contract.settings if f.error is None]
         lookup = models(parsed)
         resolved = resolve(parsed, lookup)
-        refs = tuple(
-            FieldRef(owner, fld, names)
-            for owner in resolved
-            for fld, names in all_env_names(owner, lookup)  # one naming state per class: linear
-        )
-        index = cls(contract=contract, config=config, settings=resolved, fields=refs)
+        documented = {
+            e.key.lower() for f in contract.examples if f.error is None for e in f.entries
+        }
+        refs: list[FieldRef] = []  # every variable, leaves of containers included
+        items: list[FieldRef] = []  # what per-field rules iterate
+        # a container's own names (``AUTH``, the whole model as JSON) -> its leaves' refs
+        whole: list[tuple[EnvName, list[FieldRef]]] = []
+        for owner in resolved:
+            for fld, names in all_env_names(owner, lookup):  # one naming state per class
+                leaves = _leaves(owner, fld, names, lookup)
+                if not leaves:
+                    refs.append(FieldRef(owner, fld, names))
+                    items.append(refs[-1])
+                    continue
+                refs.extend(leaves)
+                # A leaf is an item when the example documents it or it has no default; an
+                # optional leaf the example leaves out is the project's curated choice.
+                items += [
+                    r
+                    for r in leaves
+                    if r.field.required or any(n.key.lower() in documented for n in r.names)
+                ]
+                whole += [(n, leaves) for n in names if not n.nested]
+        index = cls(contract=contract, config=config, settings=resolved, fields=tuple(items))
         index._hierarchy = hierarchy_errors(lookup)
         for ref in refs:
             for name in ref.names:
                 (index._sensitive if name.case_sensitive else index._folded)[name.key].append(ref)
+        for name, leaves in whole:
+            (index._sensitive if name.case_sensitive else index._folded)[name.key].extend(leaves)
         index._index_other_layers()
         return index
 

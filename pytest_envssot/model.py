@@ -219,6 +219,12 @@ class ComposeService:
     container_name: str | None = None
     container_location: Location | None = None
     environment: tuple[ComposeEnvVar, ...] = ()
+    # other names the service answers to on its networks: ``hostname`` and network ``aliases``
+    hostnames: tuple[str, ...] = ()
+    # how the service reads rendered env files: paths its entrypoint/command sources with
+    # ``. file`` / ``source file`` (a POSIX shell), and its ``env_file:`` entries
+    sourced: tuple[str, ...] = ()
+    env_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +232,7 @@ class ComposeFile:
     path: str
     services: tuple[ComposeService, ...] = ()
     error: ReaderError | None = None
+    name: str | None = None  # the top-level ``name:`` (the compose project), if set
 
 
 # --------------------------------------------------------------------------- the whole repo

@@ -74,3 +74,106 @@ def test_unreadable_compose_file_says_where(sample_repo: Path) -> None:
 def test_a_files_environment(name: str, text: str, env: str | None) -> None:
     found, _ = file_environment(parse_compose(text, name), Naming("finance_report", ("qa",)))
     assert found == env
+
+
+def _naming_items(root: Path, files: dict[str, str]) -> dict[str, tuple[Outcome, str]]:
+    for rel, text in {"pyproject.toml": '[project]\nname = "demo_app"\n', **files}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    report = check(root, only=["compose-container-naming"])
+    return {
+        f"{f.location.path}::{f.variable}": (f.outcome, f.message)
+        for f in report.findings
+        if f.rule == "compose-container-naming"
+    }
+
+
+def _service(name: str, container: str) -> str:
+    return f"  {name}:\n    image: x\n    container_name: {container}\n"
+
+
+def test_interpolated_suffix_is_the_discriminator_in_either_slug_spelling(tmp_path: Path) -> None:
+    compose = "services:\n" + _service("postgres", "demo-app-db${ENV_SUFFIX:-}")
+    compose += _service("backend", "demo_app-api${ENV_SUFFIX}")
+    items = _naming_items(tmp_path, {"docker-compose.yml": compose})
+    assert {k: o for k, (o, _) in items.items()} == {
+        "docker-compose.yml::postgres": Outcome.PASSED,
+        "docker-compose.yml::backend": Outcome.PASSED,
+    }
+
+
+def test_a_project_that_never_adopted_suffixed_names_is_skipped_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    # ENV=local is an app setting here, not a naming scheme: most names carry no project prefix
+    compose = "services:\n" + _service("dashboard", "dashboard") + "    environment: [ENV=local]\n"
+    compose += _service("db", "demo-app-db") + _service("cache", "redis")
+    items = _naming_items(tmp_path, {"docker-compose.yml": compose})
+    assert {o for o, _ in items.values()} == {Outcome.SKIPPED}
+    assert (
+        "never adopted environment-suffixed container names"
+        in items["docker-compose.yml::dashboard"][1]
+    )
+
+
+def test_other_projects_compose_files_are_skipped_unless_configured(tmp_path: Path) -> None:
+    files = {
+        "compose.yaml": "services:\n" + _service("backend", "demo-app-backend${ENV_SUFFIX}"),
+        "platform/compose.yaml": "services:\n" + _service("pg", "platform-postgres${ENV_SUFFIX}"),
+        "other/compose.yaml": "name: other\nservices:\n" + _service("web", "web"),
+        "third_party/kit/compose.yaml": "services:\n" + _service("kit", "kit"),
+    }
+    items = _naming_items(tmp_path, files)
+    assert items["compose.yaml::backend"][0] is Outcome.PASSED
+    assert items["platform/compose.yaml::pg"][0] is Outcome.SKIPPED
+    assert "named for another project (platform-" in items["platform/compose.yaml::pg"][1]
+    assert items["other/compose.yaml::web"][0] is Outcome.SKIPPED
+    assert "compose project is 'other'" in items["other/compose.yaml::web"][1]
+    assert "vendored checkout (third_party/)" in items["third_party/kit/compose.yaml::kit"][1]
+    files["pyproject.toml"] = (
+        '[project]\nname = "demo_app"\n[tool.envssot]\n'
+        'compose = ["compose.yaml", "platform/compose.yaml"]\n'
+    )
+    items = _naming_items(tmp_path, files)
+    assert items["platform/compose.yaml::pg"][0] is Outcome.FAILED
+
+
+_TMPL = (
+    '{{ with secret "secret/data/demo_app/production/app" }}\n'
+    "API_TOKEN={{ with .Data.data.API_TOKEN }}{{ . }}{{ else }}{{ end }}\n{{ end }}\n"
+)
+
+
+def _quoting(root: Path, compose: str) -> tuple[Outcome, str]:
+    files = {
+        "pyproject.toml": '[project]\nname = "demo_app"\n',
+        "app/config.py": "from pydantic_settings import BaseSettings\n\n\n"
+        "class Settings(BaseSettings):\n    api_token: str = ''\n",
+        ".env.example": "API_TOKEN=\n",
+        "deploy/app.env.ctmpl": _TMPL,
+        "deploy/compose.yaml": compose,
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    [item] = [
+        f for f in check(root, only=["template-quoting"]).findings if f.variable == "API_TOKEN"
+    ]
+    return item.outcome, item.message
+
+
+def test_template_quoting_follows_the_consumer_the_compose_file_shows(tmp_path: Path) -> None:
+    # Docker's env-file parser takes the rest of the line verbatim: the bare value is right.
+    env_file = "services:\n  app:\n    image: x\n    env_file: [/secrets/app.env]\n"
+    assert _quoting(tmp_path / "a", env_file)[0] is Outcome.PASSED
+    # A shell sourcing it expands $ and backticks: it must be single-quoted.
+    sourced = "services:\n  app:\n    image: x\n    entrypoint: [sh, -c, 'set -a; . /secrets/app.env; exec app']\n"
+    # sourcing a virtualenv says nothing about who reads the rendered file: the default stays
+    venv = "services:\n  app:\n    image: x\n    command: sh -c '. venv/bin/activate && app'\n"
+    assert "python-dotenv" in _quoting(tmp_path / "c", venv)[1]
+    outcome, message = _quoting(tmp_path / "b", sourced)
+    assert outcome is Outcome.FAILED
+    assert (
+        "posix-shell" in message
+        and "inferred from deploy/compose.yaml: service app sources" in message
+    )

@@ -7,6 +7,7 @@ only when a compose file is actually read.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,7 +95,7 @@ def parse_compose(text: str, rel: str) -> ComposeFile:
     if root is None:
         return ComposeFile(rel)
     try:
-        return ComposeFile(rel, services=tuple(_services(root, rel)))
+        return ComposeFile(rel, services=tuple(_services(root, rel)), name=_project_name(root))
     except _Bad as bad:
         return ComposeFile(rel, error=ReaderError(Location(rel, bad.line), str(bad)))
     except RecursionError:  # merge keys (`<<: *a`) chained or looped beyond reason
@@ -179,6 +180,56 @@ def _scalar(node: yaml.Node) -> str | None:
     return str(node.value)
 
 
+def _project_name(root: yaml.Node) -> str | None:
+    node = next((v for k, _, v in _pairs(root) if k == "name"), None)
+    return _scalar(node) if node is not None and _kind(node) == "scalar" else None
+
+
+def _aliases(node: yaml.Node) -> list[str]:
+    """``networks: {net: {aliases: [a, b]}}``; the list form of ``networks`` has none."""
+    if _kind(node) != "mapping":
+        return []
+    out = []
+    for _, _, network in _pairs(node):
+        if _kind(network) != "mapping":
+            continue
+        for key, _, value in _pairs(network):
+            if key == "aliases" and _kind(value) == "sequence":
+                out += [str(item.value) for item in value.value if _kind(item) == "scalar"]
+    return out
+
+
+_SOURCED = re.compile(r"(?:^|[;&|({]|\bthen|\bdo)\s*(?:\.|source)\s+([^\s;&|)]+)", re.M)
+
+
+def _texts(node: yaml.Node) -> list[str]:
+    """Every scalar under ``node`` (a command as a string or a list)."""
+    if _kind(node) == "scalar":
+        return [str(node.value)]
+    if _kind(node) == "sequence":
+        return [t for item in node.value for t in _texts(item)]
+    return []
+
+
+def _sourced(node: yaml.Node) -> list[str]:
+    return [m[1].strip("\"'") for text in _texts(node) for m in _SOURCED.finditer(text)]
+
+
+def _env_files(node: yaml.Node) -> list[str]:
+    """``env_file: a`` / ``[a, b]`` / ``[{path: a}]``."""
+    if _kind(node) == "sequence":
+        out = []
+        for item in node.value:
+            if _kind(item) == "mapping":
+                out += [
+                    str(v.value) for k, _, v in _pairs(item) if k == "path" and _kind(v) == "scalar"
+                ]
+            else:
+                out += _texts(item)
+        return out
+    return _texts(node)
+
+
 def _services(root: yaml.Node, rel: str) -> list[ComposeService]:
     services = next((v for k, _, v in _pairs(root) if k == "services"), None)
     if services is None or (_kind(services) == "scalar" and _scalar(services) is None):
@@ -191,13 +242,34 @@ def _services(root: yaml.Node, rel: str) -> list[ComposeService]:
         container: str | None = None
         container_at: Location | None = None
         env: tuple[ComposeEnvVar, ...] = ()
+        hosts: list[str] = []
+        sourced: list[str] = []
+        env_files: list[str] = []
         for key, _, value in _pairs(body):
             if key == "container_name":
                 container, container_at = _scalar(value), Location(rel, _line(value))
             elif key == "environment":
                 env = tuple(_environment(value, rel))
+            elif key == "hostname" and _kind(value) == "scalar":
+                hosts.append(str(value.value))
+            elif key == "networks":
+                hosts += _aliases(value)
+            elif key in ("entrypoint", "command"):
+                sourced += _sourced(value)
+            elif key == "env_file":
+                env_files += _env_files(value)
+        at = Location(rel, _line(key_node))
         out.append(
-            ComposeService(name, Location(rel, _line(key_node)), container, container_at, env)
+            ComposeService(
+                name,
+                at,
+                container,
+                container_at,
+                env,
+                tuple(hosts),
+                tuple(sourced),
+                tuple(env_files),
+            )
         )
     return out
 

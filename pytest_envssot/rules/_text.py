@@ -25,7 +25,7 @@ def field_line(index: Index, ref: FieldRef) -> str:
     else:
         default = "required"
     names = ", ".join(n.name for n in ref.names) or ref.primary
-    return f"{fld.location} {ref.owner.cls.name}.{fld.name} reads {names} ({fld.annotation}, {default})"
+    return f"{fld.location} {ref.owner.cls.name}.{ref.attribute} reads {names} ({fld.annotation}, {default})"
 
 
 def template_line(var: TemplateVar) -> str:
@@ -57,7 +57,7 @@ def example_value(index: Index, ref: FieldRef) -> str | None:
 def example_lines(index: Index, ref: FieldRef) -> tuple[str, ...]:
     """The comment and binding to add to ``.env.example`` for a field."""
     vault = "[VAULT] " if index.rendered_for(ref) else ""
-    description = ref.field.description or f"{ref.owner.cls.name}.{ref.field.name}"
+    description = ref.field.description or f"{ref.owner.cls.name}.{ref.attribute}"
     value = example_value(index, ref)
     if value is None:  # unset or computed: document the name without overriding the default
         return (f"# {vault}{description}", f"# {ref.primary}=")

@@ -128,7 +128,7 @@ def unresolved_words(index: Index, ref: FieldRef, found: Unresolved) -> str:
 
 
 def type_words(ref: FieldRef) -> str:
-    return f"{ref.field.location} {ref.owner.cls.name}.{ref.field.name}: {ref.field.annotation}"
+    return f"{ref.field.location} {ref.owner.cls.name}.{ref.attribute}: {ref.field.annotation}"
 
 
 def var_domain(index: Index, name: str, documented: tuple[str, ...] = ()) -> str:

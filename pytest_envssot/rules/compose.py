@@ -1,11 +1,14 @@
 """Compose files: container names per environment, and no Vault root token in a service.
 
 ``compose-container-naming``: in Dokploy's shared network container names are hostnames,
-so every ``container_name`` must be the one :mod:`pytest_envssot.isolation.naming` gives for its
-service and environment. A file's environment comes from a service's literal ``ENV``
+so every ``container_name`` of the project starts with its slug (spelled as the repository
+spells it, ``demo-app-`` or ``demo_app-``; the service part is free) and carries an environment
+discriminator where one is needed. A file's environment comes from a service's literal ``ENV``
 (``ENV: staging``), else from the file name (``docker-compose.staging.yml``,
-``compose.pr.yml``); a file that names none may be any environment. Names built with
-``${...}`` are checked on their literal parts.
+``compose.pr.yml``); a file that names none may be any environment. Any ``${...}`` in a name
+(``demo-backend${ENV_SUFFIX:-}``) is the discriminator. Only the project's own files are
+checked (compose ``name:``, container prefix, or ``[tool.envssot] compose``), and only once
+the project names containers per environment at all; otherwise the items are skipped.
 
 ``compose-no-root-token``: the seed's security rule, "never use VAULT_ROOT_TOKEN in
 application containers". Values are never shown, only names and lines.
@@ -18,7 +21,7 @@ from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
-from pytest_envssot.isolation.naming import PR_ENV, Naming, NamingError
+from pytest_envssot.isolation.naming import DEV_ENVS, PR_ENV, Naming, NamingError
 from pytest_envssot.model import ComposeFile, ComposeService, Layer, Location
 from pytest_envssot.rules.base import Rule, RuleExample
 
@@ -70,65 +73,171 @@ def file_environment(file: ComposeFile, naming: Naming) -> tuple[str | None, str
     return None, ""
 
 
-def _expected(naming: Naming, service: str, env: str | None) -> list[str]:
-    """The names a service may carry: one for a known env, one per env family otherwise."""
-    if env == PR_FAMILY:
-        return [naming.container(service, "pr-1").removesuffix("1") + "<N>"]
-    if env is not None:
-        return [naming.container(service, env)]
-    envs = ["production", "staging", *naming.extras]
-    return [naming.container(service, e) for e in envs] + _expected(naming, service, PR_FAMILY)
+def slug_spellings(project: str) -> tuple[str, ...]:
+    """The project's slug as a repository may spell it: ``demo-app`` and ``demo_app``."""
+    lower = project.lower()
+    return tuple(dict.fromkeys((lower.replace("_", "-"), lower.replace("-", "_"), lower)))
 
 
-def _matches(name: str, expected: str) -> bool:
-    """``name`` (maybe with ``${...}``) can be ``expected`` (maybe ending in ``<N>``)."""
-    pattern = ""
-    for index, piece in enumerate(_INTERPOLATION.split(name)):
-        pattern += ("[a-z0-9-]*" if index else "") + re.escape(piece)
-    target = expected.replace("<N>", "1")
-    if re.fullmatch(pattern, target):
-        return True
-    if expected.endswith("<N>"):  # a literal PR number, or an interpolated one
-        prefix = expected.removesuffix("<N>")
-        return bool(re.fullmatch(re.escape(prefix) + r"[1-9][0-9]*", name)) or (
-            bool(_INTERPOLATION.search(name)) and re.fullmatch(pattern, prefix + "47") is not None
-        )
+def _literal_prefix(name: str) -> str:
+    return _INTERPOLATION.split(name, maxsplit=1)[0]
+
+
+def _slug_of(name: str, slugs: tuple[str, ...]) -> str | None:
+    """The spelling of the project's slug ``name`` starts with (``<slug>-`` or ``<slug>_``)."""
+    head = _literal_prefix(name).lower()
+    return next((s for s in slugs if head.startswith((f"{s}-", f"{s}_"))), None)
+
+
+def _suffixed(name: str) -> bool:
+    """An environment discriminator in the name: ``${ENV_SUFFIX}``, ``${ENV_SUFFIX:-}``, …"""
+    return bool(_INTERPOLATION.search(name))
+
+
+_LITERAL_ENV = re.compile(r".+-(staging|pr-[1-9][0-9]*)")
+
+
+# folders that hold other people's code checked out next to the project's own
+_VENDORED = frozenset(
+    {"vendor", "vendored", "third_party", "third-party", "external", "node_modules"}
+)
+
+
+def _owner(file: ComposeFile, index: Index, slugs: tuple[str, ...]) -> str | None:
+    """Why ``file`` belongs to another project, or None when it is this project's own.
+
+    Ownership, strongest first: ``[tool.envssot] compose`` lists the files; a vendored folder
+    (``vendor/``, ``third_party/``); the compose ``name:``; the container names' prefix. A file whose containers carry another prefix
+    *with* an environment discriminator follows some other project's scheme (a monorepo or
+    an infrastructure checkout holding several projects).
+    """
+    if index.config.compose is not None:
+        return None
+    vendored = _VENDORED.intersection(file.path.split("/")[:-1])
+    if vendored:
+        return f"it sits in a vendored checkout ({sorted(vendored)[0]}/)"
+    if file.name is not None:
+        if file.name.lower().replace("_", "-") == slugs[0]:
+            return None
+        return f"its compose project is {file.name!r}, not {index.config.project!r}"
+    names = [s.container_name for s in file.services if s.container_name]
+    if any(_slug_of(n, slugs) for n in names):
+        return None
+    foreign = sorted({re.split(r"[-_]", _literal_prefix(n))[0] for n in names if _suffixed(n)})
+    if foreign:
+        return f"its containers are named for another project ({', '.join(foreign)}-…)"
+    return None
+
+
+def _adopted(files: list[ComposeFile], naming: Naming, slugs: tuple[str, ...]) -> bool:
+    """The project names containers per environment somewhere: a container name carrying a
+    discriminator (``${…}``, ``-staging``), a compose file for a deployed environment, or a
+    file for one environment whose containers mostly follow ``<project>-<service>``."""
+    for file in files:
+        names = [s.container_name for s in file.services if s.container_name]
+        if any(_suffixed(n) or _LITERAL_ENV.fullmatch(n) for n in names):
+            return True
+        env = file_environment(file, naming)[0]
+        if env is None:
+            continue
+        prefixed = sum(1 for n in names if _slug_of(n, slugs))
+        if env not in DEV_ENVS or 2 * prefixed > len(names):
+            return True
     return False
+
+
+_NEVER_ADOPTED = (
+    "this project never adopted environment-suffixed container names (no compose file "
+    "names an environment and no container_name carries ${ENV_SUFFIX}, -staging or -pr-<N>), "
+    "so names cannot collide across environments here; to adopt it, name containers "
+    "<project>-<service>${ENV_SUFFIX:-}"
+)
 
 
 def compose_container_naming(index: Index) -> Iterator[Finding]:
     naming = _naming(index)
+    slugs = slug_spellings(index.config.project)
+    own: list[ComposeFile] = []
     for file in index.contract.compose:
         if file.error is not None:
             yield _unreadable("compose-container-naming", file)
             continue
+        why = _owner(file, index, slugs)
+        if why is None:
+            own.append(file)
+            continue
+        for service in file.services:
+            if service.container_name is not None:
+                text = f"{file.path} is not this project's: {why}; set [tool.envssot] compose to check it"
+                yield _finding(service, Outcome.SKIPPED, (text,))
+    adopted = isinstance(naming, str) or _adopted(own, naming, slugs)
+    for file in own:
         for service in file.services:
             if service.container_name is None:
                 continue  # compose names it <project>-<service>-1; nothing to check here
             if isinstance(naming, str):
                 yield _finding(service, Outcome.FAILED, (naming,))
-                continue
-            yield _check_service(naming, file, service)
+            elif not adopted:
+                yield _finding(service, Outcome.SKIPPED, (_NEVER_ADOPTED,))
+            else:
+                yield _check_service(naming, slugs, file, service)
 
 
-def _check_service(naming: Naming, file: ComposeFile, service: ComposeService) -> Finding:
+def _env_suffix(env: str | None) -> str:
+    if env is None:
+        return "${ENV_SUFFIX:-}"
+    if env == PR_FAMILY:
+        return "-pr-${PR_NUMBER}"
+    return "" if env in ("local", "ci", "production") else f"-{env}"
+
+
+def _problem(name: str, slug: str | None, env: str | None, siblings_suffixed: bool) -> str:
+    """What is wrong with container ``name`` for ``env``; "" when nothing is."""
+    if slug is None:
+        return "does not start with the project's name"
+    rest = name[len(slug) + 1 :]
+    if not rest or rest.startswith(("$", "-", "_")):
+        return "names no service after the project's name"
+    if _suffixed(name):
+        return ""  # the variable is the environment discriminator
+    if env is None:
+        if siblings_suffixed:
+            return (
+                "carries no environment discriminator while the file's other containers do, "
+                "so every environment deploying this file claims the same hostname"
+            )
+        return ""
+    suffix = _env_suffix(env)
+    if env == PR_FAMILY:
+        return "" if re.fullmatch(r".+-pr-[1-9][0-9]*", rest) else "lacks the -pr-<N> suffix"
+    if suffix and not rest.endswith(suffix):
+        return f"lacks the {suffix} suffix of its environment"
+    return ""
+
+
+def _check_service(
+    naming: Naming, slugs: tuple[str, ...], file: ComposeFile, service: ComposeService
+) -> Finding:
     assert service.container_name is not None
+    name = service.container_name
     env, why = file_environment(file, naming)
-    try:
-        expected = _expected(naming, service.name, env)
-    except NamingError as exc:
-        return _finding(service, Outcome.FAILED, (f"service {service.name!r}: {exc}",))
-    if any(_matches(service.container_name, e) for e in expected):
+    slug = _slug_of(name, slugs)
+    siblings = any(_suffixed(s.container_name or "") for s in file.services if s is not service)
+    problem = _problem(name, slug, env, siblings)
+    if not problem:
         return _finding(service, Outcome.PASSED, ())
     at = service.container_location or service.location
-    where = f"{why}, so" if env else "the file names no environment (ENV or file name), so any of"
+    where = f"{why}, so" if env else "the file names no environment (ENV or file name), so"
+    expected = (
+        f"{slug or slugs[0]}-{service.name}{_env_suffix(env if env or siblings else 'local')}"
+    )
     lines = (
-        f"{at} names service {service.name} container {service.container_name!r}",
-        f"{where} the seed's naming pattern expects: {', '.join(expected)}",
+        f"{at} names service {service.name} container {name!r}, which {problem}",
+        f"{where} the seed's naming pattern expects <project>-<service>{_env_suffix(env)}",
         "In a shared network container names are hostnames; a name outside the pattern "
         "can collide with another environment's. Use:",
     )
-    return _finding(service, Outcome.FAILED, lines, (f"container_name: {expected[0]}",))
+    return _finding(service, Outcome.FAILED, lines, (f"container_name: {expected}",))
 
 
 def _finding(
@@ -196,6 +305,7 @@ def _repo(compose: dict[str, str]) -> dict[str, str]:
 
 
 _LOCAL = "services:\n  backend:\n    image: app\n    container_name: finance-report-backend\n"
+_SUFFIXED = "services:\n  backend:\n    image: app\n    container_name: finance-report-backend${ENV_SUFFIX:-}\n"
 _STAGING = (
     "services:\n  backend:\n    image: app\n    container_name: finance-report-backend-staging\n"
     "    environment:\n      ENV: staging\n      VAULT_APP_TOKEN: ${VAULT_APP_TOKEN}\n"
@@ -209,20 +319,38 @@ RULES = (
     Rule(
         "compose-container-naming",
         Layer.REPO,
-        "a compose container_name does not follow <project>-<service>[-staging|-pr-N|-<extra>] for its environment",
+        "a compose container_name of the project does not follow <project>-<service>[${ENV_SUFFIX}|-staging|-pr-N|-<extra>] for its environment",
         compose_container_naming,
         hangs_under="compose file",
-        details="a service's `container_name` is not `<project>-<service>` (local/ci/production), `…-staging`, `…-pr-<N>` or `…-<extra>` for the file's environment (a literal `ENV:` in a service, else the file name: `docker-compose.staging.yml`, `compose.pr.yml`; `${…}` parts are checked on their literal text)",
+        details="a service's `container_name` does not start with the project's slug (`demo-app-` or `demo_app-`), or carries no environment discriminator where one is needed: `…-staging`, `…-pr-<N>` or `…-<extra>` for a file of one environment (a literal `ENV:` in a service, else the file name: `docker-compose.staging.yml`, `compose.pr.yml`), and any `${…}` (such as `${ENV_SUFFIX:-}`) counts as the discriminator; a name without one fails where the file's other containers carry one. Compose files of other projects (another compose `name:` or container prefix; `[tool.envssot] compose` overrides) and projects that never adopted environment-suffixed names are skipped with the reason",
         why="Container names are hostnames: two environments with one name collide, and a URL can reach the wrong environment's service.",
         valid=(
-            RuleExample(_repo({"docker-compose.yml": _LOCAL}), "backend"),
+            # ${ENV_SUFFIX:-} is the environment discriminator
+            RuleExample(_repo({"docker-compose.yml": _SUFFIXED}), "backend"),
             RuleExample(_repo({"deploy/docker-compose.staging.yml": _STAGING}), "backend"),
             RuleExample(_repo({"compose.pr.yaml": _PR}), "backend"),
+            # the slug spelled with '_', and a service part other than the service key
+            RuleExample(
+                _repo(
+                    {
+                        "docker-compose.yml": _SUFFIXED.replace(
+                            "finance-report-backend", "finance_report-api"
+                        )
+                    }
+                ),
+                "backend",
+            ),
         ),
         invalid=(
-            # generic name: a hostname any environment could claim
+            # generic name in a repo that names containers per environment
             RuleExample(
-                _repo({"docker-compose.yml": _LOCAL.replace("finance-report-backend", "backend")}),
+                _repo(
+                    {
+                        "docker-compose.staging.yml": _STAGING.replace(
+                            "finance-report-backend-staging", "backend"
+                        )
+                    }
+                ),
                 "backend",
             ),
             # the staging file names its container like production's
@@ -231,6 +359,16 @@ RULES = (
                     {"docker-compose.staging.yml": _STAGING.replace("-backend-staging", "-backend")}
                 ),
                 "backend",
+            ),
+            # its siblings carry the discriminator, this one would be the same in every environment
+            RuleExample(
+                _repo(
+                    {
+                        "docker-compose.yml": _SUFFIXED
+                        + "  worker:\n    image: app\n    container_name: finance-report-worker\n"
+                    }
+                ),
+                "worker",
             ),
             RuleExample(_repo({"docker-compose.yml": "services:\n  backend: [\n"}), ""),
         ),

@@ -8,6 +8,8 @@ reaches the browser. The backend may read the same var through a ``validation_al
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,9 +35,35 @@ class _Build:
         return next((i for i in self.stage if i.kind == kind and name in i.names), None)
 
 
+_NEXT_TEXT = re.compile(r"\.next\b|next\.config|\bnext\s+(?:build|start)\b")
+
+
+def _builds_next(index: Index, docker: DockerFile) -> bool:
+    """The Dockerfile builds a Next.js app: it declares a NEXT_PUBLIC_* var, mentions ``.next``,
+    ``next.config`` or ``next build``, or its folder's package.json depends on ``next``. A
+    ``pnpm run build`` of an e-mail renderer or an admin bundle is no Next.js build."""
+    for ins in docker.instructions:
+        if any(n.startswith(PREFIX) for n in ins.names) or _NEXT_TEXT.search(ins.text):
+            return True
+    package = index.config.root / posixpath.dirname(docker.path) / "package.json"
+    try:
+        data = json.loads(package.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    return any(
+        isinstance(deps, dict) and "next" in deps
+        for deps in (data.get("dependencies"), data.get("devDependencies"))
+    )
+
+
 def frontend_builds(index: Index) -> list[_Build]:
+    """The Next.js build of each Dockerfile that builds a Next.js app."""
     builds = []
     for docker in index.dockerfiles():
+        if not _builds_next(index, docker):
+            continue
         stage_start = 0
         for number, ins in enumerate(docker.instructions):
             if ins.kind == "FROM":
@@ -101,7 +129,11 @@ def next_public_baked(index: Index) -> Iterator[Finding]:
                 name,
                 Outcome.SKIPPED,
                 at,
-                lines=("no Dockerfile runs a Next.js build (npm run build, next build...)",),
+                lines=(
+                    "no Dockerfile runs a Next.js build (npm run build, next build... in a "
+                    "Dockerfile that declares NEXT_PUBLIC_*, copies .next or whose package.json "
+                    "depends on next)",
+                ),
             )
             continue
         problems = [(b, p) for b in builds if (p := _problem(b, name)) is not None]
@@ -137,7 +169,7 @@ RULES = (
         "a NEXT_PUBLIC_* var has no ARG + ENV before the build step of a Dockerfile",
         next_public_baked,
         hangs_under="`.env.example`",
-        details="a `NEXT_PUBLIC_*` var lacks `ARG` then `ENV` in the stage that runs `npm run build` / `next build`, before that `RUN` (skipped when no Dockerfile builds a frontend)",
+        details="a `NEXT_PUBLIC_*` var lacks `ARG` then `ENV` in the stage that runs `npm run build` / `next build`, before that `RUN` (skipped when no Dockerfile builds a Next.js app: one declaring `NEXT_PUBLIC_*`, copying `.next` or whose `package.json` depends on `next`)",
         why="Next.js bakes NEXT_PUBLIC_* at build time; without ARG and ENV before the build the bundle ships undefined.",
         valid=(
             RuleExample(

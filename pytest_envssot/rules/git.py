@@ -1,14 +1,17 @@
 """``env-file-ignored``: ``.env`` files stay out of git. Git itself is asked, never emulated.
 
-* ``git check-ignore -v --no-index .env`` says whether, and by which pattern, ``.env`` is
-  ignored. A pattern only in ``.git/info/exclude`` or a global excludes file does not count:
+* ``git check-ignore -v --no-index .env``, asked from the folder of the app's ``.env`` (beside
+  ``.env.example``, so a nested ``backend/.gitignore`` counts), says whether, and by which
+  pattern, it is ignored. A pattern only in ``.git/info/exclude`` or a global excludes file does not count:
   the next clone would commit the file.
 * ``git ls-files`` lists ``.env`` / ``.env.local`` / ``.env.*.local`` files that are tracked
-  (each one fails: its values are in the history) or present and not ignored (fail too).
+  (each one fails: its values are in the history) or present and not ignored (fail too). A
+  tracked file whose every value is a placeholder (``changethis``) or a non-secret is a
+  deliberate example and passes; only that verdict leaves the reader, never a value.
 
 Outside a git work tree (or without git) there is nothing git could commit: the item is
 skipped with that reason, so a copy of a repository (a CI artifact, a tarball) still runs
-every other rule. File contents are never read.
+every other rule.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from pathlib import Path
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
+from pytest_envssot.rules._credentials import credential_named, dev_placeholder
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
 from pytest_envssot.safefile import is_regular
+from pytest_envssot.secretscan import allowance, scan
 
 RULE = "env-file-ignored"
 ENV_FILE = ".env"
@@ -66,9 +71,21 @@ def _ls(root: Path, *flags: str) -> list[str]:
     return [p for p in done.stdout.split("\0") if p] if done.returncode == 0 else []
 
 
-def _ignored_by(root: Path, top: Path) -> tuple[Location | None, str | None]:
-    """(the .gitignore line ignoring .env, None) or (None, why it is not ignored for everyone)."""
-    done = _git(root, "check-ignore", "-v", "--no-index", ENV_FILE)
+def _app_env(index: Index) -> str:
+    """The ``.env`` the app reads: beside its ``.env.example`` (``backend/.env`` when the
+    example is ``backend/.env.example``), else the root's."""
+    folder = Path(index.config.env_example).parent.as_posix()
+    return ENV_FILE if folder in ("", ".") else f"{folder}/{ENV_FILE}"
+
+
+def _ignored_by(root: Path, top: Path, env: str) -> tuple[Location | None, str | None]:
+    """(the .gitignore line ignoring .env, None) or (None, why it is not ignored for everyone).
+
+    Asked from the file's own folder, so a nested ``backend/.gitignore`` counts."""
+    folder = (root / env).parent
+    if not folder.is_dir():
+        folder, env = root, ENV_FILE
+    done = _git(folder, "check-ignore", "-v", "--no-index", Path(env).name)
     if done.returncode != 0 or not done.stdout.strip():
         return None, f"no .gitignore pattern matches {ENV_FILE}"
     source, line, pattern = done.stdout.split("\t", 1)[0].rsplit(":", 2)
@@ -97,6 +114,28 @@ def _odd_gitignores(index: Index) -> list[str]:
     return found
 
 
+def _only_placeholders(path: Path) -> int:
+    """How many values ``path`` sets when none could be a credential (placeholders such as
+    ``changethis``, local defaults, non-secrets); 0 when one could, or it cannot be read.
+    Only a verdict leaves this function, never a value."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    count = 0
+    for line in text.splitlines():
+        key, eq, value = line.strip().removeprefix("export ").partition("=")
+        if not eq or key.startswith("#"):
+            continue
+        value = value.strip().strip("'\"")
+        if scan(value) is not None:
+            return 0
+        if credential_named(key) and not (allowance(value) or dev_placeholder(value)):
+            return 0
+        count += 1
+    return count
+
+
 def env_file_ignored(index: Index) -> Iterator[Finding]:
     root = index.config.root
     odd = _odd_gitignores(index)
@@ -113,11 +152,12 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
             ),
         )
         return
+    env = _app_env(index)
     try:
         top = _toplevel(root)
-        location, problem = _ignored_by(root, top)
+        location, problem = _ignored_by(root, top, env)
         tracked = _ls(root, "--cached")
-        loose = [p for p in _ls(root, "--others", "--exclude-standard") if p != ENV_FILE]
+        loose = [p for p in _ls(root, "--others", "--exclude-standard") if p != env]
     except GitError as exc:
         yield Finding(
             RULE,
@@ -127,7 +167,7 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
             lines=(f"{exc}; nothing here can be committed, so no .env can leak through git",),
         )
         return
-    if ENV_FILE not in tracked:
+    if env not in tracked:
         if problem is None and location is not None:
             yield Finding(RULE, ENV_FILE, Outcome.PASSED, location)
         else:
@@ -144,6 +184,19 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
                 fix=(".env", ".env.local", ".env.*.local"),
             )
     for path in tracked:
+        placeholders = _only_placeholders(root / path)
+        if placeholders:
+            yield Finding(
+                RULE,
+                path,
+                Outcome.PASSED,
+                Location(path, 0),
+                lines=(
+                    f"{path} is tracked deliberately as an example: its {placeholders} values are "
+                    "placeholders or non-secrets, meant to be overridden",
+                ),
+            )
+            continue
         yield Finding(
             RULE,
             path,
@@ -178,7 +231,7 @@ RULES = (
         ".env is not git-ignored, or a .env is tracked (skipped outside a git work tree)",
         env_file_ignored,
         hangs_under="`.gitignore` / the file",
-        details="git (`git check-ignore`) does not ignore `.env` through a committed `.gitignore`, or a `.env`/`.env.local`/`.env.*.local` is tracked or lying around unignored. Outside a git work tree it is skipped with the reason",
+        details="git (`git check-ignore`) does not ignore `.env` through a committed `.gitignore`, or a `.env`/`.env.local`/`.env.*.local` is tracked or lying around unignored (a tracked one holding only placeholders such as `changethis` and non-secrets is a deliberate example and passes; `.env` is looked up beside `.env.example`, so a nested `.gitignore` counts). Outside a git work tree it is skipped with the reason",
         why="A .env that git does not ignore is one `git add .` away from publishing every local secret.",
         valid=(
             RuleExample(
@@ -186,11 +239,37 @@ RULES = (
                 ENV_FILE,
                 git=True,
             ),
+            # the app's .env sits beside backend/.env.example, ignored by backend/.gitignore
+            RuleExample(
+                {
+                    **mini_repo(_FIELD, ""),
+                    "pyproject.toml": '[project]\nname = "demo"\n[tool.envssot]\n'
+                    'env_example = "backend/.env.example"\n',
+                    "backend/.env.example": "X=1\n",
+                    "backend/.gitignore": ".env\n",
+                },
+                ENV_FILE,
+                git=True,
+            ),
+            # a tracked .env of placeholders only: a deliberate example, meant to be overridden
+            RuleExample(
+                mini_repo(_FIELD, "X=1\n", extra={".env": "X=2\nSECRET_KEY=changethis\n"}),
+                ENV_FILE,
+                git=True,
+            ),
         ),
         invalid=(
-            RuleExample(mini_repo(_FIELD, "X=1\n", extra={".env": "X=2\n"}), ENV_FILE, git=True),
             RuleExample(
-                mini_repo(_FIELD, "X=1\n", extra={"api/.env.local": "X=2\n"}),
+                mini_repo(_FIELD, "X=1\n", extra={".env": "X=2\nSECRET_KEY=hunter2-but-longer\n"}),
+                ENV_FILE,
+                git=True,
+            ),
+            RuleExample(
+                mini_repo(
+                    _FIELD,
+                    "X=1\n",
+                    extra={"api/.env.local": "X=2\nDB_PASSWORD=hunter2-but-longer\n"},
+                ),
                 "api/.env.local",
                 git=True,
             ),

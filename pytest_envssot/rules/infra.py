@@ -43,7 +43,7 @@ def _appearances(index: Index) -> Iterator[tuple[str, Location, str]]:
     for ref in index.distinct_fields():
         for env_name in [n.name for n in ref.names] or [ref.primary]:
             if first(env_name, ref.field.location.path):
-                field = f"the field {ref.owner.cls.name}.{ref.field.name}"
+                field = f"the field {ref.owner.cls.name}.{ref.attribute}"
                 yield env_name, ref.field.location, field
     for var in index.template_vars():
         if first(var.name, var.location.path):
@@ -65,12 +65,31 @@ def _compose_environment(index: Index) -> Iterator[tuple[str, Location, str]]:
     return iter(())
 
 
+def _tooling_templates(index: Index) -> set[str]:
+    """Templates no settings field reads a var of: their consumer is not the app but
+    deployment tooling (an IaC runner, an alerting probe) or a third-party container, which is
+    where infra vars belong."""
+    feeds_app: dict[str, bool] = {}
+    for var in index.template_vars():
+        path = var.location.path
+        feeds_app[path] = feeds_app.get(path, False) or bool(index.fields_reading(var.name))
+    return {path for path, app in feeds_app.items() if not app}
+
+
 def infra_var_not_in_app(index: Index) -> Iterator[Finding]:
     patterns = index.config.infra
+    tooling = _tooling_templates(index)
     for name, at, what in _appearances(index):
         pattern = infra_pattern(name, patterns)
         if pattern is None:
             yield Finding("infra-var-not-in-app", name, Outcome.PASSED, at)
+            continue
+        if at.path in tooling and name.upper() != ROOT_TOKEN:
+            line = (
+                f"{at.path} feeds no settings field of the app: its consumer is deployment "
+                "tooling (or a third-party container), where infra vars belong",
+            )
+            yield Finding("infra-var-not-in-app", name, Outcome.PASSED, at, lines=line)
             continue
         why: tuple[str, ...]
         if name.upper() == ROOT_TOKEN:
@@ -109,9 +128,24 @@ RULES = (
         "an infra var (VAULT_ROOT_TOKEN, DOKPLOY_*...) appears in app config or a template",
         infra_var_not_in_app,
         hangs_under="`config.py` / template / `.env.example`",
-        details="an `infra` var is a settings field, a template var or an example var (`VAULT_ROOT_TOKEN` says why it is the worst case)",
+        details="an `infra` var is a settings field, a template var or an example var (`VAULT_ROOT_TOKEN` says why it is the worst case); a template no settings field reads a var of feeds deployment tooling, where infra vars other than the root token belong",
         why="Infrastructure credentials (Vault root token, deploy keys) in app config widen what a compromised app can reach.",
-        valid=(RuleExample(mini_repo(_FIELD, "REDIS_URL=\n"), "REDIS_URL"),),
+        valid=(
+            RuleExample(mini_repo(_FIELD, "REDIS_URL=\n"), "REDIS_URL"),
+            # an IaC runner's template: no app field reads it, infra vars belong there
+            RuleExample(
+                mini_repo(
+                    _FIELD,
+                    "REDIS_URL=\n",
+                    extra={
+                        "deploy/iac_runner/secrets.ctmpl": '{{ with secret "secret/data/ops/iac" }}\n'
+                        + tmpl_line("DOKPLOY_API_KEY")
+                        + "{{ end }}\n"
+                    },
+                ),
+                "DOKPLOY_API_KEY",
+            ),
+        ),
         invalid=(
             RuleExample(
                 mini_repo(

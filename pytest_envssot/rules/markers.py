@@ -15,8 +15,12 @@ from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 def vault_marker(index: Index) -> Iterator[Finding]:
     if not index.contract.templates:
         return  # without templates there is no Vault layer to agree with
+    entries = index.example_entries()
+    if not any(e.vault for e in entries):
+        yield from _never_adopted(index)
+        return
     seen: set[str] = set()
-    for entry in index.example_entries():
+    for entry in entries:
         if entry.key in seen:
             continue
         seen.add(entry.key)
@@ -58,6 +62,27 @@ def vault_marker(index: Index) -> Iterator[Finding]:
             )
 
 
+def _never_adopted(index: Index) -> Iterator[Finding]:
+    """No line carries [VAULT]: the repository never adopted the marker, so a missing one is
+    no drift. One skipped item per rendered var says how to adopt it."""
+    seen: set[str] = set()
+    for entry in index.example_entries():
+        if entry.key in seen or not index.rendered(entry.key):
+            continue
+        seen.add(entry.key)
+        yield Finding(
+            "vault-marker",
+            entry.key,
+            Outcome.SKIPPED,
+            entry.location,
+            lines=(
+                f"{entry.location.path} marks no var [VAULT]: this repository never adopted the "
+                "marker. To adopt it, add '# [VAULT]' to the comment above each var a "
+                "template renders; this rule then keeps the markers true.",
+            ),
+        )
+
+
 _FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n'
 
 RULES = (
@@ -67,7 +92,7 @@ RULES = (
         "[VAULT] marker present <=> var rendered by a template does not hold",
         vault_marker,
         hangs_under="`.env.example`",
-        details="`[VAULT]` present ⇔ a template renders the var does not hold",
+        details="`[VAULT]` present ⇔ a template renders the var does not hold (skipped, saying how to adopt it, when the example file marks no var at all)",
         why="[VAULT] tells readers a value is production-managed; a wrong marker sends people to edit the wrong place.",
         valid=(
             RuleExample(
@@ -77,7 +102,12 @@ RULES = (
         ),
         invalid=(
             RuleExample(
-                mini_repo(_FIELD, "# cache\nREDIS_URL=\n", tmpl_line("REDIS_URL")), "REDIS_URL"
+                mini_repo(
+                    _FIELD + '    db_url: str = Field(default="", validation_alias="DB_URL")\n',
+                    "# cache\nREDIS_URL=\n# [VAULT] database\nDB_URL=\n",
+                    tmpl_line("REDIS_URL") + tmpl_line("DB_URL"),
+                ),
+                "REDIS_URL",
             ),
             RuleExample(
                 mini_repo(

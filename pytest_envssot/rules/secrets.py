@@ -12,8 +12,15 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import FieldRef, Index, literal_default
 from pytest_envssot.model import ExampleEntry, Layer
-from pytest_envssot.redact import mask
+from pytest_envssot.redact import DEFAULT_SECRET_NAMES, is_secret_name, is_secret_type, mask
 from pytest_envssot.rules import _edits
+from pytest_envssot.rules._credentials import (
+    credential_named,
+    dev_placeholder,
+    exempt,
+    not_a_credential,
+    weak_password,
+)
 from pytest_envssot.rules._text import field_line
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
 from pytest_envssot.secretscan import Suspicion, allowance, scan, token_shape
@@ -76,22 +83,42 @@ def no_secret_in_example(index: Index) -> Iterator[Finding]:
 
 
 def _default_problem(index: Index, ref: FieldRef) -> tuple[str, list[str]] | None:
-    """(what is wrong, why the field is secret) or None when the default is fine."""
+    """(what is wrong, why the field is secret) or None when the default is fine.
+
+    The value decides (:mod:`._credentials`): a token shape or a random-looking string is a
+    credential whatever the name; any other value only when the field's type or name says
+    its value *is* the secret, and it is no name-like value, dev placeholder or public key.
+    """
     if ref.field.default is None:
         return None
     value = literal_default(ref.field.default)
-    if value is None or (allowance(value) is not None and token_shape(value) is None):
-        return None  # not a literal (nothing hard-coded we can see), or an allowed value
-    reasons = _why(index, ref.primary, value)
+    if value is None:
+        return None  # not a literal: nothing hard-coded we can see
+    name = ref.primary
+    if weak_password(name, value):
+        return "a well-known weak password", _why(index, name, value) or ["its name says so"]
+    shape = token_shape(value)
+    if shape is None and (allowance(value) is not None or exempt(value)):
+        return None  # allowed (placeholder, local default), a collection, a public key
+    reasons = _why(index, name, value)
     if not reasons:
         return None
     suspicion: Suspicion | None = scan(value)
     if suspicion is not None:
         return f"hard-coded, and {suspicion.reason}", reasons
-    if index.is_strong_secret(ref.primary):
-        # By type or name it is a credential: any hard-coded value is one, real-looking or not.
+    if not_a_credential(value):
+        return None  # a path, header, algorithm or key prefix: a name, not a secret
+    typed = any(is_secret_type(r.field.annotation) for r in index.fields_reading(name))
+    # The project's own [tool.envssot] secret_names say the value is the secret, as the
+    # name's credential words do (a dev-looking value included: the project said so); the
+    # built-in patterns (*KEY*, *TOKEN*) alone do not.
+    own = set(index.config.secret_names) - set(DEFAULT_SECRET_NAMES)
+    if is_secret_name(name, own) or (
+        (typed or credential_named(name)) and not dev_placeholder(value)
+    ):
+        # By type or name the value is the credential: any hard-coded value is one.
         return "a hard-coded credential (neither empty, a placeholder nor a local default)", reasons
-    return None  # Vault-managed only (an endpoint, a bucket): a plain local default is fine
+    return None  # a name that only mentions KEY/TOKEN, or a dev placeholder
 
 
 def no_secret_default(index: Index) -> Iterator[Finding]:
@@ -129,6 +156,8 @@ def no_secret_default(index: Index) -> Iterator[Finding]:
 
 # A GitHub-token-shaped value made for these examples only.
 _TOKEN = "ghp_" + "R8mXk2Lq9VwT4zYb7NcJ5pHs3FdG6aE1uQ0o"
+# A PostHog project key: public by design (it ships to every browser), made up for the example.
+_PUBLIC_KEY = "phc_" + "Zq8LmW3xR7tN2vB5kJ9pH4sD6fG1cY0aE"
 _KEY_FIELD = (
     'class Settings(BaseSettings):\n    api_key: SecretStr = Field(validation_alias="API_KEY")\n'
 )
@@ -171,7 +200,7 @@ RULES = (
         "a secret-classified field has a hard-coded non-empty default",
         no_secret_default,
         hangs_under="`config.py`",
-        details="a secret field has a hard-coded default: by type/name any non-empty value that is no placeholder or local default; Vault-only vars (an endpoint) only a real-looking one",
+        details="a field has a hard-coded default that looks like a credential: a known token shape or a random-looking string whatever the name, a well-known weak password (`admin`, `changeme`) in a password var, or, when the field's type (`SecretStr`) or name says its value is the secret (`SECRET_KEY`, `DB_PASSWORD`; not `TOKEN_ALGORITHM`, `COOKIE_KEY`, `LLM_KEY`), any value that is no placeholder, dev placeholder (`dev_…_change_in_prod`, `fillmein`), local default, identifier, path, header or algorithm name, or public-by-design key (`phc_…`)",
         why="A hard-coded credential in code ships to every environment and to everyone who reads the repository.",
         valid=(
             RuleExample(mini_repo(_SECRET_IMPORT + _KEY_FIELD, "API_KEY=\n"), "API_KEY"),
@@ -183,8 +212,47 @@ RULES = (
                 ),
                 "DATABASE_URL",
             ),
+            # names that only mention KEY or TOKEN, holding no credential
+            *(
+                RuleExample(
+                    mini_repo(f'class Settings(BaseSettings):\n    {field}: str = "{value}"\n', ""),
+                    field.upper(),
+                )
+                for field, value in (
+                    ("token_algorithm", "HS256"),
+                    ("token_redis_prefix", "app:token"),
+                    ("cookie_refresh_token_key", "refresh"),
+                    ("trace_id_request_header_key", "X-Request-ID"),
+                    ("llm_key", "OPENAI_GPT4O"),
+                    ("oauth2_token_url", "/token"),
+                    ("posthog_project_api_key", _PUBLIC_KEY),
+                    # dev placeholders, overridden by Vault in production
+                    ("secret_key", "dev_secret_key_change_in_prod"),
+                    ("encryptor_aes_secret_key", "fillmein"),
+                    ("jwt_secret", "super secret jwt secret"),
+                )
+            ),
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    password_hashers: list[str] = ["bcrypt"]\n',
+                    "",
+                ),
+                "PASSWORD_HASHERS",
+            ),
         ),
         invalid=(
+            # the name says the value is the secret, and it looks like no name or placeholder
+            RuleExample(
+                mini_repo(
+                    'class Settings(BaseSettings):\n    secret_key: str = "MYAPPSECRET"\n', ""
+                ),
+                "SECRET_KEY",
+            ),
+            # a known weak password is a credential, however guessable
+            RuleExample(
+                mini_repo('class Settings(BaseSettings):\n    admin_password: str = "admin"\n', ""),
+                "ADMIN_PASSWORD",
+            ),
             RuleExample(
                 mini_repo(
                     'class Settings(BaseSettings):\n    webhook_secret: str = "hunter2-but-longer"\n',

@@ -20,8 +20,10 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
 from pytest_envssot.pysettings.domains import domain_may_contain
+from pytest_envssot.quoting import DEFAULT_CONSUMER
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._compose import compose_fix, name_chars
+from pytest_envssot.rules._consumer import INFERRED, consumer_of
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import var_domain
 from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
@@ -213,11 +215,17 @@ def template_quoting(index: Index) -> Iterator[Finding]:
         if not var.vault_keys:
             yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault value",))
             continue
-        consumer = index.config.consumer_for(var.location.path)
-        # A file no field reads from goes to another program: only what fails for every
-        # consumer (a missing key rendering '<no value>') is judged.
-        elsewhere = var.location.path in foreign
+        consumer, source = consumer_of(index, var.location.path)
+        # A file no field reads from goes to another program: unless a compose file or the
+        # configuration names that program, only what fails for every consumer (a missing key
+        # rendering '<no value>') is judged.
+        named = source.startswith(INFERRED) or consumer != DEFAULT_CONSUMER
+        elsewhere = var.location.path in foreign and not named
         problems = [] if elsewhere else _quoting_problems(index, var, consumer)
+        if consumer == "posix-shell" and var.quoted and source.startswith(INFERRED):
+            # A shell expanding $ inside %q's double quotes threatens every value alike: a
+            # hazard of the consumer, not of this line (issue 13, class 4).
+            problems = []
         missing = _missing_key_problem(var)
         problems += [missing] if missing else []
         if not problems:
@@ -243,7 +251,7 @@ def template_quoting(index: Index) -> Iterator[Finding]:
             at,
             lines=(
                 template_line(var),
-                f"the rendered file is read by {consumer} ({reader}; [tool.envssot] consumer), and",
+                f"the rendered file is read by {consumer} ({reader}; {source}), and",
                 *(f"- {p}" for p in problems),
                 how,
             ),
