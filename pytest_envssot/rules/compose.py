@@ -117,7 +117,10 @@ def _owner(file: ComposeFile, index: Index, slugs: tuple[str, ...]) -> str | Non
     if vendored:
         return f"it sits in a vendored checkout ({sorted(vendored)[0]}/)"
     if file.name is not None:
-        if file.name.lower().replace("_", "-") == slugs[0]:
+        # the project itself, or one of its components (`demo-app`, `demo-worker`: one compose
+        # project per deployed component, as Dokploy names them)
+        spelled = file.name.lower().replace("_", "-")
+        if spelled == slugs[0] or spelled.startswith(slugs[0] + "-"):
             return None
         return f"its compose project is {file.name!r}, not {index.config.project!r}"
     names = [s.container_name for s in file.services if s.container_name]
