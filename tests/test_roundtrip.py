@@ -144,8 +144,14 @@ def test_failing_examples_land_in_the_hypothesis_database(
     previous = settings._current_profile
     settings.load_profile("envssot-test-db")
     try:
-        _undeclare(sample_repo, edit, 'OTEL_EXPORTER_OTLP_ENDPOINT = "url"')
-        assert _roundtrip(sample_repo, "OTEL_EXPORTER_OTLP_ENDPOINT").outcome is Outcome.FAILED
+        # A domain no known hazard belongs to: hypothesis has to find the breaking "a${A}".
+        edit(
+            sample_repo,
+            PYPROJECT,
+            'OTEL_SERVICE_NAME = "regex:[a-z][a-z0-9-]{0,62}"',
+            'OTEL_SERVICE_NAME = "regex:[a-z]{1,3}[$][{]A[}]"',
+        )
+        assert _roundtrip(sample_repo, "OTEL_SERVICE_NAME").outcome is Outcome.FAILED
     finally:
         settings.load_profile(previous or "default")
     assert any(p.is_file() for p in db.rglob("*"))
