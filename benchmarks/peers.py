@@ -80,7 +80,10 @@ def run_once(cmd: Command, cwd: Path, base_env: dict[str, str]) -> None:
 
 def envdrift_argv(repo: Path) -> list[str] | None:
     """``envdrift validate`` against the repository's settings class, if envdrift is installed."""
-    exe = shutil.which("envdrift")
+    # The script next to this interpreter: a version manager's shim (pyenv) is a shell script
+    # that would add its own CPU time to envdrift's.
+    beside = Path(sys.executable).parent / "envdrift"
+    exe = str(beside) if beside.is_file() else shutil.which("envdrift")
     if exe is None:
         return None
     for config in sorted(repo.glob("apps/*/src/**/config.py")):
@@ -121,7 +124,9 @@ def commands(repo: Path, tmp: Path) -> list[Command]:
     drift = envdrift_argv(repo)
     if drift is not None:
         out.append(Command("envdrift validate", drift))
-    out.append(Command("import pydantic_settings", [sys.executable, "-c", "import pydantic_settings"]))
+    out.append(
+        Command("import pydantic_settings", [sys.executable, "-c", "import pydantic_settings"])
+    )
     return out
 
 
@@ -141,7 +146,7 @@ def bench(name: str, repo: Path, runs: int, tmp: Path) -> None:
     drift = by.get("envdrift validate")
     floor = by["import pydantic_settings"]
     print(f"\n{name}: median CPU seconds of {runs} interleaved runs")
-    print(f"| command | CPU s | peak MiB | vs envdrift validate | vs import pydantic_settings |")
+    print("| command | CPU s | peak MiB | vs envdrift validate | vs import pydantic_settings |")
     print("|---|---|---|---|---|")
     for cmd in cmds:
         vs_drift = f"{cmd.median / drift.median:.2f}x" if drift else "n/a"

@@ -5,9 +5,7 @@ The plugin and the CLI call :func:`check`; nothing here knows pytest.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -15,6 +13,7 @@ from typing import TypeVar
 from pytest_envssot.config import Config, ConfigError, load_config
 from pytest_envssot.discovery import LayerFiles, discover
 from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.gc_threshold import fewer_collections
 from pytest_envssot.index import Index
 from pytest_envssot.model import (
     ComposeFile,
@@ -156,23 +155,10 @@ def check(
     rules = select_rules(config, only, disable)
     layers = discover(config)
     try:
-        with _fewer_collections():
+        with fewer_collections():
             index = Index.build(read_contract(config, layers), config)
             findings = run_rules(index, rules, defer)
             close_import_session(index)  # import mode's child: every answer it gives is in
             return Report(config, layers, index, findings, Redactor(index.secret_values()))
     finally:
         parse_module.cache_clear()  # the settings trees are shared within one run only
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """A run allocates millions of long-lived objects (trees, fields, findings) and hardly any
-    garbage cycles; at the default threshold the cyclic collector's passes over them took a
-    fifth of a monorepo's check. Collect less often while checking; restore the user's setting."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 100_000), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from json.encoder import encode_basestring as _encode_str  # C-accelerated where available
 from collections.abc import Iterable
+from json.encoder import encode_basestring as _encode_str  # C-accelerated where available
 
 from pytest_envssot import __version__
 from pytest_envssot.engine import Report

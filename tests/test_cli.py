@@ -88,11 +88,16 @@ def test_check_json_is_what_json_dumps_writes(sample_repo: Path) -> None:
         payload = {
             "version": 1,
             "results": [
-                {"rule": f.rule, "variable": f.variable, "outcome": f.outcome.value,
-                 "path": f.location.path, "line": f.location.line,
-                 "message": shown.redactor.scrub(f.message)}
+                {
+                    "rule": f.rule,
+                    "variable": f.variable,
+                    "outcome": f.outcome.value,
+                    "path": f.location.path,
+                    "line": f.location.line,
+                    "message": shown.redactor.scrub(f.message),
+                }
                 for f in findings
-            ],  # fmt: skip
+            ],
             "summary": shown.summary(),
         }
         assert render_json(shown) == json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

@@ -253,8 +253,10 @@ def _stored(index: Index, shape: tuple[object, ...]) -> _Verdict | None:
     if isinstance(entry.get("skip"), str):
         return _Verdict(skip=entry["skip"])
     breaking = entry.get("breaking")
-    if isinstance(breaking, list) and breaking and all(
-        isinstance(i, int) and 0 <= i < len(hazards) for i in breaking
+    if (
+        isinstance(breaking, list)
+        and breaking
+        and all(isinstance(i, int) and 0 <= i < len(hazards) for i in breaking)
     ):
         return _Verdict(breaking=tuple(hazards[i] for i in breaking))
     return None
@@ -452,9 +454,11 @@ def _private_storage(private: bool) -> Iterator[None]:
         return
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="envssot-hypothesis-") as folder:
-        with _hypothesis_home(Path(folder)):
-            yield
+    with (
+        tempfile.TemporaryDirectory(prefix="envssot-hypothesis-") as folder,
+        _hypothesis_home(Path(folder)),
+    ):
+        yield
 
 
 @contextmanager
