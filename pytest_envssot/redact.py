@@ -11,6 +11,7 @@ import fnmatch
 import hashlib
 import re
 import string
+from itertools import compress
 from collections.abc import Callable, Iterable, Iterator
 
 from pytest_envssot.secretscan import token_spans
@@ -161,8 +162,12 @@ class _ValueMatcher:
         heads = self._by_head
         if not heads:
             return text
-        width = MIN_SCRUB_LENGTH
-        hits = [i for i in range(len(text) - width + 1) if text[i : i + width] in heads]
+        # Every position's head looked up without a Python step per character: the slices,
+        # substrings and lookups are made by map() and picked by compress(), all in C.
+        width, n = MIN_SCRUB_LENGTH, len(text)
+        starts = map(slice, range(n), range(width, n + width))
+        found = map(heads.__contains__, map(text.__getitem__, starts))
+        hits = list(compress(range(n - width + 1), found))
         parts: list[str] = []
         done = 0  # end of the last replaced value: matches never overlap
         for i in hits:

@@ -64,9 +64,12 @@ class _Stream:
         self._back.append(tok)
 
     def peek(self) -> _Tok:
-        tok = self.next()
-        self.backup(tok)
-        return tok
+        if self._back:
+            return self._back[-1]
+        if self._at < len(self._tokens):
+            return self._tokens[self._at]
+        assert self._error is not None
+        raise self._error
 
     def next_non_space(self) -> _Tok:
         tok = self.next()
