@@ -11,8 +11,8 @@ import fnmatch
 import hashlib
 import re
 import string
-from itertools import compress
 from collections.abc import Callable, Iterable, Iterator
+from itertools import compress
 
 from pytest_envssot.secretscan import token_spans
 
