@@ -343,8 +343,9 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
 
     if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
         verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
-        index.cache.setdefault(shape, verdict)
-        if shape_key[0] == "type":
+        # Only the shape's own verdict is kept: one re-fuzzed for a later variable (its
+        # breaking values did not hold there) would give the first variable another text.
+        if index.cache.setdefault(shape, verdict) is verdict and shape_key[0] == "type":
             _store(index, shape, verdict)
     if verdict.skip is not None:
         return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
