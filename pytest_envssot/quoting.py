@@ -96,13 +96,18 @@ def go_quote(value: str | bytes) -> str:
         # rune by rune (they start and end at ASCII, so no UTF-8 sequence is split).
         parts = _PLAIN_ASCII.split(value)  # [between, plain, between, ..., between]
         return '"' + "".join(
-            part if k % 2 else _quote_bytes(part.encode("utf-8", "surrogatepass"))
-            for k, part in enumerate(parts)
+            part if k % 2 else _quote_text(part) for k, part in enumerate(parts)
         ) + '"'  # fmt: skip
     return '"' + _quote_bytes(value) + '"'
 
 
 _PLAIN_ASCII = re.compile(r"([\x20\x21\x23-\x5b\x5d-\x7e]+)")
+
+
+@lru_cache(maxsize=4096)
+def _quote_text(part: str) -> str:
+    """A run between plain ASCII runs: short and repeated (a quote, a NBSP, ``${``)."""
+    return _quote_bytes(part.encode("utf-8", "surrogatepass"))
 
 
 def _quote_bytes(data: bytes) -> str:
