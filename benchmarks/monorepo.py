@@ -63,11 +63,14 @@ class Run:
         return text + (f", critical path {self.critical:6.2f} s cpu" if self.critical else "")
 
 
-def run(cmd: list[str], cwd: Path, repeat: int, timeout: float) -> Run:
+def run(
+    cmd: list[str], cwd: Path, repeat: int, timeout: float, extra_env: dict[str, str] | None = None
+) -> Run:
     """Best of ``repeat`` runs; the CPU time and peak RSS are the child's own (os.wait4)."""
     walls, cpus, peaks, critical = [], [], [], []
     report = Path(tempfile.gettempdir()) / f"envssot-bench-cpu-{os.getpid()}.txt"
     env = {**os.environ, "CI": "true", "ENVSSOT_BENCH_CPU": str(report)}  # CI: derandomized
+    env.update(extra_env or {})
     # `-p benchmarks._cpu` runs in the generated repo: this checkout must be importable there.
     here = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))
@@ -178,9 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         write_floor(tmp / "floor", items)
         print(f"\npytest at {big:,} variables: {items:,} items", flush=True)
 
-        def pytest(cwd: Path, *extra: str) -> Run:
+        def pytest(cwd: Path, *extra: str, env: dict[str, str] | None = None) -> Run:
             return run(
-                [*PYTEST, "-p", "benchmarks._cpu", *extra], cwd, args.pytest_repeat, args.timeout
+                [*PYTEST, "-p", "benchmarks._cpu", *extra],
+                cwd,
+                args.pytest_repeat,
+                args.timeout,
+                env,
             )
 
         floor = pytest(tmp / "floor")
@@ -199,9 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         build_distinct(heavy, fuzz_vars, distinct=True)
         print(f"\n{fuzz_vars:,} template vars, each its own round-trip search", flush=True)
         only = ("--envssot", "--envssot-rules=template-roundtrip")
-        fuzz1 = pytest(heavy, *only)
+        # Searches, not the per-user cache: the second row would read the first one's verdicts.
+        fuzz1 = pytest(heavy, *only, env={"ENVSSOT_NO_CACHE": "1"})
         _show("pytest --envssot (round trip only)", fuzz1)
-        fuzz2 = pytest(heavy, *only, "-n", "2")
+        fuzz2 = pytest(heavy, *only, "-n", "2", env={"ENVSSOT_NO_CACHE": "1"})
         _show("... -n 2", fuzz2)
     load_after = os.getloadavg()[0]
 

@@ -40,7 +40,7 @@ _KNOWN_KEYS = frozenset(
         "project", "env_example", "settings", "templates", "dockerfiles", "external", "infra",
         "disable", "rules", "secret_names", "consumer", "components",
         "domains", "default_secret_domain", "deliberate_fallbacks", "examples", "seed", "import",
-        "environments", "compose", "import_timeout", "smoke", "max_file_bytes", "warn",
+        "environments", "compose", "import_timeout", "smoke", "max_file_bytes", "warn", "cache",
     }
 )  # fmt: skip
 
@@ -92,6 +92,7 @@ class Config:
     import_settings: bool = False  # import mode: a child process imports the settings (README)
     import_timeout: float = 30.0  # seconds per request to the import-mode child
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # a layer file larger than this is not read
+    cache: bool = True  # keep round-trip verdicts in the per-user cache (README "Performance")
     # [tool.envssot.smoke] as written; pytest_envssot.smoke.config validates it when asked for
     smoke: object = field(default=None, compare=False)
 
@@ -267,13 +268,15 @@ def _typing_options(table: dict[str, object]) -> dict[str, Any]:
         ):
             raise ConfigError(f"pyproject.toml: [tool.envssot] {key} must be a positive integer")
         out[key] = value
-    imported = table.get("import")
-    if imported is not None:
-        if isinstance(imported, str):
-            imported = imported.strip().lower() in ("1", "true", "yes", "on")
-        if not isinstance(imported, bool):
-            raise ConfigError("pyproject.toml: [tool.envssot] import must be true or false")
-        out["import_settings"] = imported
+    for key, name in (("import", "import_settings"), ("cache", "cache")):
+        flag = table.get(key)
+        if flag is None:
+            continue
+        if isinstance(flag, str):
+            flag = flag.strip().lower() in ("1", "true", "yes", "on")
+        if not isinstance(flag, bool):
+            raise ConfigError(f"pyproject.toml: [tool.envssot] {key} must be true or false")
+        out[name] = flag
     timeout = table.get("import_timeout")
     if timeout is not None:
         try:

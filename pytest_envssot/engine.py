@@ -5,9 +5,7 @@ The plugin and the CLI call :func:`check`; nothing here knows pytest.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +17,7 @@ from pytest_envssot.adoption.baseline import load as load_baseline
 from pytest_envssot.config import Config, ConfigError, load_config
 from pytest_envssot.discovery import LayerFiles, discover
 from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.gc_threshold import fewer_collections
 from pytest_envssot.index import Index
 from pytest_envssot.model import (
     ComposeFile,
@@ -252,7 +251,7 @@ def check(
     config = replace(config, env_example=layers.env_example)
     how = _adoption(config, rules, only, disable, baseline)
     try:
-        with _fewer_collections(), file_limit(config.max_file_bytes):
+        with fewer_collections(), file_limit(config.max_file_bytes):
             index = Index.build(read_contract(config, layers, texts, progress), config)
             findings = adopt(config.root, layers, run_rules(index, rules, defer), how)
             index.close_services()  # e.g. import mode's child: every answer it gives is in
@@ -294,16 +293,3 @@ def _adoption(
         baseline=entries,
         baseline_path=shown,
     )
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """A run allocates millions of long-lived objects (trees, fields, findings) and hardly any
-    garbage cycles; at the default threshold the cyclic collector's passes over them took a
-    fifth of a monorepo's check. Collect less often while checking; restore the user's setting."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 100_000), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)

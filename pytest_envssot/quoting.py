@@ -91,8 +91,27 @@ def go_quote(value: str | bytes) -> str:
     A ``str`` is taken as the Go string holding its UTF-8 bytes (lone surrogates as the bytes
     Python's ``surrogatepass`` gives, which Go then sees as invalid UTF-8).
     """
-    data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
-    out = ['"']
+    if isinstance(value, str):
+        # Printable ASCII other than '"' and '\\' is written as is: only the runs between go
+        # rune by rune (they start and end at ASCII, so no UTF-8 sequence is split).
+        parts = _PLAIN_ASCII.split(value)  # [between, plain, between, ..., between]
+        return '"' + "".join(
+            part if k % 2 else _quote_text(part) for k, part in enumerate(parts)
+        ) + '"'  # fmt: skip
+    return '"' + _quote_bytes(value) + '"'
+
+
+_PLAIN_ASCII = re.compile(r"([\x20\x21\x23-\x5b\x5d-\x7e]+)")
+
+
+@lru_cache(maxsize=4096)
+def _quote_text(part: str) -> str:
+    """A run between plain ASCII runs: short and repeated (a quote, a NBSP, ``${``)."""
+    return _quote_bytes(part.encode("utf-8", "surrogatepass"))
+
+
+def _quote_bytes(data: bytes) -> str:
+    out: list[str] = []
     i, n = 0, len(data)
     while i < n:
         code, width = _decode_rune(data, i)
@@ -101,10 +120,10 @@ def go_quote(value: str | bytes) -> str:
         else:
             out.append(_escaped_rune(code))
         i += width
-    out.append('"')
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def _escaped_rune(code: int) -> str:
     if code in (0x22, 0x5C):  # '"' and '\\'
         return "\\" + chr(code)

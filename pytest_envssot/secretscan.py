@@ -110,7 +110,33 @@ _WORD_START = re.compile(r"\b")
 
 def _finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``; the JWT shape through :func:`_jwt_matches` (linear)."""
-    return _jwt_matches(text) if pattern is _JWT else pattern.finditer(text)
+    if pattern is _JWT:
+        return _jwt_matches(text)
+    needed = _REQUIRED.get(pattern)
+    if needed and needed not in text:  # one C scan instead of a regex tried at each position
+        return iter(())
+    return pattern.finditer(text)
+
+
+def _required_literal(pattern: re.Pattern[str]) -> str:
+    """The longest run of plain characters every match contains (the pattern's top level),
+    or "" when there is none to look for."""
+    try:
+        import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
+        from re._constants import LITERAL  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef,unused-ignore]
+        from sre_constants import LITERAL  # type: ignore[no-redef,unused-ignore]
+    if pattern.flags & re.IGNORECASE:
+        return ""
+    best = run = ""
+    for op, arg in sre_parse.parse(pattern.pattern, pattern.flags):
+        run = run + chr(arg) if op is LITERAL else ""
+        best = max(best, run, key=len)
+    return best
+
+
+_REQUIRED = {pattern: _required_literal(pattern) for _, pattern in TOKEN_SHAPES}
 
 
 def _jwt_matches(text: str) -> Iterator[re.Match[str]]:
@@ -120,6 +146,8 @@ def _jwt_matches(text: str) -> Iterator[re.Match[str]]:
     rest of the run each time. All starts inside one run of ``[A-Za-z0-9_-]`` end the same way
     (the run is read to its end first), so one real attempt per run decides for all of them.
     """
+    if "eyJ" not in text:  # every match starts so: most texts are done in one C scan
+        return
     done = 0
     for run in _JWT_RUN.finditer(text):
         if run.end() <= done:

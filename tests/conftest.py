@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,16 @@ def copy_repo(source: Path, target: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".hypothesis"),
     )
     return target
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_envssot_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every run under test keeps its per-user cache (round-trip verdicts, hypothesis' Unicode
+    tables) in a temporary folder, never in the real home cache; subprocesses inherit it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ENVSSOT_CACHE_DIR", str(tmp_path_factory.mktemp("envssot-cache")))
+        patch.delenv("ENVSSOT_NO_CACHE", raising=False)
+        yield
 
 
 @pytest.fixture

@@ -70,6 +70,45 @@ def test_check_json_lists_every_check(
     assert "DEBUG=false" in failed[0]["message"]
 
 
+def test_check_json_is_what_json_dumps_writes(sample_repo: Path) -> None:
+    """The hand-written JSON layout is json.dumps(indent=2, ensure_ascii=False) byte for byte,
+    for awkward text too (quotes, controls, line separators, lone surrogates, emoji)."""
+    from dataclasses import replace
+
+    from pytest_envssot.findings import Finding, Outcome
+    from pytest_envssot.model import Location
+    from pytest_envssot.output import render_json
+
+    report = check(sample_repo)
+    odd = Finding(
+        'r"\\\x00\u2028', "V\ud800\t", Outcome.FAILED, Location("p/\u00e9\x7f", 3),
+        lines=("m\x1b\n\"é\U0001f600",),
+    )  # fmt: skip
+    for findings in (report.findings, (*report.findings, odd), ()):
+        shown = replace(report, findings=findings)
+        payload = {
+            "version": 1,
+            "results": [
+                {
+                    "rule": f.rule,
+                    "variable": f.variable,
+                    "outcome": f.outcome.value,
+                    "path": f.location.path,
+                    "line": f.location.line,
+                    "message": shown.redactor.scrub(f.message),
+                }
+                for f in findings
+            ],
+            # adoption's counts appear only when they are not zero (the shape stays as it was)
+            "summary": {
+                k: v
+                for k, v in shown.summary().items()
+                if v or k in ("passed", "failed", "skipped", "total")
+            },
+        }
+        assert render_json(shown) == json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
 def test_check_sarif_is_2_1_0(sample_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (
         (sample_repo / ENV)

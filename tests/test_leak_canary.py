@@ -8,7 +8,7 @@ drifted so that the rules fail right next to them: failure text is where leaks h
 Every face in :data:`FACES` runs over a fresh copy of it; then every canary, and the obvious
 spellings of it (repr/JSON/%q escaped, URL-encoded, base64 at any alignment), must be absent
 from stdout, stderr, every file the run wrote or changed anywhere in the repository, the
-JUnit XML, and hypothesis' storage.
+JUnit XML, hypothesis' storage and the per-user cache (round-trip verdicts).
 
 Adding a face (smoke, Vault, render...) is one line in :data:`FACES`: the command after
 ``pytest`` or ``envssot``, where ``{out}`` is a folder outside the repository for files the
@@ -339,11 +339,12 @@ def test_the_canary_repo_holds_every_canary_and_drifts(canary_source: Path) -> N
 @pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])
 def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face) -> None:
     root = copy_repo(canary_source, tmp_path / "repo")
-    out, storage = tmp_path / "out", tmp_path / "hypothesis"
+    out, storage, cache = tmp_path / "out", tmp_path / "hypothesis", tmp_path / "cache"
     out.mkdir()
     before = _snapshot(root)
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
     env.update(HYPOTHESIS_STORAGE_DIRECTORY=str(storage), PYTHONDONTWRITEBYTECODE="1", **face.env)
+    env.update(ENVSSOT_CACHE_DIR=str(cache))  # the per-user cache is searched too
     proc = subprocess.run(
         face.argv(out), cwd=root, env=env, capture_output=True, timeout=900, check=False
     )
@@ -363,7 +364,7 @@ def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face)
             had = leaks(before.get(path, b"").decode("utf-8", "replace"))
             found = leaks(data.decode("utf-8", "replace"))
             problems[str(path.relative_to(root))] = [f for f in found if f not in had]
-    for path in [*_files(out), *_files(storage)]:
+    for path in [*_files(out), *_files(storage), *_files(cache)]:
         problems[str(path.relative_to(tmp_path))] = leaks(path.read_bytes().decode("latin-1"))
     assert {where: found for where, found in problems.items() if found} == {}
     if face.name in ("check-text", "check-verbose"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_envssot.redact import Redactor, has_url_password, is_secret_name, mask, show
 
@@ -49,3 +51,27 @@ def test_redactor_scrubs_known_values_longest_first() -> None:
 
 
 # Every face over a repository seeded with canaries: tests/test_leak_canary.py.
+
+
+@given(
+    values=st.lists(st.text("abAB$.*", min_size=1, max_size=9), max_size=8),
+    text=st.text("abAB$.* ", max_size=40),
+)
+def test_redactor_masks_what_the_alternation_regex_would(values: list[str], text: str) -> None:
+    """The value matcher is a scan, not a regex; it replaces exactly the matches of
+    ``v1|v2|...`` (longest first), overlapping and nested values included."""
+    import re
+
+    kept = sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+    expected = (
+        re.sub("|".join(map(re.escape, kept)), lambda m: mask(m.group(0)), text) if kept else text
+    )
+    assert Redactor(values).scrub(text) == expected
+
+
+def test_a_redactor_of_25000_values_finds_each() -> None:
+    """The values of a 50,000-var render: the first and the last are both masked."""
+    values = [f"value-{i:05d}-secret" for i in range(25_000)]
+    redactor = Redactor(values)
+    text = redactor.scrub(f"x {values[0]} y {values[-1]} z")
+    assert values[0] not in text and values[-1] not in text and text.startswith("x ***")

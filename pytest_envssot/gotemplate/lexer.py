@@ -8,7 +8,6 @@ import bisect
 import io
 import re
 import sys
-from collections.abc import Generator, Iterator
 from typing import NamedTuple
 
 from pytest_envssot.gotemplate.tree import TemplateSyntaxError
@@ -80,31 +79,46 @@ def _skip_space(src: str, i: int) -> int:
     return i
 
 
-def _lex(src: str, lines: _Lines) -> Iterator[_Tok]:
-    """Go's lexer: text, comments and actions; lazily, so errors surface in source order."""
+def _lex(src: str, lines: _Lines) -> tuple[list[_Tok], TemplateSyntaxError | None]:
+    """Go's lexer: text, comments and actions, all at once into a list (a generator per
+    token cost more than the parsing). The first lexical error ends the list and is returned
+    beside it: the parser raises it on reaching that point, so errors keep source order."""
+    out: list[_Tok] = []
+    try:
+        _lex_into(src, lines, out, {})
+    except TemplateSyntaxError as exc:
+        return out, exc
+    return out, None
+
+
+_Shape = tuple[tuple[tuple[str, int, int, str], ...], bool]
+
+
+def _lex_into(src: str, lines: _Lines, out: list[_Tok], shapes: dict[str, _Shape | None]) -> None:
     pos, n = 0, len(src)
+    add = out.append
     while True:
         x = src.find("{{", pos)
         if x < 0:
             if pos < n:
-                yield _Tok("text", pos, n, src[pos:])
-            yield _Tok("eof", n, n, "")
+                add(_Tok("text", pos, n, src[pos:]))
+            add(_Tok("eof", n, n, ""))
             return
         inner = x + 2
         trim = inner + 1 < n and src[inner] == "-" and src[inner + 1] in _SPACE
         text_end = pos + len(src[pos:x].rstrip(_SPACE)) if trim else x
         if text_end > pos:
-            yield _Tok("text", pos, text_end, src[pos:text_end])
+            add(_Tok("text", pos, text_end, src[pos:text_end]))
         if trim:
             inner += 2
         if src.startswith("/*", inner):
-            pos = yield from _lex_comment(src, x, inner, lines)
+            pos = _lex_comment(src, x, inner, lines, out)
         else:
-            yield _Tok("ldelim", x, inner, "{{")
-            pos = yield from _lex_action(src, x, inner, lines)
+            add(_Tok("ldelim", x, inner, "{{"))
+            pos = _lex_action(src, x, inner, lines, out, shapes)
 
 
-def _lex_comment(src: str, opened: int, start: int, lines: _Lines) -> Generator[_Tok, None, int]:
+def _lex_comment(src: str, opened: int, start: int, lines: _Lines, out: list[_Tok]) -> int:
     close = src.find("*/", start + 2)
     if close < 0:
         raise TemplateSyntaxError(lines.of(opened), "unclosed comment: missing */}}")
@@ -113,20 +127,107 @@ def _lex_comment(src: str, opened: int, start: int, lines: _Lines) -> Generator[
     if not length:
         raise TemplateSyntaxError(lines.of(close), "comment ends before closing delimiter }}")
     end = after + length
-    yield _Tok("comment", opened, end, src[start:after])
+    out.append(_Tok("comment", opened, end, src[start:after]))
     return _skip_space(src, end) if trim else end
 
 
-def _lex_action(src: str, opened: int, i: int, lines: _Lines) -> Generator[_Tok, None, int]:
+# The tokens most actions consist of, in one match each: what _right_delim and _lex_token
+# would return for them (an identifier, field or variable must be followed by a terminator,
+# as _at_terminator demands; ASCII names only). Anything else, and every error, takes the
+# general path. Profiling `envssot render` put two thirds of its time in this lexer.
+_TERMINATOR = r"(?=[ \t\r\n.,|:)(]|\}\}|\Z)"
+_FAST = re.compile(
+    r"(?P<rdelim>\}\})|(?P<trim>[ \t\r\n]-\}\})"
+    r"|(?P<space>[ \t\r\n]+?)(?=[ \t\r\n]-\}\}|[^ \t\r\n]|\Z)"
+    r'|(?P<string>"(?:[^"\\\n]|\\[^\n])*")'
+    rf"|(?P<dot>\.){_TERMINATOR}|(?P<field>\.(?![0-9])[A-Za-z0-9_]+){_TERMINATOR}"
+    rf"|(?P<var>\$[A-Za-z0-9_]*){_TERMINATOR}|(?P<word>[A-Za-z_][A-Za-z0-9_]*){_TERMINATOR}"
+    r"|(?P<single>[=|()])"
+)
+_WORD_KINDS = {**{k: k for k in _KEYWORDS}, "nil": "nil", "true": "bool", "false": "bool"}
+# The same tokens without names, for findall: a token's kind follows from its first character.
+_FAST_ALL = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _FAST.pattern))
+_KIND_OF_FIRST = {
+    " ": "space", "\t": "space", "\r": "space", "\n": "space", '"': "string", "$": "var",
+    "=": "assign", "|": "pipe", "(": "(", ")": ")", "}": "rdelim",
+}  # fmt: skip
+_new_tok = tuple.__new__  # _Tok(...) without NamedTuple's Python-level __new__
+
+
+def _lex_action(
+    src: str, opened: int, i: int, lines: _Lines, out: list[_Tok], shapes: dict[str, _Shape | None]
+) -> int:
     """Tokens between ``{{`` and ``}}``; returns the offset where text resumes."""
+    close = src.find("}}", i)
+    if close >= 0:
+        # Templates repeat their actions ({{ end }}, {{ printf "%q" . }}): the tokens of an
+        # action text, relative to its start, are lexed once per file.
+        text = src[i : close + 2]
+        if text in shapes:
+            shape = shapes[text]
+        else:
+            shape = shapes[text] = _whole_action(text)
+        if shape is not None:
+            toks, trim = shape
+            out += [_new_tok(_Tok, (k, a + i, b + i, v)) for k, a, b, v in toks]
+            return _skip_space(src, close + 2) if trim else close + 2
+    return _lex_action_by_token(src, opened, i, lines, out)
+
+
+def _whole_action(text: str) -> _Shape | None:
+    """The common case in one C call: an action ``text`` (up to the first ``}}``) that is
+    nothing but fast tokens, parentheses balanced, as (kind, start, end, value) relative to
+    it and whether it ends in a trim marker; None leaves the action (a ``}}`` inside a
+    string, a number, an error...) to :func:`_lex_action_by_token`."""
+    words = _FAST_ALL.findall(text)
+    if sum(map(len, words)) != len(text):  # findall skipped what no fast token matches
+        return None
+    toks: list[tuple[str, int, int, str]] = []
+    depth, pos = 0, 0
+    for word in words:
+        first = word[0]
+        kind = _KIND_OF_FIRST.get(first)
+        if kind is None:
+            if first == ".":
+                kind = "dot" if len(word) == 1 else "field"
+            else:
+                kind = _WORD_KINDS.get(word, "ident")
+        elif kind == "space" and word[-1] == "}":  # " -}}"
+            kind = "rdelim"
+        elif kind == "(":
+            depth += 1
+        elif kind == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        toks.append((kind, pos, pos + len(word), "}}" if kind == "rdelim" else word))
+        pos += len(word)
+    if depth or toks[-1][0] != "rdelim":
+        return None
+    return tuple(toks), words[-1][0] != "}"
+
+
+def _lex_action_by_token(src: str, opened: int, i: int, lines: _Lines, out: list[_Tok]) -> int:
     depth = 0
+    fast = _FAST.match
+    add = out.append
     while True:
-        length, trim = _right_delim(src, i)
-        if length:
+        m = fast(src, i)
+        kind = m.lastgroup if m is not None else None
+        if kind == "rdelim" or kind == "trim":
             if depth:
                 raise TemplateSyntaxError(lines.of(i), "unclosed left paren")
-            yield _Tok("rdelim", i, i + length, "}}")
-            return _skip_space(src, i + length) if trim else i + length
+            end = m.end()  # type: ignore[union-attr]
+            add(_Tok("rdelim", i, end, "}}"))
+            return _skip_space(src, end) if kind == "trim" else end
+        if m is not None and kind != "single":
+            val = m.group()
+            if kind == "word":
+                kind = _WORD_KINDS.get(val, "ident")
+            end = m.end()
+            add(_Tok(kind, i, end, val))  # type: ignore[arg-type]
+            i = end
+            continue
         if i >= len(src):
             raise TemplateSyntaxError(lines.of(opened), "unclosed action: missing }}")
         tok = _lex_token(src, i, lines)
@@ -137,7 +238,7 @@ def _lex_action(src: str, opened: int, i: int, lines: _Lines) -> Generator[_Tok,
             if depth < 0:
                 raise TemplateSyntaxError(lines.of(i), "unexpected right paren")
         if tok.end > tok.pos:  # a space run before " -}}" can be empty
-            yield tok
+            add(tok)
         i = tok.end
 
 

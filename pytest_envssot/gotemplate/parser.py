@@ -5,9 +5,9 @@ parentheses live on explicit stacks, so parsing is linear in the input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from pytest_envssot.gc_threshold import fewer_collections
 from pytest_envssot.gotemplate.lexer import _TERM_KINDS, _lex, _Lines, _number_value, _Tok, _unquote
 from pytest_envssot.gotemplate.tree import (
     MAX_NESTING,
@@ -40,36 +40,55 @@ from pytest_envssot.gotemplate.tree import (
 
 
 class _Stream:
-    """Tokens with Go's peek/backup, over the lazy lexer."""
+    """Tokens with Go's peek/backup. A lexical error stands after the last token lexed: it
+    is raised when the parser reads past that token, where a lazy lexer would have raised."""
 
-    def __init__(self, tokens: Iterator[_Tok]) -> None:
-        self._tokens = tokens
+    def __init__(self, lexed: tuple[list[_Tok], TemplateSyntaxError | None]) -> None:
+        self._tokens, self._error = lexed
+        self._at = 0
         self._back: list[_Tok] = []  # pushed-back tokens, next one last
-        self._eof: _Tok | None = None
 
     def next(self) -> _Tok:
         if self._back:
             return self._back.pop()
-        if self._eof is None:
-            tok = next(self._tokens)
-            if tok.kind == "eof":
-                self._eof = tok
+        at = self._at
+        if at < len(self._tokens):
+            tok = self._tokens[at]
+            if tok.kind != "eof":  # eof repeats
+                self._at = at + 1
             return tok
-        return self._eof
+        assert self._error is not None  # the list ends in eof unless lexing failed
+        raise self._error
 
     def backup(self, tok: _Tok) -> None:
         self._back.append(tok)
 
     def peek(self) -> _Tok:
-        tok = self.next()
-        self.backup(tok)
-        return tok
+        if self._back:
+            return self._back[-1]
+        if self._at < len(self._tokens):
+            return self._tokens[self._at]
+        assert self._error is not None
+        raise self._error
 
     def next_non_space(self) -> _Tok:
-        tok = self.next()
-        while tok.kind == "space":
-            tok = self.next()
-        return tok
+        # next() inlined: the parser asks for the next non-space token ~5 times an action.
+        back = self._back
+        while back:
+            tok = back.pop()
+            if tok.kind != "space":
+                return tok
+        tokens, at = self._tokens, self._at
+        while at < len(tokens):
+            tok = tokens[at]
+            if tok.kind != "eof":
+                at += 1
+            if tok.kind != "space":
+                self._at = at
+                return tok
+        self._at = at
+        assert self._error is not None
+        raise self._error
 
     def peek_non_space(self) -> _Tok:
         tok = self.next_non_space()
@@ -447,4 +466,5 @@ def parse_tree(text: str, rel: str = "") -> list[Node]:
     them). ``rel`` is accepted for symmetry with the readers and for future messages.
     """
     del rel  # errors carry only the line; the reader adds the path
-    return _Parser(text).parse()
+    with fewer_collections():  # every token and node lives until the end
+        return _Parser(text).parse()

@@ -27,12 +27,8 @@ from hypothesis import strategies as st
 
 from pytest_envssot.pysettings.annotations import ResolvedType
 from pytest_envssot.pysettings.domains import DOMAINS, INFERRED, domain_error
+from pytest_envssot.pysettings.hazards import HAZARDS
 
-# Text known to break at least one consumer; mixed into unconstrained strings.
-HAZARDS = (
-    "${A}", "${}", "$A", "$(id)", "`id`", '"', "'", "\\", "\\n", " ", "#", " #x", "~",
-    "\x1b", "\x00", "\t", "\n", "\u00a0", "\u200d", "\U0001f468\u200d\U0001f469", "é", ";",
-)  # fmt: skip
 BOOL_TEXT = (
     "true",
     "false",

@@ -10,6 +10,11 @@ falsifying example never reaches output except through :func:`~pytest_envssot.re
 Breaking values are stored in hypothesis' database under a key per template, variable,
 consumer, type and domain. ``seed`` fixes the draws; under ``CI=true`` hypothesis runs
 derandomized (it then uses no database, by its own rule).
+
+Known hazards are tried first; one that breaks settles the verdict without a search. A
+verdict for a shape made of library types (pass, skip, or which hazards break it; never a
+drawn value) is kept in the per-user cache (:mod:`pytest_envssot.cache`), so an unchanged
+repository re-runs no search.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_envssot.cache import VerdictStore, cache_dir, entry_key, make_private
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.gotemplate.execute import NotModelled, compile_value, render
 from pytest_envssot.gotemplate.tree import Node
@@ -60,6 +66,8 @@ from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, t
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
+
+    from pytest_envssot.config import Config
 
 RULE = "template-roundtrip"
 _DOTENV_VARIABLE = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
@@ -299,11 +307,69 @@ class Verdicts:
         del index
         self.by_shape: dict[tuple[object, ...], _Verdict] = {}
         self.template_trees: dict[str, list[Node]] = {}  # whole templates, for compositions
+        self.store: VerdictStore | None = None  # verdicts of earlier runs (per-user cache)
 
 
 def _consumer_wide(consumer: str, value: str) -> bool:
     """A value only the consumer-level finding is about (see :func:`_consumer_findings`)."""
     return consumer == "pydantic-settings" and _DOTENV_VARIABLE.search(value) is not None
+
+
+def _store_for(index: Index) -> VerdictStore:
+    memo = index.service(Verdicts)
+    if memo.store is None:
+        memo.store = VerdictStore(cache_dir(index.config.root, index.config.cache))
+    return memo.store
+
+
+def _stored_key(index: Index, shape: tuple[object, ...]) -> str:
+    """The shape plus what else decides the search: budget, seed, derandomization (the code
+    and library versions are in the store's file name)."""
+    config = index.config
+    return entry_key(shape, config.examples, config.seed, _derandomized(config))
+
+
+def _stored(index: Index, shape: tuple[object, ...]) -> _Verdict | None:
+    """An earlier run's verdict for ``shape``, if the cache holds one."""
+    store = _store_for(index)
+    if not store.enabled:
+        return None
+    entry = store.get(_stored_key(index, shape))
+    if not isinstance(entry, dict):
+        return None
+    hazards = _hazard_values()
+    if entry.get("passed") is True:
+        return _Verdict()
+    if isinstance(entry.get("skip"), str):
+        return _Verdict(skip=entry["skip"])
+    breaking = entry.get("breaking")
+    if (
+        isinstance(breaking, list)
+        and breaking
+        and all(isinstance(i, int) and 0 <= i < len(hazards) for i in breaking)
+    ):
+        return _Verdict(breaking=tuple(hazards[i] for i in breaking))
+    return None
+
+
+def _store(index: Index, shape: tuple[object, ...], verdict: _Verdict) -> None:
+    """Keep ``verdict`` for the next run, unless it holds a drawn value (hypothesis' shrunk
+    example is never stored: that search runs again). Hazards are kept as positions in our
+    own constant list, so nothing that came from the repository or a draw is written."""
+    if verdict.shrunk is not None:
+        return
+    store = _store_for(index)
+    if not store.enabled:
+        return
+    hazards = _hazard_values()
+    entry: dict[str, object]
+    if verdict.skip is not None:
+        entry = {"skip": verdict.skip}
+    elif verdict.breaking:
+        entry = {"breaking": [hazards.index(h) for h in verdict.breaking]}
+    else:
+        entry = {"passed": True}
+    store.put(_stored_key(index, shape), entry)
 
 
 def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
@@ -319,9 +385,10 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
     # One search per shape: variables whose lines differ only in the names validate, render
     # and parse every value alike (see _line_shape), so they share one verdict.
     secret = index.is_strong_secret(var.name)
+    shape_key = validation_key(index, ref, found)
     shape = (
         RULE,
-        validation_key(index, ref, found),
+        shape_key,
         consumer,
         domain or "",
         _line_shape(var),
@@ -329,6 +396,11 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
     )
     verdicts = index.service(Verdicts).by_shape
     verdict = verdicts.get(shape)
+    if verdict is None and shape_key[0] == "type":
+        # A shape made of library types only: a verdict from an earlier run still holds.
+        verdict = _stored(index, shape)
+        if verdict is not None:
+            verdicts[shape] = verdict
     if isinstance(verdict, _Verdict) and verdict.passed:
         return Finding(RULE, var.name, Outcome.PASSED, var.location)
     if isinstance(verdict, _Verdict) and verdict.skip is not None:
@@ -359,11 +431,14 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
 
     if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
         verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
-        verdicts.setdefault(shape, verdict)
+        # Only the shape's own verdict is kept: one re-fuzzed for a later variable (its
+        # breaking values did not hold there) would give the first variable another text.
+        if verdicts.setdefault(shape, verdict) is verdict and shape_key[0] == "type":
+            _store(index, shape, verdict)
     if verdict.skip is not None:
         return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
     if verdict.breaking:
-        # hypothesis still ran: its shrunk example lands in its database like any failing test.
+        # A known hazard settled it: no search ran (the report names hazards only).
         hazards = list(verdict.breaking)
         first = hazards[0]
         rest = hazards[1:] + ([verdict.shrunk] if verdict.shrunk is not None else [])
@@ -492,7 +567,7 @@ def _line_shape(var: TemplateVar) -> tuple[object, ...]:
 @lru_cache(maxsize=1)
 def _hazard_values() -> tuple[str, ...]:
     """The shapes known to break a consumer, alone and inside text, shortest first."""
-    from pytest_envssot.pysettings.strategies import HAZARDS
+    from pytest_envssot.pysettings.hazards import HAZARDS
 
     values = {h for h in HAZARDS} | {f"a{h}b" for h in HAZARDS}
     return tuple(sorted(values, key=lambda v: (len(v), v)))
@@ -512,12 +587,15 @@ def _fuzz(
         strategy = text_strategy(found.resolved, domain)
     except Unsupported as exc:
         return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
-    # Known hazards first: deterministic, whatever hypothesis version or seed draws.
+    # Known hazards first: deterministic, whatever hypothesis version or seed draws. One that
+    # breaks settles the verdict (the report names hazards only, then), so no search runs.
     hazards = tuple(h for h in _hazard_values() if domain_accepts(domain, h) and broken(h))
+    if hazards:
+        return _Verdict(breaking=hazards)
     outcome = _search(index, ident, secret, strategy, broken)
     if isinstance(outcome, _Verdict):
-        return outcome if not hazards else _Verdict(breaking=hazards)
-    return _Verdict(breaking=hazards, shrunk=outcome)
+        return outcome
+    return _Verdict(shrunk=outcome)
 
 
 def _with_other_causes(
@@ -557,16 +635,39 @@ def _private_storage(private: bool) -> Iterator[None]:
         return
     import tempfile
 
+    with (
+        tempfile.TemporaryDirectory(prefix="envssot-hypothesis-") as folder,
+        _hypothesis_home(Path(folder)),
+    ):
+        yield
+
+
+@contextmanager
+def _hypothesis_home(folder: Path) -> Iterator[None]:
     from hypothesis import configuration
 
     home: Any = configuration.storage_directory()
     previous = Path(getattr(home, "home_directory", home))  # a Path itself in older versions
-    with tempfile.TemporaryDirectory(prefix="envssot-hypothesis-") as folder:
-        configuration.set_hypothesis_home_dir(folder)
-        try:
-            yield
-        finally:
-            configuration.set_hypothesis_home_dir(previous)
+    configuration.set_hypothesis_home_dir(folder)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
+
+
+def _load_unicode_tables(index: Index, strategy: SearchStrategy[str]) -> None:
+    """Build the strategy with hypothesis' storage in the per-user cache: the Unicode tables
+    its character strategies need (a charmap, a codec's intervals: ~1.5 s to compute, no user
+    data) are read from there, or computed once and kept. Hypothesis holds them in memory for
+    the rest of the process, so the search itself runs with its storage wherever it was."""
+    folder = cache_dir(index.config.root, index.config.cache)
+    if folder is None or not make_private(folder / "hypothesis"):
+        return
+    try:
+        with _hypothesis_home(folder / "hypothesis"):
+            strategy.validate()
+    except Exception:  # an invalid strategy: find() reports it the way it always did
+        return
 
 
 def _mine_no_local_constants() -> None:
@@ -597,6 +698,10 @@ def _chosen_database() -> bool:
         return False
 
 
+def _derandomized(config: Config) -> bool:
+    return config.seed is None and os.environ.get("CI", "").lower() == "true"
+
+
 def _search(
     index: Index,
     ident: str,
@@ -611,7 +716,7 @@ def _search(
     from hypothesis.errors import NoSuchExample, Unsatisfiable
 
     config = index.config
-    derandomize = config.seed is None and os.environ.get("CI", "").lower() == "true"
+    derandomize = _derandomized(config)
     options: dict[str, object] = {
         "max_examples": config.examples,
         "deadline": None,
@@ -628,6 +733,7 @@ def _search(
         options["database"] = None
     key = hashlib.sha256("\0".join((ident, go_tables())).encode("utf-8", "surrogatepass")).digest()
     _mine_no_local_constants()
+    _load_unicode_tables(index, strategy)
     try:
         with _private_storage(options.get("database", "default") is None):
             return find(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from pytest_envssot.gc_threshold import fewer_collections
 from pytest_envssot.gotemplate.execute import (
     Evaluation,
     ExecError,
@@ -85,7 +86,8 @@ def run(options: Options, stdout: TextIO | None = None, stderr: TextIO | None = 
     try:
         store = load_secrets(options.secrets)
         redactor = Redactor(store.values())
-        return _render(options, store, redactor, out, err)
+        with fewer_collections():
+            return _render(options, store, redactor, out, err)
     except SecretsError as exc:
         print(redactor.scrub(f"envssot render: {exc.where}: {exc.message}"), file=err)
         return 2
@@ -189,8 +191,9 @@ def _output(
 ) -> int:
     rel, evaluation = options.template, rendered.evaluation
     summary = _summary(rel, options, rendered.sources, evaluation)
-    for line in _uses_report(rel, evaluation.uses):
-        print(redactor.scrub(line), file=err)
+    # One scrub per report, not per line: 15,000 summary lines of a 50,000-var render each
+    # paid the redactor's fixed cost (every value and token shape tried on every line).
+    _print_lines(_uses_report(rel, evaluation.uses), redactor, err)
     if target == "-":
         _write_stream(out, rendered.text)
     elif target is not None:
@@ -199,9 +202,13 @@ def _output(
     else:
         summary.append("  not written: pass --out PATH (or --out - for stdout)")
     info = err if target == "-" else out
-    for line in summary:
-        print(redactor.scrub(line), file=info)
+    _print_lines(summary, redactor, info)
     return 1 if any(u.kind == "no value" for u in evaluation.uses) else 0
+
+
+def _print_lines(lines: Sequence[str], redactor: Redactor, stream: TextIO) -> None:
+    if lines:
+        print(redactor.scrub("\n".join(lines)), file=stream)
 
 
 def _sets(sets: Sequence[str]) -> dict[str, str]:
