@@ -27,7 +27,6 @@ from pytest_envssot.model import (
     TemplateFile,
     TemplateVar,
 )
-from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.envnames import EnvName, all_env_names
 from pytest_envssot.pysettings.inheritance import ResolvedSettings, models, resolve
 from pytest_envssot.redact import (
@@ -38,7 +37,7 @@ from pytest_envssot.redact import (
     is_secret_type,
     looks_public,
 )
-from pytest_envssot.secretscan import looks_real
+from pytest_envssot.secretscan import allowance, looks_real
 
 _T = TypeVar("_T")
 
@@ -242,7 +241,8 @@ class Index:
             values += literal_members(ref.field.annotation)
         for var in self.rendered(name):
             if var.fallback is not None:
-                values.append(literal_text(var.fallback) or var.fallback)
+                text = literal_text(var.fallback)
+                values.append(var.fallback if text is None else text)
         return values
 
     def secret_reasons(self, name: str) -> list[str]:
@@ -343,8 +343,9 @@ class Index:
 
 
 def _uninformative(value: str) -> bool:
-    """Empty, a placeholder or a local default: says nothing about what the variable holds."""
-    return not value.strip() or is_placeholder(value) or is_local_default(value)
+    """Empty, a placeholder, a local default or loopback credentials (:func:`allowance`):
+    says nothing about what the variable holds, and protects nothing."""
+    return allowance(value) is not None
 
 
 _LITERAL = re.compile(r"\bLiteral\[(?P<members>.*)\]", re.S)

@@ -135,7 +135,9 @@ _KV_VALUE = (
     r"|[^\s;&'\"{][^;&\r\n]*?(?=\s+[^\s=;&]+\s*=|\s*[;&\r\n]|\s*$)"
 )
 # In a query string a value ends at '&', '#' or a blank: `?token=…&x=1 more prose`.
-_QUERY_KEY = r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
+_QUERY_KEY = (
+    r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
+)
 _KV_PASSWORD = re.compile(
     rf"(?:{_KV_KEY}[^\S\r\n]*=[^\S\r\n]*(?P<value>{_KV_VALUE})"
     rf"|{_QUERY_KEY}=(?P<query>[^&#\s\"'<>]+))"
@@ -231,7 +233,9 @@ def _public_json(text: str) -> bool:
         data = json.loads(text)
     except ValueError:
         return False
-    items = data if isinstance(data, list) else list(data.values()) if isinstance(data, dict) else []
+    items = (
+        data if isinstance(data, list) else list(data.values()) if isinstance(data, dict) else []
+    )
     return len(items) <= 16 and all(
         isinstance(item, (int, float, bool)) or (isinstance(item, str) and looks_public(item))
         for item in items
