@@ -175,7 +175,10 @@ def connection_secrets(value: str) -> list[str]:
             inner = raw[1:-1]
             found += [inner, re.sub(r"\\(.)", r"\1", inner), inner.replace(raw[0] * 2, raw[0])]
         found.append(unquote(raw))
-    return [s for s in dict.fromkeys(found) if s]
+    # A client that splits the string otherwise quotes a piece (libpq: `missing "=" after
+    # "words"` for an unquoted `Password=two words`): every piece is scrubbed too.
+    found += [piece for s in list(found) for piece in re.split(r"[\s;'\"{}]+", s)]
+    return [s for s in dict.fromkeys(found) if len(s) >= MIN_SCRUB_LENGTH]
 
 
 def is_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:

@@ -244,15 +244,21 @@ class DatabaseService:
         janitor.create(name)
         db = BranchDB(name=name, container_name="", branch=self.branch, **janitor.params())
         if self.setup is not None:
+            failure = None
             try:
                 self.setup(db.dsn)
             except Exception as exc:
                 janitor.drop(name)
-                pytest.fail(
+                from pytest_envssot.redact import Redactor
+
+                # The callable's error may quote the DSN it was given, password and all.
+                scrub = Redactor([db.password] if db.password else []).scrub
+                failure = scrub(
                     f"envssot_db_setup failed on the template database {name}: "
-                    f"{type(exc).__name__}: {exc}",
-                    pytrace=False,
+                    f"{type(exc).__name__}: {exc}"
                 )
+            if failure is not None:  # out of the except: pytest would print the original too
+                pytest.fail(failure, pytrace=False)
         janitor.release_template(name)
         self.templates[key] = name
         return name
