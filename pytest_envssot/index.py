@@ -274,9 +274,9 @@ class Index:
         readers = self.fields_reading(name)
         if any(is_secret_type(r.field.annotation) for r in readers):
             return True
-        if is_decisive_secret_name(name, self.config.secret_names):
-            return True  # SMTP_PASSWORD read by an int field is still a password
-        # An ambiguous name holding a number or a flag (ACCESS_TOKEN_EXPIRE_MINUTES) is no secret.
+        # A secret-like name holding a number or a flag (ACCESS_TOKEN_EXPIRE_MINUTES,
+        # PASSWORD_MIN_LENGTH) needs no hard-coding rule; its values are still never shown
+        # (:meth:`is_secret`: SMTP_PASSWORD read by an int field is still a password).
         return is_secret_name(name, self.config.secret_names) and not any(
             _NON_SECRET_TYPE.match(r.field.annotation) for r in readers
         )

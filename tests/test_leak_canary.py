@@ -95,7 +95,7 @@ EXPECTED_FAILURES = (
     ".env::env-file-ignored[.env]",
     f"{ENV}::example-value-type[SMTP_PASSWORD]",
     f"{ENV}::example-value-type[SESSION_TOKEN_TTL]",
-    f"{ENV}::no-secret-in-example[WEBHOOK_SECRET]",
+    f"{ENV}::example-value-type[WEBHOOK_SECRET]",
 )
 RENDER_ERRORS = "render-errors.tmpl"  # outside discovery (*.ctmpl): only `envssot render` reads it
 
@@ -213,7 +213,7 @@ def build_canary_repo(root: Path) -> Path:
         f'    signing_secret: Literal["{LITERAL_CANARY}", ""] = ""\n'
         "    smtp_password: int = 0\n"
         "    session_token_ttl: int = 3600\n"
-        "    webhook_secret: str = ''\n"
+        "    webhook_secret: int = 0\n"
         "    # Application\n",
     )
     _edit(
