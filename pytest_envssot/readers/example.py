@@ -138,7 +138,7 @@ _BARE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*")
 _NOT_A_NAME = (
     "this line is not KEY=value and its text does not look like a variable name; it is not "
     "shown, as it may be part of a secret wrapped onto its own line (quote a multi-line value "
-    "with \"...\", or keep the secret out of .env.example)"
+    'with "...", or keep the secret out of .env.example)'
 )
 
 
