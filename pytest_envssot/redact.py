@@ -16,7 +16,7 @@ import json
 import math
 import re
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 from pytest_envssot.maskkey import mask_key
@@ -94,6 +94,7 @@ def _url_passwords(text: str) -> Iterator[tuple[int, int]]:
     the last '@' of that run. Linear: each "://" is tried once, and a match skips past its '@'.
     """
     done = 0  # end of the previous match: matches never overlap
+    stop, last_at = -1, -1  # the current run's end and its last '@', found once per run
     sep = text.find("://")
     while sep >= 0:
         start = sep
@@ -102,12 +103,13 @@ def _url_passwords(text: str) -> Iterator[tuple[int, int]]:
         has_scheme = any(ch.isascii() and ch.isalpha() for ch in text[start:sep])
         user = _URL_USER.match(text, sep + 3) if has_scheme else None
         if user is not None:
-            run_end = _URL_RUN_END.search(text, user.end())
-            stop = run_end.start() if run_end else len(text)
-            at = text.rfind("@", user.end(), stop)
-            if at > user.end():
-                yield user.end(), at
-                done = at + 1
+            if stop < user.end():
+                run_end = _URL_RUN_END.search(text, user.end())
+                stop = run_end.start() if run_end else len(text)
+                last_at = text.rfind("@", user.end(), stop)
+            if last_at > user.end():
+                yield user.end(), last_at
+                done = last_at + 1
         sep = text.find("://", max(sep + 1, done))
 
 
@@ -127,31 +129,64 @@ _KV_KEY = (
     r"(?i:(?<![A-Za-z0-9])(?:ssl)?(?:password|passwd|passphrase|pwd|secret)"
     r"|(?<![A-Za-z0-9])(?:access_token|auth_token|api_key|client_secret))"
 )
-_KV_VALUE = (
-    r"'(?:[^'\\]|\\.|'')*'(?!')"  # libpq/ADO single quotes: \' or '' inside
-    r'|"(?:[^"\\]|\\.|"")*"(?!")'
-    r"|\{(?:[^}]|\}\})*\}"  # ODBC braces
-    # unquoted: to ';' '&' or the line's end, or to the next blank-separated `key=`
-    r"|[^\s;&'\"{][^;&\r\n]*?(?=\s+[^\s=;&]+\s*=|\s*[;&\r\n]|\s*$)"
-)
 # In a query string a value ends at '&', '#' or a blank: `?token=…&x=1 more prose`.
-_QUERY_KEY = (
-    r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
-)
-_KV_PASSWORD = re.compile(
-    rf"(?:{_KV_KEY}[^\S\r\n]*=[^\S\r\n]*(?P<value>{_KV_VALUE})"
-    rf"|{_QUERY_KEY}=(?P<query>[^&#\s\"'<>]+))"
-)
+_QUERY_KEY = r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
+_KV_START = re.compile(rf"(?P<kv>{_KV_KEY})[^\S\r\n]*=[^\S\r\n]*|(?P<query>{_QUERY_KEY})=")
+_QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*")
+_SEGMENT_END = re.compile(r"[;&\r\n]")
+_WORD = re.compile(r"\s+[^\s=;&]+")
+_EQUALS_AFTER = re.compile(r"\s*=")
 
 
 def _kv_passwords(text: str) -> Iterator[tuple[int, int]]:
-    for found in _KV_PASSWORD.finditer(text):
-        group = "value" if found.group("value") is not None else "query"
-        value = found.group(group)
-        inner = value[1:-1] if value[:1] in "'\"{" else value
+    """(start, end) of the value of every ``password=…``-like key, left to right, in linear
+    time: quoted (libpq ``'…'`` with ``\'`` or ``''``, ``"…"``, ODBC ``{…}``), or unquoted to
+    ``;`` ``&`` or the line's end, or to the next blank-separated ``key=`` (libpq)."""
+    pos, segment_end = 0, -1
+    while (found := _KV_START.search(text, pos)) is not None:
+        start = found.end()
+        if found.group("query") is not None:
+            value = _QUERY_VALUE.match(text, start)
+            end = value.end() if value else start
+        elif start < len(text) and text[start] in "'\"{":
+            end = _closing(text, start)
+        else:
+            if segment_end < start:
+                stop = _SEGMENT_END.search(text, start)
+                segment_end = stop.start() if stop else len(text)
+            end = segment_end
+            for word in _WORD.finditer(text, start, segment_end):
+                if _EQUALS_AFTER.match(text, word.end(), segment_end):
+                    end = word.start()
+                    break
+            while end > start and text[end - 1].isspace():
+                end -= 1
+        pos = max(end, start, found.start() + 1)
+        value_text = text[start:end]
+        inner = value_text[1:-1] if value_text[:1] in "'\"{" else value_text
         shown = _ALREADY_MASKED.match(inner)  # `PASSWORD=*** and more prose`: done already
-        if inner and not (shown and inner[shown.end() :][:1] in ("", " ", "\t")):
-            yield found.start(group), found.end(group)
+        if inner.strip() and not (shown and inner[shown.end() :][:1] in ("", " ", "\t")):
+            yield start, end
+
+
+def _closing(text: str, start: int) -> int:
+    """The end of the quoted value at ``start``; an unclosed one runs to the line's end."""
+    quote = "}" if text[start] == "{" else text[start]
+    at = start + 1
+    while at < len(text):
+        ch = text[at]
+        if ch in "\r\n":
+            return at
+        if ch == "\\" and quote != "}":
+            at += 2
+            continue
+        if ch == quote:
+            if text[at + 1 : at + 2] == quote:  # '' "" }} inside: one literal quote
+                at += 2
+                continue
+            return at + 1
+        at += 1
+    return len(text)
 
 
 def credential_spans(text: str) -> list[tuple[int, int]]:
@@ -335,7 +370,7 @@ class Redactor:
             if value in text:
                 text = text.replace(value, mask(value))
         if self._pattern is not None:
-            text = self._pattern.sub(self._replacement, text)
+            text = self._pattern.sub(self._replacement(), text)
         spans = token_spans(text)
         if spans:
             text = _mask_spans(text, spans)
@@ -343,18 +378,28 @@ class Redactor:
 
     __call__ = scrub
 
-    def _replacement(self, found: re.Match[str]) -> str:
-        """The mask, unless the match is part of (or is) a known name."""
-        text, start, end = found.string, found.start(), found.end()
-        if self._names:
-            left, right = start, end
-            while left > 0 and text[left - 1] in _NAME_CHARS:
-                left -= 1
-            while right < len(text) and text[right] in _NAME_CHARS:
-                right += 1
-            if text[left:right].upper() in self._names:
-                return found.group(0)
-        return mask(found.group(0))
+    def _replacement(self) -> Callable[[re.Match[str]], str]:
+        """The mask for a match, unless the match is part of (or is) a known name.
+
+        Matches come left to right: the name run around one is found once for all of them
+        (``OPENAI_OPENAI_…`` stays linear)."""
+        run = [-1, -1, False]  # start, end, is a known name
+
+        def replace(found: re.Match[str]) -> str:
+            if self._names:
+                text, start, end = found.string, found.start(), found.end()
+                if start >= run[1]:
+                    left, right = start, end
+                    while left > 0 and text[left - 1] in _NAME_CHARS:
+                        left -= 1
+                    while right < len(text) and text[right] in _NAME_CHARS:
+                        right += 1
+                    run[:] = [left, right, text[left:right].upper() in self._names]
+                if run[2]:
+                    return found.group(0)
+            return mask(found.group(0))
+
+        return replace
 
 
 def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
