@@ -130,12 +130,15 @@ _KV_KEY = (
     r"|(?<![A-Za-z0-9])(?:access_token|auth_token|api_key|client_secret))"
 )
 # In a query string a value ends at '&', '#' or a blank: `?token=…&x=1 more prose`.
-_QUERY_KEY = r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
+_QUERY_KEY = (
+    r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
+)
 _KV_START = re.compile(rf"(?P<kv>{_KV_KEY})[^\S\r\n]*=[^\S\r\n]*|(?P<query>{_QUERY_KEY})=")
 _QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*")
 _SEGMENT_END = re.compile(r"[;&\r\n]")
 _WORD = re.compile(r"\s+[^\s=;&]+")
 _EQUALS_AFTER = re.compile(r"\s*=")
+_REFERENCE = re.compile(r"\{\{.*|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]*")
 
 
 def _kv_passwords(text: str) -> Iterator[tuple[int, int]]:
@@ -165,7 +168,13 @@ def _kv_passwords(text: str) -> Iterator[tuple[int, int]]:
         value_text = text[start:end]
         inner = value_text[1:-1] if value_text[:1] in "'\"{" else value_text
         shown = _ALREADY_MASKED.match(inner)  # `PASSWORD=*** and more prose`: done already
-        if inner.strip() and not (shown and inner[shown.end() :][:1] in ("", " ", "\t")):
+        if shown and inner[shown.end() :][:1] in ("", " ", "\t"):
+            continue
+        # `PASSWORD={{ .Data.data.PASSWORD }}`, `${DB_PASSWORD}`: where a value comes from, not
+        # one (a template line or a fix must stay readable)
+        if text.startswith("{{", start) or _REFERENCE.fullmatch(inner.strip()):
+            continue
+        if inner.strip():
             yield start, end
 
 

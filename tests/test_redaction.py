@@ -248,3 +248,19 @@ def test_names_are_intact_and_values_hidden_end_to_end(sample_repo: Path, edit: 
     assert "LLM_PASSWORD" in text and "default ***" in text
     # a number under a password-like name is no hard-coded credential
     assert "PASSWORD_MIN_LENGTH" not in {f.variable for f in report.failed if "secret" in f.rule}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "POSTGRES_PASSWORD={{ with .Data.data.POSTGRES_PASSWORD }}{{ . }}{{ else }}{{ end }}",
+        'DB_PASSWORD="{{ .Data.data.DB_PASSWORD }}"',
+        "POSTGRES_PASSWORD=${POSTGRES_PASSWORD}",
+        "PGPASSWORD=$PGPASS",
+        "PASSWORD_HASHERS=bcrypt and PASSWORD_MIN_LENGTH=8",
+    ],
+)
+def test_where_a_password_comes_from_stays_readable(text: str) -> None:
+    """A template action or a variable reference after `PASSWORD=` is no value: a suggested
+    fix quoting a template line must survive the scrubber."""
+    assert Redactor()(text) == text
