@@ -264,3 +264,32 @@ def test_where_a_password_comes_from_stays_readable(text: str) -> None:
     """A template action or a variable reference after `PASSWORD=` is no value: a suggested
     fix quoting a template line must survive the scrubber."""
     assert Redactor()(text) == text
+
+
+def test_values_of_settings_that_are_no_credential_are_shown(sample_repo: Path, edit: Edit) -> None:
+    """13.9: `ENVIRONMENT=***ab8e18` for production, `***bdc5d8` for 900: a value from Vault or
+    under a TOKEN/KEY name is shown when it looks like no credential; a password never is."""
+    edit(
+        sample_repo,
+        ".env.example",
+        "ACCESS_TOKEN_EXPIRE_MINUTES=1440\n",
+        "# [VAULT] Token lifetime\nACCESS_TOKEN_EXPIRE_MINUTES=ninety\n"
+        "# [VAULT] Deployment\nENVIRONMENT=production\nTOKEN_ALGORITHM=HS999\n"
+        "SMTP_PASSWORD=hunter2\n",
+    )
+    edit(
+        sample_repo,
+        "apps/backend/src/config.py",
+        "    # Application\n",
+        '    environment: Literal["development", "staging"] = "development"\n'
+        '    token_algorithm: Literal["HS256", "RS256"] = "HS256"\n'
+        "    smtp_password: int = 0\n    # Application\n",
+    )
+    report = check(sample_repo, only=["example-value-type"])
+    text = "\n".join(report.redactor.scrub(f.render()) for f in report.failed)
+    assert {f.variable for f in report.failed} == {
+        "ACCESS_TOKEN_EXPIRE_MINUTES", "ENVIRONMENT", "TOKEN_ALGORITHM", "SMTP_PASSWORD",
+    }  # fmt: skip
+    assert "ACCESS_TOKEN_EXPIRE_MINUTES=ninety" in text and "ENVIRONMENT=production" in text
+    assert "TOKEN_ALGORITHM=HS999" in text
+    assert "SMTP_PASSWORD=***" in text and "hunter2" not in text  # B5: an int reads it
