@@ -108,7 +108,8 @@ def _url_passwords(text: str) -> Iterator[tuple[int, int]]:
                 stop = run_end.start() if run_end else len(text)
                 last_at = text.rfind("@", user.end(), stop)
             if last_at > user.end():
-                yield user.end(), last_at
+                if not _REFERENCE.fullmatch(text[user.end() : last_at]):
+                    yield user.end(), last_at
                 done = last_at + 1
         sep = text.find("://", max(sep + 1, done))
 
@@ -133,12 +134,16 @@ _KV_KEY = (
 _QUERY_KEY = (
     r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
 )
-_KV_START = re.compile(rf"(?P<kv>{_KV_KEY})[^\S\r\n]*=[^\S\r\n]*|(?P<query>{_QUERY_KEY})=")
+# No blank before '=': `POSTGRES_PASSWORD = "token_urlsafe"` is a TOML setting in a hint.
+_KV_START = re.compile(rf"(?P<kv>{_KV_KEY})=[^\S\r\n]*|(?P<query>{_QUERY_KEY})=")
 _QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*")
 _SEGMENT_END = re.compile(r"[;&\r\n]")
 _WORD = re.compile(r"\s+[^\s=;&]+")
 _EQUALS_AFTER = re.compile(r"\s*=")
-_REFERENCE = re.compile(r"\{\{.*|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]*")
+_REFERENCE = re.compile(
+    r"\{\{.*|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]*"
+    r"|%[-+# 0]*\d*(?:\.\d+)?[sqv]"  # a printf verb: `printf "postgresql://app:%s@db"`
+)
 
 
 def _kv_passwords(text: str) -> Iterator[tuple[int, int]]:
@@ -313,6 +318,8 @@ def show(value: str | None, secret: bool) -> str:
     """
     if value is None:
         return "<unset>"
+    if value == "":
+        return '""'
     masked = mask_credentials(value)
     if secret or scan(value) is not None:
         connection = has_url_password(value) or _CONNECTION_KEYS.search(value) is not None

@@ -258,6 +258,9 @@ def test_names_are_intact_and_values_hidden_end_to_end(sample_repo: Path, edit: 
         "POSTGRES_PASSWORD=${POSTGRES_PASSWORD}",
         "PGPASSWORD=$PGPASS",
         "PASSWORD_HASHERS=bcrypt and PASSWORD_MIN_LENGTH=8",
+        '[tool.envssot.domains] POSTGRES_PASSWORD = "token_urlsafe"',
+        'DATABASE_URL={{ printf "postgresql://app:%s@db%s:5432/x" $pw $suffix | printf "%q" }}',
+        "DATABASE_URL=postgresql://app:${DB_PASSWORD}@db:5432/x",
     ],
 )
 def test_where_a_password_comes_from_stays_readable(text: str) -> None:
