@@ -16,14 +16,31 @@ import os
 import secrets
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 KEY_BYTES = 32
 KEY_NAME = "mask.key"
+_fixed: list[bytes] = []  # innermost fixed_key() block last
+
+
+def mask_key() -> bytes:
+    return _fixed[-1] if _fixed else _user_key()
+
+
+@contextlib.contextmanager
+def fixed_key(key: bytes) -> Iterator[None]:
+    """Masks under ``key`` inside the block: text that must read the same for every user
+    (generated documentation of fabricated example values), never for real values."""
+    _fixed.append(key)
+    try:
+        yield
+    finally:
+        _fixed.pop()
 
 
 @functools.cache
-def mask_key() -> bytes:
+def _user_key() -> bytes:
     folder = key_folder()
     key = _read_or_create(folder / KEY_NAME) if folder is not None else None
     return key if key is not None else secrets.token_bytes(KEY_BYTES)

@@ -296,3 +296,16 @@ def test_values_of_settings_that_are_no_credential_are_shown(sample_repo: Path, 
     assert "ACCESS_TOKEN_EXPIRE_MINUTES=ninety" in text and "ENVIRONMENT=production" in text
     assert "TOKEN_ALGORITHM=HS999" in text
     assert "SMTP_PASSWORD=***" in text and "hunter2" not in text  # B5: an int reads it
+
+
+def test_documentation_can_mask_under_a_fixed_key() -> None:
+    """Generated docs (fabricated example values) must read the same for every user."""
+    from pytest_envssot.maskkey import fixed_key
+
+    value = "CNRYex7Qz/Lw2+Rk5Tp3Vb8Nm4Hs6Jd9Fg1Ka0Ye"
+    users = mask(value)
+    with fixed_key(b"docs"):
+        docs = mask(value)
+        expected = hmac.new(b"docs", value.encode(), hashlib.sha256).hexdigest()[:6]
+        assert docs == "***" + expected
+    assert mask(value) == users != docs
