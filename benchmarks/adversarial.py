@@ -27,7 +27,7 @@ from pytest_envssot.readers.dockerfile import parse_dockerfile
 from pytest_envssot.readers.example import parse_example
 from pytest_envssot.readers.settings import parse_settings
 from pytest_envssot.readers.template import parse_template
-from pytest_envssot.redact import Redactor, mask_url_passwords
+from pytest_envssot.redact import Redactor, mask_credentials, mask_url_passwords
 from pytest_envssot.secretscan import token_spans
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample_repo"
@@ -102,6 +102,12 @@ CASES: list[tuple[str, int, Callable[[int], Callable[[], object]]]] = [
     ("regex: URL password, scheme-like run", MB, _fn(mask_url_passwords, lambda n: "a" * n + "://u:p")),
     ("regex: JWT shape, eyJ- runs", MB, _fn(token_spans, lambda n: "eyJ-" * (n // 4))),
     ("regex: dotenv ${ without }", MB, _fn(lambda v: list(dotenv_variables(v)), lambda n: "${" * (n // 2))),
+    ("regex: URL passwords, one run of ://u:p", MB // 10, _fn(mask_url_passwords, lambda n: "a://u:p" * (n // 7))),
+    ("regex: libpq password then blanks", MB, _fn(mask_credentials, lambda n: "password=a" + " " * n + "b")),
+    ("regex: libpq password=a repeated", MB // 10, _fn(mask_credentials, lambda n: "password=a " * (n // 11))),
+    ("regex: unclosed quoted passwords", MB // 10, _fn(mask_credentials, lambda n: "password='" * (n // 10))),
+    ("redactor: a secret inside one long name", MB // 10,
+     _fn(Redactor(["OPENAI"], ["OPENAI_MODEL_KEY"]).scrub, lambda n: "OPENAI_" * (n // 7))),
     ("redactor: one long secret", MB,
      _fn(lambda v: Redactor([v]).scrub("x " + v + " y"), lambda n: "s3cr3t" * (n // 6))),
     ("engine: 1 long example value", MB,

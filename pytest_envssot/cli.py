@@ -245,7 +245,7 @@ def _vars(report: Report, fmt: str) -> int:
 
     rows = inventory.inventory(report.index)
     render = inventory.render_json if fmt == "json" else inventory.render_text
-    sys.stdout.write(render(rows))
+    sys.stdout.write(render(rows, report.redactor.scrub))
     for finding in report.failed:
         print(report.redactor.scrub(finding.render()), file=sys.stderr)
     return 1 if report.failed else 0

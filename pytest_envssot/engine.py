@@ -255,7 +255,8 @@ def check(
             index = Index.build(read_contract(config, layers, texts, progress), config)
             findings = adopt(config.root, layers, run_rules(index, rules, defer), how)
             index.close_services()  # e.g. import mode's child: every answer it gives is in
-            return Report(config, layers, index, findings, Redactor(index.secret_values()))
+            redactor = Redactor(index.secret_values(), index.public_names())
+            return Report(config, layers, index, findings, redactor)
     finally:
         parse_module.cache_clear()  # the settings trees are shared within one run only
 

@@ -29,7 +29,6 @@ from pytest_envssot.model import (
     TemplateFile,
     TemplateVar,
 )
-from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.envnames import EnvName, all_env_names
 from pytest_envssot.pysettings.inheritance import (
     ModelIndex,
@@ -38,8 +37,15 @@ from pytest_envssot.pysettings.inheritance import (
     models,
     resolve,
 )
-from pytest_envssot.redact import SECRET_TYPES, has_url_password, is_secret_name, is_secret_type
-from pytest_envssot.secretscan import looks_real
+from pytest_envssot.redact import (
+    SECRET_TYPES,
+    has_url_password,
+    is_decisive_secret_name,
+    is_secret_name,
+    is_secret_type,
+    looks_public,
+)
+from pytest_envssot.secretscan import allowance, looks_real
 
 _T = TypeVar("_T")
 
@@ -121,6 +127,7 @@ class Index:
     # per-run state of rule families, one instance per class (see service())
     _services: dict[object, object] = field(default_factory=dict)
     _strong: dict[str, bool] = field(default_factory=dict)
+    _shown_secret: dict[str, bool] = field(default_factory=dict)
     _hierarchy: dict[str, ReaderError] = field(default_factory=dict)
 
     def service(self, kind: Callable[[Index], _S]) -> _S:
@@ -295,16 +302,49 @@ class Index:
     # ------------------------------------------------------------------ secrets
 
     def is_secret(self, name: str) -> bool:
-        """Secret when any layer says so: type, name, [VAULT], rendered from Vault, a URL password.
+        """Is ``name`` secret-classified: are its values never shown as themselves?
 
-        Values of secret variables are never shown as themselves.
+        Always by a secret type, a decisive name (``*PASSWORD*``, whatever the field's type) or
+        a URL password. A name that is only ambiguous (``*_KEY``, ``*TOKEN*``) or a value that
+        comes from Vault makes it secret unless every value the repository gives it looks like
+        no credential (``TOKEN_ALGORITHM=HS256``, ``ENVIRONMENT=production``, ``900``).
         """
-        if self.is_strong_secret(name):
+        memo = self._shown_secret.get(name)
+        if memo is None:
+            memo = self._shown_secret[name] = self._is_secret(name)
+        return memo
+
+    def _is_secret(self, name: str) -> bool:
+        if self._decisive_secret(name):
             return True
         entries = self._entries_exact.get(name, [])
-        if any(e.vault for e in entries) or self.rendered(name):
+        if any(e.value and has_url_password(e.value) for e in entries):
             return True
-        return any(e.value and has_url_password(e.value) for e in entries)
+        vault = any(e.vault for e in entries) or bool(self.rendered(name))
+        if not (vault or is_secret_name(name, self.config.secret_names)):
+            return False
+        known = [v for v in self.known_values(name) if not _uninformative(v)]
+        return not known or not all(looks_public(v) for v in known)
+
+    def _decisive_secret(self, name: str) -> bool:
+        """Secret by a secret type or by a decisive name, whatever its values say."""
+        if any(is_secret_type(r.field.annotation) for r in self.fields_reading(name)):
+            return True
+        return is_decisive_secret_name(name, self.config.secret_names)
+
+    def known_values(self, name: str) -> list[str]:
+        """Every value the repository gives ``name``: example lines, literal defaults and
+        ``Literal[...]`` members of the fields reading it, template fallbacks."""
+        values = [e.value for e in self._entries_exact.get(name, ()) if e.value is not None]
+        for ref in self.fields_reading(name):
+            if ref.field.default is not None:
+                values.append(default_text(ref.field.default))
+            values += literal_members(ref.field.annotation)
+        for var in self.rendered(name):
+            if var.fallback is not None:
+                text = literal_text(var.fallback)
+                values.append(var.fallback if text is None else text)
+        return values
 
     def secret_reasons(self, name: str) -> list[str]:
         """Why ``name`` is secret-classified, in words safe to print; empty when it is not."""
@@ -335,7 +375,9 @@ class Index:
         readers = self.fields_reading(name)
         if any(is_secret_type(r.field.annotation) for r in readers):
             return True
-        # A secret-like name holding a number or a flag (ACCESS_TOKEN_EXPIRE_MINUTES) is no secret.
+        # A secret-like name holding a number or a flag (ACCESS_TOKEN_EXPIRE_MINUTES,
+        # PASSWORD_MIN_LENGTH) needs no hard-coding rule; its values are still never shown
+        # (:meth:`is_secret`: SMTP_PASSWORD read by an int field is still a password).
         return is_secret_name(name, self.config.secret_names) and not any(
             _NON_SECRET_TYPE.match(r.field.annotation) for r in readers
         )
@@ -343,28 +385,46 @@ class Index:
     def secret_values(self) -> set[str]:
         """Values that must never appear in output, wherever they turn up.
 
-        Only strong secrets count: scrubbing every Vault-rendered value (a bucket name, the
-        project name) would mangle paths and messages. Placeholders are not secrets.
+        Every value of a variable a secret type or a decisive name classifies; of the other
+        secret-classified ones (:meth:`is_secret`), the values that do not look public.
+        Scrubbing every Vault-rendered value (a bucket name, the project name) would mangle
+        paths and messages. Placeholders are not secrets.
         """
         values: set[str] = set()
-        for entry in self.example_entries():
-            if entry.value and self.is_strong_secret(entry.key):
-                values.add(entry.value)
-        for ref in self.fields:
-            if ref.field.default and self.is_strong_secret(ref.primary):
-                values.add(default_text(ref.field.default))
-        for var in self.template_vars():
-            if var.fallback and self.is_strong_secret(var.name):
-                values.add(literal_text(var.fallback) or var.fallback)
+        for name in self._value_names():
+            if self._decisive_secret(name) or self.is_strong_secret(name):
+                found = self.known_values(name)
+                if not self._decisive_secret(name):
+                    found = [v for v in found if not looks_public(v)]
+                values.update(found)
+            elif self.is_secret(name):
+                values.update(v for v in self.known_values(name) if not looks_public(v))
         # A value that names a file or the project is public already (POSTGRES_DB=finance_report).
         public = {self.contract.project} | {
             part for f in self._layer_paths() for part in re.split(r"[/.]", f) if part
         }
-        values = {
-            v for v in values if not (is_placeholder(v) or is_local_default(v) or v in public)
-        }
+        values = {v for v in values if v and not (_uninformative(v) or v in public)}
         # Whatever its name, a value that looks like a real credential is never shown either.
         return values | {v for v in self._all_values() if looks_real(v)}
+
+    def _value_names(self) -> dict[str, None]:
+        """Every name a layer gives a value to (in first-seen order)."""
+        names: dict[str, None] = {}
+        names.update((e.key, None) for e in self.example_entries())
+        names.update((n.name, None) for ref in self.fields for n in ref.names)
+        names.update((ref.primary, None) for ref in self.fields)
+        names.update((v.name, None) for v in self.template_vars())
+        return names
+
+    def public_names(self) -> set[str]:
+        """Names output shows as they are: variables, fields, classes, path parts, the project."""
+        names = set(self._value_names())
+        names.update(ref.field.name for ref in self.fields)
+        names.update(ref.owner.cls.name for ref in self.fields)
+        names.update(n for d in self.dockerfiles() for n in d.args)
+        names.add(self.contract.project)
+        names.update(p for f in self._layer_paths() for p in re.split(r"[/.]", f) if p)
+        return names
 
     def _all_values(self) -> Iterator[str]:
         for entry in self.example_entries():
@@ -381,6 +441,30 @@ class Index:
         contract = self.contract
         groups = (contract.templates, contract.settings, contract.examples, contract.dockerfiles)
         return [f.path for group in groups for f in group]
+
+
+def _uninformative(value: str) -> bool:
+    """Empty, a placeholder, a local default or loopback credentials (:func:`allowance`):
+    says nothing about what the variable holds, and protects nothing."""
+    return allowance(value) is not None
+
+
+_LITERAL = re.compile(r"\bLiteral\[(?P<members>.*)\]", re.S)
+
+
+def literal_members(annotation: str) -> list[str]:
+    """The env texts of the members of a ``Literal[...]`` annotation (none when unparsable)."""
+    found = _LITERAL.search(annotation)
+    if found is None or "Literal" in found["members"]:
+        return []
+    try:
+        tree = ast.parse(f"({found['members']},)", mode="eval")
+        if not isinstance(tree.body, ast.Tuple):
+            return []
+        texts = [literal_text(ast.unparse(e)) for e in tree.body.elts]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [t for t in texts if t is not None]
 
 
 _NON_SECRET_TYPE = re.compile(

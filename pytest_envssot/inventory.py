@@ -1,8 +1,13 @@
-"""``envssot vars``: every variable and where each layer holds it. Names and places, no values."""
+"""``envssot vars``: every variable and where each layer holds it. Names and places, no values.
+
+A field's type can still carry one (``Literal["sk-live-…"]``): every string goes through the
+report's scrubber, in each format, before it is encoded.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pytest_envssot.index import Index
@@ -62,15 +67,29 @@ def _existing(rows: dict[str, VariableRow], reads: object) -> str | None:
     return None
 
 
-def render_json(rows: list[VariableRow]) -> str:
+Scrub = Callable[[str], str]
+
+
+def _scrubbed(value: object, scrub: Scrub) -> object:
+    """Every string in ``value`` scrubbed (before JSON escapes could hide it from the scrubber)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    return value
+
+
+def render_json(rows: list[VariableRow], scrub: Scrub = str) -> str:
     payload = {
         "version": 1,
         "variables": [{"name": r.name, "secret": r.secret, "layers": r.places} for r in rows],
     }
-    return json.dumps(payload, indent=2) + "\n"
+    return json.dumps(_scrubbed(payload, scrub), indent=2) + "\n"
 
 
-def render_text(rows: list[VariableRow]) -> str:
+def render_text(rows: list[VariableRow], scrub: Scrub = str) -> str:
     width = max((len(r.name) for r in rows), default=8)
     out = [f"{'VARIABLE':<{width}}  T S E D  where"]
     for r in rows:
@@ -78,4 +97,4 @@ def render_text(rows: list[VariableRow]) -> str:
         where = ", ".join(f"{p['path']}:{p['line']}" for layer in LAYERS for p in r.places[layer])
         out.append(f"{r.name:<{width}}  {marks}  {where}")
     out.append(f"{len(rows)} variables (T template, S settings, E .env.example, D Dockerfile)")
-    return "\n".join(out) + "\n"
+    return scrub("\n".join(out) + "\n")

@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "readers": 2,
     "discovery": 2,
     "safefile": 0,
+    "maskkey": 0,
     "cache": 0,
     "gc_threshold": 0,
     # what pydantic-settings does with a class (reads trees the readers built)

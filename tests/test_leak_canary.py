@@ -49,10 +49,23 @@ VAULT_KV_CANARY = "CNRYkv4Hq8/Tz1+Wm6Rb3Ns9Lc2Pf7Yd5Gx0Jv"  # a Vault KV value (
 VAULT_DSN_CANARY = "CNRYkvDsn3Fw8Qz5Mr2Tb"  # password of a Vault DSN with a bad port
 APP_TOKEN_CANARY = "hvs.CNRYappTk7Rm2Qx9Lw4Vz6Bc1Np"  # VAULT_APP_TOKEN of the live Vault face
 SMOKE_CANARY = "CNRYsm5Kd9/Vq2+Hx7Lw4Tb8Nc1Rz6Pf3Yg0Ja"  # passwords and keys in the smoke env file
+# Issue 14 B. Low-entropy ones on purpose: only classification (not the entropy scan) hides them.
+LIBPQ_CANARY = ("CNRYpqA1", "CNRYpqB2")  # libpq password='two words' (smoke DATABASE_URL)
+LIBPQ_BARE_CANARY = ("CNRYpbA1", "CNRYpbB2")  # libpq password=two words, unquoted
+ADO_CANARY = ("CNRYadA1", "CNRYadB2")  # ADO Password=two words; (libpq quotes the second)
+SHAPELESS_CANARY = "CNRYshp4"  # a secret-classified smoke value of no known shape
+WRAPPED_CANARY = "CNRYwr4pQz7Lx2Vb9Tn3Hs6Jd1Fg5Rw0YcKm8Ea"  # a PEM line wrapped in .env.example
+LITERAL_CANARY = "CNRYlit7"  # a Literal[...] member of a secret field (envssot vars "type")
+INT_PASSWORD_CANARY = "CNRYtr0ub4&dor"  # SMTP_PASSWORD read by an int field (example-value-type)
+INT_TOKEN_CANARY = "CNRYtt7&Kq"  # SESSION_TOKEN_TTL (int): a value no number, so a secret
+ESCAPED_CANARY = 'CNRYes"c4pe\\d7Qx'  # a double-quoted example value with escapes
+RENDER_QUOTE_CANARY = 'CNRYrq"8\\Zt'  # Vault data %q-quoted into a computed secret path
 CANARIES = (
     EXAMPLE_CANARY, DUPLICATE_CANARY, DEFAULT_CANARY, DSN_DEFAULT_CANARY, DSN_EXAMPLE_CANARY,
     FALLBACK_CANARY, DSN_FALLBACK_CANARY, COMPOSE_CANARY, ROOT_TOKEN_CANARY, DOCKER_CANARY, ENVFILE_CANARY,
-    OPENROUTER_CANARY, VAULT_KV_CANARY, VAULT_DSN_CANARY, SMOKE_CANARY,
+    OPENROUTER_CANARY, VAULT_KV_CANARY, VAULT_DSN_CANARY, SMOKE_CANARY, *LIBPQ_CANARY, *LIBPQ_BARE_CANARY,
+    *ADO_CANARY, SHAPELESS_CANARY, WRAPPED_CANARY, LITERAL_CANARY, INT_PASSWORD_CANARY, INT_TOKEN_CANARY,
+    ESCAPED_CANARY, RENDER_QUOTE_CANARY,
 )  # fmt: skip
 PREFIX = "CNRY"  # any fragment long enough to carry the prefix is a leak too
 
@@ -80,7 +93,11 @@ EXPECTED_FAILURES = (
     f"{APP_TMPL}::template-fallback-type[DATABASE_URL]",
     f"{COMPOSE}::compose-no-root-token[db]",
     ".env::env-file-ignored[.env]",
+    f"{ENV}::example-value-type[SMTP_PASSWORD]",
+    f"{ENV}::example-value-type[SESSION_TOKEN_TTL]",
+    f"{ENV}::example-value-type[WEBHOOK_SECRET]",
 )
+RENDER_ERRORS = "render-errors.tmpl"  # outside discovery (*.ctmpl): only `envssot render` reads it
 
 
 # --------------------------------------------------------------------------- faces
@@ -133,6 +150,11 @@ FACES = [
     Face("render-validate", "envssot", ("render", APP_TMPL, "--secrets", "vault.json", "--env", "production", "--validate", "--out", "{out}/never-written.env")),
     Face("pytest-smoke", "pytest", ("--envssot-smoke", "--envssot-env-file", "smoke.env", "--envssot-smoke-timeout", "2", "-vv", "-l", "-rA", "--tb=long", "--junitxml={out}/junit-smoke.xml")),
     Face("smoke-cli", "envssot", ("smoke", ".", "--env-file", "smoke.env", "--timeout", "2")),
+    # libpq key/value and ADO DSNs, secrets of no known shape: every spelling the drivers quote
+    *(Face(f"pytest-smoke-{kind}", "pytest", ("--envssot-smoke", "--envssot-env-file", f"smoke-{kind}.env", "--envssot-smoke-timeout", "2", "-vv", "-l", "-rA", "--tb=long", f"--junitxml={{out}}/junit-smoke-{kind}.xml")) for kind in ("libpq", "bare", "ado")),
+    *(Face(f"smoke-cli-{kind}", "envssot", ("smoke", ".", "--env-file", f"smoke-{kind}.env", "--timeout", "2")) for kind in ("libpq", "bare", "ado")),
+    Face("pytest-smoke-xdist", "pytest", ("--envssot-smoke", "--envssot-env-file", "smoke-libpq.env", "--envssot-smoke-timeout", "2", "-n", "2", "-rA", "--tb=long", "--junitxml={out}/junit-smoke-xdist.xml")),
+    Face("render-error-computed-path", "envssot", ("render", RENDER_ERRORS, "--secrets", "vault.json", "--env", "production")),
     Face("pytest-vault-down", "pytest", ("--envssot-vault", "production", "-vv", "-l", "-rA", "--tb=long"), {"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_APP_TOKEN": APP_TOKEN_CANARY}),
 ]  # fmt: skip
 
@@ -165,6 +187,16 @@ def build_canary_repo(root: Path) -> Path:
         f"DATABASE_URL=postgresql://app:{DSN_EXAMPLE_CANARY}@db.internal:notaport/finance\n",
     )
     _edit(root, ENV, "OPENROUTER_API_KEY=\n", f"OPENROUTER_API_KEY={OPENROUTER_CANARY}\n")
+    # B5: a password an int field reads, with no [VAULT]; a token-named int holding no number;
+    # a double-quoted value whose escapes differ from the value itself.
+    _edit(
+        root,
+        ENV,
+        "# JWT signing algorithm\n",
+        f"SMTP_PASSWORD={INT_PASSWORD_CANARY}\nSESSION_TOKEN_TTL={INT_TOKEN_CANARY}\n"
+        f"WEBHOOK_SECRET={json.dumps(ESCAPED_CANARY)}\n"
+        "# JWT signing algorithm\n",
+    )
     _edit(
         root,
         ENV,
@@ -179,6 +211,17 @@ def build_canary_repo(root: Path) -> Path:
         f'    # Auth\n    api_token: SecretStr = SecretStr("{DEFAULT_CANARY}")\n'
         f'    vault_root_token: str = "{ROOT_TOKEN_CANARY}"\n'
         '    api_secret: SecretStr = Field(default=SecretStr(""), validation_alias="API_SECRET")\n',
+    )
+    # B3/B5: a secret used as a Literal member; int fields read a password and a token's TTL.
+    _edit(
+        root,
+        CONFIG,
+        "    # Application\n",
+        f'    signing_secret: Literal["{LITERAL_CANARY}", ""] = ""\n'
+        "    smtp_password: int = 0\n"
+        "    session_token_ttl: int = 3600\n"
+        "    webhook_secret: int = 0\n"
+        "    # Application\n",
     )
     _edit(
         root,
@@ -246,11 +289,37 @@ def build_canary_repo(root: Path) -> Path:
                     "data": {
                         "SECRET_KEY": VAULT_KV_CANARY,
                         "DATABASE_URL": f"postgresql://app:{VAULT_DSN_CANARY}@db:notaport/x",
+                        "QUOTED": RENDER_QUOTE_CANARY,
                     },
                     "metadata": {"version": 3},
                 }
             }
         )
+    )
+    # B8: a secret path computed from Vault data (%q escapes what a scrubber looks for).
+    (root / RENDER_ERRORS).write_text(
+        '{{ with secret "secret/data/finance_report/production/app" }}'
+        '{{ with secret (printf "q/%q/%s/%s" .Data.data.QUOTED .Data.data.SECRET_KEY'
+        " .Data.data.DATABASE_URL) }}{{ end }}{{ end }}\n"
+    )
+    # B1: the same services through libpq key/value and ADO strings; a secret of no shape.
+    others = (
+        f"REDIS_URL=redis://:{SMOKE_CANARY}@127.0.0.1:1/0\nS3_ENDPOINT=http://127.0.0.1:1\n"
+        f"S3_ACCESS_KEY={SHAPELESS_CANARY}\nS3_SECRET_KEY=Password={SHAPELESS_CANARY};\n"
+        f"S3_BUCKET=finance\nOPENROUTER_API_KEY={SHAPELESS_CANARY}\n"
+        "OPENROUTER_BASE_URL=http://127.0.0.1:1/api/v1\n"
+    )
+    pq, bare, ado = LIBPQ_CANARY, LIBPQ_BARE_CANARY, ADO_CANARY
+    (root / "smoke-libpq.env").write_text(
+        'DATABASE_URL="host=127.0.0.1 port=1 dbname=finance user=app '
+        f"password='{pq[0]} {pq[1]}'\"\n" + others
+    )
+    (root / "smoke-bare.env").write_text(
+        f'DATABASE_URL="host=127.0.0.1 port=1 user=app password={bare[0]} {bare[1]}"\n' + others
+    )
+    (root / "smoke-ado.env").write_text(
+        'DATABASE_URL="Server=127.0.0.1;Port=1;Database=finance;User Id=app;'
+        f'Password={ado[0]} {ado[1]};"\n' + others
     )
     # The values the smoke checks try: every service on a closed loopback port.
     (root / "smoke.env").write_text(
@@ -332,13 +401,21 @@ def test_the_canary_repo_holds_every_canary_and_drifts(canary_source: Path) -> N
     """Guard against a vacuous pass: the canaries are there to leak, next to failing items."""
     written = b"".join(_snapshot(canary_source).values()).decode()
     for canary in CANARIES:
-        assert canary in written, canary
+        if canary != WRAPPED_CANARY:  # planted by its own test, which makes the file unreadable
+            assert any(s in written for s in spellings(canary)), canary
     assert HYPOTHESIS_CANARY not in written  # only hypothesis' draw can produce it
 
 
-@pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])
-def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face) -> None:
-    root = copy_repo(canary_source, tmp_path / "repo")
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    problems: dict[str, list[str]]  # where -> the canaries found there
+
+
+def run_face(root: Path, tmp_path: Path, face: Face) -> Run:
+    """Run ``face`` in ``root``; every leak in its output and in every file it wrote."""
     out, storage, cache = tmp_path / "out", tmp_path / "hypothesis", tmp_path / "cache"
     out.mkdir()
     before = _snapshot(root)
@@ -350,13 +427,6 @@ def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face)
     )
     stdout = proc.stdout.decode("utf-8", "replace")
     stderr = proc.stderr.decode("utf-8", "replace")
-    assert proc.returncode in (0, 1), stdout[-3000:] + stderr[-3000:]  # vars: 0
-    if face.name == "render-validate":  # the DSN with a bad port: refused, nothing written
-        assert proc.returncode == 1 and not (out / "never-written.env").exists()
-    if face.name in ("pytest-smoke", "pytest-vault-down"):
-        assert proc.returncode == 1 and " failed" in stdout, stdout[-3000:]
-    assert "Traceback" not in stdout + stderr and "INTERNALERROR" not in stdout + stderr
-
     problems = {"stdout": leaks(stdout), "stderr": leaks(stderr)}
     after = _snapshot(root)
     for path, data in after.items():  # files the run wrote or changed in the repository
@@ -366,7 +436,27 @@ def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face)
             problems[str(path.relative_to(root))] = [f for f in found if f not in had]
     for path in [*_files(out), *_files(storage), *_files(cache)]:
         problems[str(path.relative_to(tmp_path))] = leaks(path.read_bytes().decode("latin-1"))
-    assert {where: found for where, found in problems.items() if found} == {}
+    found = {where: found for where, found in problems.items() if found}
+    return Run(proc.returncode, stdout, stderr, found)
+
+
+@pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])
+def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face) -> None:
+    root = copy_repo(canary_source, tmp_path / "repo")
+    out = tmp_path / "out"
+    proc = run_face(root, tmp_path, face)
+    stdout, stderr = proc.stdout, proc.stderr
+    assert proc.returncode in (0, 1), stdout[-3000:] + stderr[-3000:]  # vars: 0
+    if face.name == "render-validate":  # the DSN with a bad port: refused, nothing written
+        assert proc.returncode == 1 and not (out / "never-written.env").exists()
+    if face.name.startswith("pytest-smoke") or face.name == "pytest-vault-down":
+        assert proc.returncode == 1 and " failed" in stdout, stdout[-3000:]
+    if face.name.startswith("smoke-cli-"):  # the DSN was tried (or refused), masked
+        assert "DATABASE_URL=" in stdout and "password=***" in stdout.lower(), stdout[-3000:]
+    if face.name == "render-error-computed-path":
+        assert "secret (a path computed from Vault data, not shown)" in stderr, stderr
+    assert "Traceback" not in stdout + stderr and "INTERNALERROR" not in stdout + stderr
+    assert proc.problems == {}
     if face.name in ("check-text", "check-verbose"):
         assert "postgresql://app:***" in stdout  # a masked DSN keeps all but the password
 
@@ -381,6 +471,86 @@ def test_no_face_leaks_a_canary(canary_source: Path, tmp_path: Path, face: Face)
             assert rule in stdout and variable in stdout, item
     if "-k" in face.args:
         assert "template-roundtrip[API_SECRET]" in shown and "Go escapes" in shown
+
+
+WRAPPED_FACES = [
+    Face("pytest-junit-cache", "pytest", (*VERBOSE, "--tb=long", "--junitxml={out}/junit.xml")),
+    Face("pytest-xdist", "pytest", (*VERBOSE, "-n", "2", "--junitxml={out}/junit-xdist.xml")),
+    Face("check-text", "envssot", ("check", ".", "-v")),
+    Face("check-json", "envssot", ("check", ".", "--format", "json")),
+    Face("check-sarif", "envssot", ("check", ".", "--format", "sarif")),
+    Face("check-diff", "envssot", ("check", ".", "--diff")),
+    Face("vars-text", "envssot", ("vars", ".")),
+    Face("vars-json", "envssot", ("vars", ".", "--format", "json")),
+]
+
+
+@pytest.mark.parametrize("face", WRAPPED_FACES, ids=[f.name for f in WRAPPED_FACES])
+def test_a_secret_wrapped_onto_its_own_line_is_no_variable(
+    canary_source: Path, tmp_path: Path, face: Face
+) -> None:
+    """B2: a PEM/base64 line of a secret on its own line of .env.example (no '=') is a
+    layer-parses failure of that line, shown nowhere: not as a node id, a JUnit name, a
+    json/sarif/vars/--diff entry, nor in pytest's own cache (the pytest faces keep it on)."""
+    root = copy_repo(canary_source, tmp_path / "repo")
+    _edit(
+        root,
+        ENV,
+        "# Never true in prod\n",
+        "# [VAULT] webhook signing key\nWEBHOOK_PEM=-----BEGIN PUBLIC KEY-----\n"
+        f"{WRAPPED_CANARY}\n# Never true in prod\n",
+    )
+    proc = run_face(root, tmp_path, face)
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.problems == {}
+    if face.tool == "pytest":
+        assert (root / ".pytest_cache").is_dir()  # written, and scanned above
+    if face.args[:1] == ("check",) and "--diff" not in face.args:
+        assert "layer-parses" in proc.stdout and "does not look like a variable name" in (
+            proc.stdout
+        )
+
+
+SETUP_QUOTING_ITS_DSN = """
+from urllib.parse import unquote, urlsplit
+
+def upgrade(dsn):
+    password = unquote(urlsplit(dsn).password or "")
+    raise RuntimeError(
+        f"cannot migrate {dsn} (as conninfo: host=db password='{password}' user=app;"
+        f" as ADO: Password={password}; as repr: {password!r}; plain: {password})"
+    )
+"""
+
+
+def test_a_failing_db_setup_never_shows_the_admin_password(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B9: the envssot_db_setup failure message quotes the callable's error, which quotes the
+    DSN it was given; neither the admin password nor any spelling of it is shown."""
+    admin = os.environ.get("ENVSSOT_DB_ADMIN_URL", "")
+    password = urllib.parse.unquote(urllib.parse.urlsplit(admin).password or "")
+    if len(password) < 8:
+        pytest.skip("ENVSSOT_DB_ADMIN_URL with a password is not set (.ci/run sets one)")
+    monkeypatch.setenv("ENVSSOT_DB_BACKEND", "admin")
+    monkeypatch.setenv("BRANCH_NAME", "leak-canary")
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    pytester.makepyprojecttoml('[project]\nname = "finance_report"\n')
+    pytester.makepyfile(
+        migrations=SETUP_QUOTING_ITS_DSN, test_db="def test_one(envssot_branch_db):\n    pass\n"
+    )
+    pytester.makeini("[pytest]\nenvssot_db_setup = migrations:upgrade\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-vv", "-l", "--tb=long", "-rA", "--junitxml=junit.xml",
+        timeout=300,
+    )  # fmt: skip
+    out = result.stdout.str() + result.stderr.str()
+    out += (pytester.path / "junit.xml").read_text(encoding="utf-8", errors="replace")
+    leaked = any(s in out for s in {*spellings(password), password})
+    assert not leaked, "the admin password is in the output (not repeated here)"
+    assert "envssot_db_setup failed on the template database" in out
+    assert "RuntimeError: cannot migrate postgresql://" in out
 
 
 DB_CANARY = "CANARYhypoQq4Ww9"

@@ -154,6 +154,44 @@ def test_key_without_equals_has_no_value(tmp_path: Path, line: str, comment: str
     assert (entry.key, entry.value, entry.comment) == ("KEY", None, comment)
 
 
+PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+
+
+@pytest.mark.parametrize(
+    ("wrapped", "line"),
+    [
+        (f"PRIVATE_KEY=-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n", 2),  # a PEM body line
+        ("SIGNING_KEY=c2VjcmV0LXNpZ25pbmcta2V5LWZvci1\nQz7Lx2Vb9Tn3Hs6Jd1Fg5Rw0Yc\n", 2),  # base64
+        (f"{PEM_BODY}==\n", 1),  # base64 padding reads as `KEY==`: a name of high entropy
+        ("TOKEN=abc\nsk-proj-T3BlbkFJq8Zr2Lx9Vw4Ny7Mb1Kc6Hd0Gf5Js3\n", 2),  # a token shape
+        ("A=1\nMy Secret Words\n", 2),  # blanks: dotenv cannot read it either
+        ("A=1\nhunter2Hunter\n", 2),  # one case per name: mixed case is no bare name
+        ("A=1\np@ss/w0rd+x\n", 2),
+    ],
+)
+def test_a_wrapped_secret_line_is_a_parse_problem_shown_nowhere(
+    tmp_path: Path, wrapped: str, line: int
+) -> None:
+    """Issue 14 B2: a line with no '=' that is no variable name is a layer-parses problem of
+    that line; its text is no key, and no message quotes it."""
+    result = read(tmp_path, f"# [VAULT] a key\n{wrapped}NEXT=1\n")
+    assert result.error is not None and result.error.location.line == line + 1
+    bad = wrapped.splitlines()[line - 1]
+    keys = [e.key for e in result.entries]
+    assert not [k for k in keys if k in bad or (bad.startswith(k) and len(k) > 8)], keys
+    for piece in (bad, bad[:12], bad[-12:]):
+        assert piece not in result.error.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["DEBUG\n", "debug_mode\n", "FEATURE_X # on when set\n", "my.dotted.key=1\n", "KEBAB-KEY=1\n"],
+)
+def test_names_without_values_are_still_variables(tmp_path: Path, text: str) -> None:
+    result = read(tmp_path, text)
+    assert result.error is None and len(result.entries) == 1
+
+
 def test_multiline_quoted_value_keeps_following_line_numbers(tmp_path: Path) -> None:
     result = read(tmp_path, 'CERT="line one\nline two" # pem\nNEXT=1\n')
     assert result.error is None

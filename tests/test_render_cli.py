@@ -278,20 +278,65 @@ def test_template_errors_are_exit_2_with_path_line(
     assert f"envssot render: {path}:{line}: {message}" in err
 
 
-def test_a_value_inside_a_message_is_masked(
+def test_a_path_computed_from_vault_data_is_never_shown(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # A secret path computed from a secret value: the "not in the data" message names it.
+    # A secret path computed from secret values: the "not in the data" message says so, and
+    # shows no part of it (%q escapes the quote and backslash a scrubber would look for).
     secrets = tmp_path / "s.json"
-    secrets.write_text(json.dumps(response({"K": CANARY, "T": "ghp_" + "a" * 36})))
+    tricky = 'Zq8"vX3\\w-value'
+    secrets.write_text(json.dumps(response({"K": CANARY, "T": "ghp_" + "a" * 36, "Q": tricky})))
     template = tmp_path / "t.ctmpl"
     template.write_text(
-        '{{ with secret "p" }}{{ with secret (printf "q/%s/%s" .Data.data.K .Data.data.T) }}'
-        "{{ end }}{{ end }}"
+        '{{ with secret "p" }}{{ with secret (printf "q/%s/%s/%q" .Data.data.K .Data.data.T '
+        ".Data.data.Q) }}{{ end }}{{ end }}"
     )
     code, out, err = run(capsys, template, "--secrets", f"p={secrets}", "--env", "production")
-    assert code == 1 and "secret q/***" in err
+    assert code == 1 and "secret (a path computed from Vault data, not shown)" in err
     assert CANARY not in out + err and "ghp_" not in out + err
+    assert "q/" not in err and "Zq8" not in out + err and "vX3" not in out + err
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # through a variable, a range over the whole map, a with-bound dot, index by a value
+        '{{ with secret "p" }}{{ $v := .Data.data.K }}{{ with secret (printf "q/%s" $v) }}'
+        "{{ end }}{{ end }}",
+        '{{ with secret "p" }}{{ range $k, $v := .Data.data }}{{ with secret $v }}{{ end }}'
+        "{{ end }}{{ end }}",
+        '{{ with secret "p" }}{{ with .Data.data.K }}{{ with secret (printf "%q" .) }}{{ end }}'
+        "{{ end }}{{ end }}",
+        '{{ with secret "p" }}{{ $d := .Data }}{{ with secret (printf "%v" $d) }}{{ end }}{{ end }}',
+    ],
+)
+def test_no_route_from_vault_data_to_a_render_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], template: str
+) -> None:
+    secrets = tmp_path / "s.json"
+    secrets.write_text(json.dumps(response({"K": CANARY})))
+    path = tmp_path / "t.ctmpl"
+    path.write_text(template)
+    code, out, err = run(capsys, path, "--secrets", f"p={secrets}", "--env", "production")
+    assert code == 1 and "computed from Vault data" in err, err
+    assert "Zq8vX3" not in out + err
+
+
+def test_env_and_printf_formats_read_from_vault_are_refused_unquoted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secrets = tmp_path / "s.json"
+    secrets.write_text(json.dumps(response({"N": "SECRETNAMEzq8", "F": "Zq8%z", "L": ["a"]})))
+    for body, said in (
+        ("{{ env .Data.data.N }}", "env with a name computed from Vault data"),
+        ("{{ printf .Data.data.F 1 }}", "printf with a format computed from Vault data"),
+        ("{{ index .Data.data.L (len .Data.data.F) }}", "index out of range (a key computed"),
+    ):
+        path = tmp_path / "t.ctmpl"
+        path.write_text('{{ with secret "p" }}' + body + "{{ end }}")
+        code, out, err = run(capsys, path, "--secrets", f"p={secrets}", "--env", "production")
+        assert code == 2 and said in err, err
+        assert "Zq8" not in out + err and "SECRETNAME" not in out + err
 
 
 def test_process_environment_is_read_by_name_only(

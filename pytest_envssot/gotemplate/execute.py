@@ -21,7 +21,8 @@ raise while executing raises :class:`ExecError`.
 
 Every read of a secret's key is recorded (:class:`Lookup`) with what became of it
 (:class:`Use`): printed, fallen back to ``else``, or printed as ``<no value>``; the values
-themselves are never part of that record.
+themselves are never part of that record. Nor of any error: a value computed from a secret's
+data (``secret (printf "%q" .Data.data.X)``) is tracked as such and named, never quoted.
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ class ExecError(Exception):
         super().__init__(f"line {line}: {message}")
         self.message = message
         self.line = line
+
+
+# Stands for a secret path built from secret data, wherever a path is shown.
+COMPUTED_PATH = "(a path computed from Vault data, not shown)"
+# In the reads a value derives from: "computed from a secret's .Data", beside the key lookups.
+_FROM_DATA = -1
 
 
 class SecretMissing(Exception):
@@ -248,7 +255,7 @@ class Evaluation:
         value, reads = self._pipeline(node.pipe, dot, dot_reads, scope)
         if node.pipe.decl:
             return  # {{ $x := ... }} prints nothing
-        unset = tuple(i for i in reads if self.lookups[i].state in ("missing", "null"))
+        unset = tuple(i for i in reads if i >= 0 and self.lookups[i].state in ("missing", "null"))
         if value is None:
             out.append("<no value>")
             self._record("no value", node.line, unset or reads)
@@ -369,14 +376,15 @@ class Evaluation:
     # ------------------------------------------------------------------ reports
 
     def _record(self, kind: str, line: int, reads: Sequence[int]) -> None:
-        if not reads and kind == "no value":
+        keys = [i for i in dict.fromkeys(reads) if i >= 0]
+        if not keys and kind == "no value":
             self.uses.append(Use(kind, line, None))
-        for i in dict.fromkeys(reads):
+        for i in keys:
             self.uses.append(Use(kind, line, self.lookups[i]))
 
     def _fell_back(self, line: int, reads: tuple[int, ...]) -> None:
         """A falsy with/if/range: the keys it read that were unset or empty fell back."""
-        falsy = [i for i in reads if self.lookups[i].state != "value"]
+        falsy = [i for i in reads if i >= 0 and self.lookups[i].state != "value"]
         for i in dict.fromkeys(falsy):
             self.uses.append(Use("fallback", line, self.lookups[i]))
 
@@ -468,6 +476,7 @@ class Evaluation:
         if isinstance(receiver, Secret):
             if name == "Data":
                 self.add_secret(receiver)
+                self._touched.append(_FROM_DATA)  # whatever comes of it is secret data
                 return receiver.data
             if name in _SECRET_FIELDS:
                 key, default = _SECRET_FIELDS[name]
@@ -480,7 +489,10 @@ class Evaluation:
             return self._key(receiver, name, line)
         raise ExecError(f"can't evaluate field {name} in type {_go_type(receiver)}", line)
 
-    def _key(self, mapping: Mapping[str, object], key: str, line: int) -> object:
+    def _key(
+        self, mapping: Mapping[str, object], key: str, line: int, label: str | None = None
+    ) -> object:
+        """``mapping[key]``, recorded (as ``label``, when given) if ``mapping`` is a secret's."""
         value = mapping.get(key)
         path = self._kv_paths.get(id(mapping))
         if path is not None:
@@ -490,7 +502,7 @@ class Evaluation:
                 state = "null"
             else:
                 state = "value" if truth(value) else "empty"
-            self.lookups.append(Lookup(path, key, line, state))
+            self.lookups.append(Lookup(path, key if label is None else label, line, state))
             self._touched.append(len(self.lookups) - 1)
         return value
 
@@ -506,30 +518,55 @@ class Evaluation:
         scope: list[_Var],
     ) -> object:
         name, line = ident.name, ident.line
+        mark = len(self._touched)
 
         def values() -> list[object]:
             got = [self._operand(a, dot, dot_reads, scope) for a in args]
             return got if final is _NO_FINAL else [*got, final]
 
+        def from_data() -> bool:
+            """Did the arguments read secret data? (Their text must then never be shown.)"""
+            return len(self._touched) > mark
+
         if name in ("and", "or"):
             return self._and_or(name, args, final, dot, dot_reads, scope, line)
         builtin = _BUILTINS.get(name)
         if builtin is not None:
+            # "the printf verb '%…'" quotes the format: say so without it if it came from Vault
+            first_from_data = not args  # a piped format: assume the worst
+            got = []
+            for arg in args:
+                got.append(self._operand(arg, dot, dot_reads, scope))
+                first_from_data = first_from_data or (len(got) == 1 and from_data())
+            got += [] if final is _NO_FINAL else [final]
             try:
-                return builtin(values(), line)
+                return builtin(got, line)
             except Unsupported as exc:
-                raise NotModelled(str(exc), line) from None
+                why = str(exc)
+                if name == "printf" and first_from_data:
+                    why = "printf with a format computed from Vault data"
+                raise NotModelled(why, line) from None
         if name == "index":
-            return self._index(values(), line)
+            got = values()
+            return self._index(got, line, shown=not from_data())
         if name == "env":
             (var,) = _arity(name, values(), 1, line)
+            if from_data():  # the name would be reported as an env var read
+                raise NotModelled("env with a name computed from Vault data", line)
             return self.sources.env(_string_arg(name, var, line), line)
         if name == "secret":
             got = values()
             if len(got) > 1:
                 raise NotModelled("secret with data to write", line)
             (path,) = _arity(name, got, 1, line)
-            secret = self.sources.secret(_string_arg(name, path, line), line)
+            text = _string_arg(name, path, line)
+            if from_data():
+                try:
+                    secret = Secret(COMPUTED_PATH, self.sources.secret(text, line).response)
+                except SecretMissing:
+                    raise SecretMissing(COMPUTED_PATH, line) from None
+            else:
+                secret = self.sources.secret(text, line)
             self.add_secret(secret)
             return secret
         raise NotModelled(f"the function {name}", line)
@@ -559,7 +596,8 @@ class Evaluation:
                 return value
         return value
 
-    def _index(self, got: list[object], line: int) -> object:
+    def _index(self, got: list[object], line: int, shown: bool = True) -> object:
+        """Go's index; ``shown``: the key may be quoted (it was not computed from secret data)."""
         if not got:
             raise ExecError("wrong number of args for index: want at least 1 got 0", line)
         item, *keys = got
@@ -571,14 +609,15 @@ class Evaluation:
                     raise ExecError(
                         "error calling index: value has type incompatible with key", line
                     )
-                item = self._key(item, key, line)
+                item = self._key(item, key, line, key if shown else "(computed from Vault data)")
             elif isinstance(item, (list, tuple)):
                 if not isinstance(key, int) or isinstance(key, bool):
                     raise ExecError(
                         "error calling index: cannot index slice/array with non-int", line
                     )
                 if not 0 <= key < len(item):
-                    raise ExecError(f"error calling index: index out of range: {key}", line)
+                    where = f": {key}" if shown else " (a key computed from Vault data)"
+                    raise ExecError(f"error calling index: index out of range{where}", line)
                 item = item[key]
             else:
                 raise NotModelled("index of a string or scalar", line)

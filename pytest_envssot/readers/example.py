@@ -78,6 +78,11 @@ def _visit(state: _State, binding: Binding) -> None:
     if binding.error:
         state.broken.append((line, _diagnose(stmt)))
         state.pending.clear()
+    elif binding.key is not None and not _looks_like_a_name(binding.key, binding.value is None):
+        # A base64 or PEM line of a secret wrapped onto its own line: dotenv reads it as a
+        # key. Never a variable (it would be a node id, a JUnit name, a pytest cache entry).
+        state.broken.append((line, _NOT_A_NAME))
+        state.pending.clear()
     elif binding.key is not None:
         _add_entry(state, binding.key, binding.value, stmt, line)
     elif stmt.lstrip().startswith("#"):
@@ -121,6 +126,26 @@ def _add_entry(
         )
     )
     state.pending.clear()
+
+
+# What an environment variable is called: POSIX names, plus the '.' and '-' dotenv and
+# pydantic-settings accept. A line without '=' must also be in one case (`DEBUG`, `debug`):
+# a bare `MIIEvQIBADANBgkqhkiG9w0B` is a wrapped key, not a variable someone forgot to set.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_BARE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*")
+_NOT_A_NAME = (
+    "this line is not KEY=value and its text does not look like a variable name; it is not "
+    "shown, as it may be part of a secret wrapped onto its own line (quote a multi-line value "
+    'with "...", or keep the secret out of .env.example)'
+)
+
+
+def _looks_like_a_name(key: str, bare: bool) -> bool:
+    from pytest_envssot.secretscan import high_entropy, token_shape
+
+    if (_BARE_NAME if bare else _NAME).fullmatch(key) is None:
+        return False
+    return high_entropy(key) is None and token_shape(key) is None
 
 
 def _split_leading(original: str) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.placeholders import is_local_default, is_placeholder
-from pytest_envssot.redact import Redactor, mask
+from pytest_envssot.redact import Redactor, connection_secrets, mask, mask_credentials, show
 from pytest_envssot.smoke import checks
 from pytest_envssot.smoke.config import SmokeConfig, parse
 from pytest_envssot.smoke.services import Service, plan
@@ -93,8 +93,9 @@ def show_value(role: str, value: str, secret: bool) -> str:
         if "?" in shown:  # redis://host?password=... and friends
             head, _, query = shown.partition("?")
             shown = f"{head}?{mask(query)}"
-        return shown
-    return mask(value) if secret else value
+        # libpq `host=… password='…'`, ADO `Password=…;`: all but the password
+        return mask_credentials(shown)
+    return show(value, secret)
 
 
 def _query_secrets(value: str) -> list[str]:
@@ -110,23 +111,16 @@ def run(
 ) -> Finding:
     """Resolve the values, call the service, and say what was tried and what answered."""
     values = {role: resolve(var, sources, index) for role, var in service.roles}
-    secrets = [v.text for r, v in values.items() if v.text and r in _SECRET_ROLES]
-    for role, value in values.items():
-        if value.text and role in _URL_ROLES:
-            secrets += [*checks.url_secrets(value.text), *_query_secrets(value.text)]
-    # Local defaults (postgres:postgres) protect nothing, and scrubbing them would mangle
-    # "postgresql"; shown URLs and keys are masked structurally all the same.
-    scrub = redactor.with_values(
-        s for s in secrets if not (is_local_default(s) or is_placeholder(s))
-    ).scrub
+    secret = {r: _secret_variable(index, v.name) for r, v in values.items()}
+    scrubber = redactor.with_values(_secrets(values, secret))
     timeout = config.timeout_for(service.kind)
 
     def done(outcome: Outcome, *lines: str) -> Finding:
-        safe = tuple(scrub(line) for line in lines)
+        safe = tuple(scrubber.scrub(line) for line in lines)
         return Finding(service.rule, service.variable, outcome, service.location, safe)
 
     shown = [
-        f"{v.name}={show_value(r, v.text, index.is_strong_secret(v.name))} from {v.source}"
+        f"{v.name}={show_value(r, v.text, secret[r])} from {v.source}"
         for r, v in values.items()
         if v.text is not None and "://" not in v.name
     ]
@@ -137,6 +131,8 @@ def run(
         attempt = _attempt(service, values, config, timeout)
     except checks.NotChecked as exc:
         return done(Outcome.SKIPPED, f"{service.variable}: {exc}; nothing to check")
+    # What the check itself found to be credentials (a conninfo's password='…') is scrubbed too.
+    scrubber = scrubber.with_values(s for s in attempt.secrets if _worth_scrubbing(s))
     with_values = [f"  with {line}" for line in shown]
     start = time.monotonic()
     try:
@@ -162,6 +158,32 @@ def run(
         *with_values,
         f"answered: {answer} (after {checks.elapsed_since(start)})",
     )
+
+
+def _secret_variable(index: Index, name: str) -> bool:
+    return "://" not in name and (index.is_secret(name) or index.is_strong_secret(name))
+
+
+def _worth_scrubbing(value: str) -> bool:
+    # Local defaults (postgres:postgres) protect nothing, and scrubbing them would mangle
+    # "postgresql"; shown URLs and keys are masked structurally all the same.
+    return bool(value) and not (is_local_default(value) or is_placeholder(value))
+
+
+def _secrets(values: dict[str, Value], secret: dict[str, bool]) -> list[str]:
+    """Everything a check's text must not show: credentials by role, the passwords of URLs
+    and connection strings (libpq, ADO) however written, and the whole value of every
+    secret-classified variable whatever its shape."""
+    found: list[str] = []
+    for role, value in values.items():
+        text = value.text
+        if not text:
+            continue
+        if role in _SECRET_ROLES or secret[role]:
+            found.append(text)
+        if role in _URL_ROLES or secret[role]:
+            found += [*checks.url_secrets(text), *_query_secrets(text), *connection_secrets(text)]
+    return [s for s in found if _worth_scrubbing(s)]
 
 
 def _unset(service: Service, missing: list[Value], done: Callable[..., Finding]) -> Finding:

@@ -18,7 +18,7 @@ from math import ceil
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from pytest_envssot.redact import mask, show
+from pytest_envssot.redact import connection_secrets, mask, show
 
 # Each client has its own timeouts; this covers what they don't (DNS, a stuck TLS handshake).
 GRACE_SECONDS = 1.0
@@ -144,7 +144,7 @@ def postgres(url: str, timeout: float) -> Attempt:
             row = conn.execute("SELECT 1").fetchone()
             return f"SELECT 1 returned {row[0] if row else None}"
 
-    secrets = url_secrets(conninfo) + tuple(re.findall(r"password\s*=\s*'?([^\s']+)", conninfo))
+    secrets = url_secrets(conninfo) + tuple(connection_secrets(conninfo))
     return Attempt(tried, call, secrets)
 
 
