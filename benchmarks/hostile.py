@@ -420,7 +420,8 @@ def _child(root: Path, nobody: bool, memory: int, out_fd: int) -> None:
 def run_input(task: Task, timeout: float, memory: int, keep: bool) -> Result:
     try:
         root, detail = _make_copy(task)
-    except Exception as exc:
+    except Exception as exc:  # a mutation that cannot be made here is skipped, and counted
+        _remove(task.base / f"in{task.index}")
         return Result(task.index, task.family, f"not made: {exc}", task.nobody, "skipped", 0, 0)
     before = _listing(root)
     read_fd, write_fd = os.pipe()
@@ -496,7 +497,8 @@ sys.exit(main(["check", "--format", "json", sys.argv[3]]))
 def run_cli(task: Task, timeout: float, memory: int, keep: bool) -> Result:
     try:
         root, detail = _make_copy(task)
-    except Exception as exc:
+    except Exception as exc:  # a mutation that cannot be made here is skipped, and counted
+        _remove(task.base / f"in{task.index}")
         return Result(task.index, task.family, f"not made: {exc}", task.nobody, "skipped", 0, 0)
     before = _listing(root)
     started = time.monotonic()
@@ -573,6 +575,8 @@ def _worker(job: tuple[str, Task, float, int, bool]) -> Result:
 
 def _report(title: str, results: list[Result], wall: float) -> int:
     made = [r for r in results if r.outcome != "skipped"]
+    if len(made) < len(results):
+        print(f"   ({len(results) - len(made)} mutations could not be made and were skipped)")
     counts = Counter(r.outcome for r in made)
     bad = [r for r in made if r.outcome not in ("ok", "config-error")]
     as_nobody = sum(r.nobody for r in made)

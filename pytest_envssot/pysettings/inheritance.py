@@ -172,20 +172,39 @@ class ModelIndex(Mapping[str, SettingsClass]):
 
 def _c3_merge(seqs: list[list[SettingsClass]]) -> tuple[list[SettingsClass], bool]:
     """Python's MRO merge and whether it succeeded; on an inconsistent hierarchy fall back to
-    depth-first order (Python would refuse the class, so any order is only a best effort)."""
+    depth-first order (Python would refuse the class, so any order is only a best effort).
+
+    Heads advance by index and a count says how often a class still sits in some tail, so a
+    merge costs the length of its result times the number of bases (rebuilding the lists per
+    step made a deep hierarchy cubic).
+    """
     if len(seqs) == 2 and len(seqs[1]) == 1:  # one base: its MRO (a chain stays linear)
         return list(seqs[0]), True
-    pending = [list(s) for s in seqs if s]
+    pending = [s for s in seqs if s]
+    heads = [0] * len(pending)
+    in_tails: dict[int, int] = {}
+    for seq in pending:
+        for cls in seq[1:]:
+            in_tails[id(cls)] = in_tails.get(id(cls), 0) + 1
     out: list[SettingsClass] = []
-    while pending:
-        tails = {id(c) for s in pending for c in s[1:]}
-        head = next((s[0] for s in pending if id(s[0]) not in tails), None)
+    while True:
+        live = [i for i, seq in enumerate(pending) if heads[i] < len(seq)]
+        if not live:
+            return out, True
+        head = next(
+            (pending[i][heads[i]] for i in live if not in_tails.get(id(pending[i][heads[i]]))),
+            None,
+        )
         if head is None:
-            return out + _dedupe(c for s in pending for c in s if c not in out), False
+            rest = (c for i in live for c in pending[i][heads[i] :] if c not in out)
+            return out + _dedupe(rest), False
         out.append(head)
-        pending = [[c for c in s if c is not head] for s in pending]
-        pending = [s for s in pending if s]
-    return out, True
+        for i in live:
+            seq = pending[i]
+            if seq[heads[i]] is head:
+                heads[i] += 1
+                if heads[i] < len(seq):
+                    in_tails[id(seq[heads[i]])] -= 1
 
 
 def _dedupe(items: Iterable[SettingsClass]) -> list[SettingsClass]:
