@@ -28,14 +28,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_envssot.config import ConfigError
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Location
 from pytest_envssot.placeholders import placeholder_kind
 from pytest_envssot.redact import Redactor, show
+from pytest_envssot.rules.base import Reporter
 from pytest_envssot.rules.frontend import PREFIX, public_vars
 
-RULE = "next-public-in-build"
+RULE = Reporter("next-public-in-build")
 # Values shorter than this are looked for only as a whole literal ("1", 'on'): as a substring
 # they would match anywhere, and a minifier may fold them away (x==="true" -> !0).
 MIN_SUBSTRING = 8
@@ -172,10 +173,8 @@ def _finding(
     if name in readers:
         chunks = readers[name]
         undeclared = "" if declared else " No repository layer declares it either."
-        return Finding(
-            RULE,
+        return RULE.failed(
             name,
-            Outcome.FAILED,
             at,
             lines=(
                 f"{static}/{chunks[0]} still reads process.env.{name}"
@@ -192,10 +191,8 @@ def _finding(
         return _against_expected(bundle, name, at, expected, secret, n, static)
     for value, where in _repo_values(index, name):
         if placeholder_kind(value) and value.strip() and bundle.carrying(value):
-            return Finding(
-                RULE,
+            return RULE.failed(
                 name,
-                Outcome.FAILED,
                 at,
                 lines=(
                     f"{static} carries {show(value, secret)}, the placeholder {where} gives "
@@ -203,10 +200,8 @@ def _finding(
                     f"Build with the real value: docker build --build-arg {name}=...",
                 ),
             )
-    return Finding(
-        RULE,
+    return RULE.passed(
         name,
-        Outcome.PASSED,
         at,
         lines=(
             f"no chunk of {n} reads process.env.{name}: inlined at build time (or unused). "
@@ -220,10 +215,8 @@ def _against_expected(
 ) -> Finding:
     kind = placeholder_kind(expected)
     if kind is not None:
-        return Finding(
-            RULE,
+        return RULE.failed(
             name,
-            Outcome.FAILED,
             at,
             lines=(
                 f"{name} in this environment is {kind} ({show(expected, secret)}): a build made "
@@ -231,22 +224,18 @@ def _against_expected(
             ),
         )
     if bundle.carrying(expected):
-        return Finding(RULE, name, Outcome.PASSED, at)
+        return RULE.passed(name, at)
     if len(expected) < MIN_SUBSTRING:
-        return Finding(
-            RULE,
+        return RULE.skipped(
             name,
-            Outcome.SKIPPED,
             at,
             lines=(
                 f"{show(expected, secret)} ({name}) is too short to find in minified code: "
                 'the minifier may have folded it away (x==="true" becomes !0).',
             ),
         )
-    return Finding(
-        RULE,
+    return RULE.failed(
         name,
-        Outcome.FAILED,
         at,
         lines=(
             f"none of the {n} chunks under {static} carries {show(expected, secret)}, the value "

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import Location, TemplateVar
 from pytest_envssot.redact import show
+from pytest_envssot.rules.base import Reporter
 
 
 def field_line(index: Index, ref: FieldRef) -> str:
@@ -71,12 +72,10 @@ def field_stub(name: str) -> str:
     return f'{name.lower()}: str = Field(default="", validation_alias="{name}")'
 
 
-def unreadable_skip(rule: str, variable: str, at: Location, paths: list[str]) -> Finding:
+def unreadable_skip(rule: Reporter, variable: str, at: Location, paths: list[str]) -> Finding:
     """The evidence might sit in a file that did not parse: skip rather than blame the variable."""
-    return Finding(
-        rule,
+    return rule.skipped(
         variable,
-        Outcome.SKIPPED,
         at,
         lines=(f"{', '.join(paths)} could not be read (see its layer-parses item)",),
     )

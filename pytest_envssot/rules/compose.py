@@ -23,7 +23,11 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.isolation.naming import DEV_ENVS, PR_ENV, Naming, NamingError
 from pytest_envssot.model import ComposeFile, ComposeService, Layer, Location
-from pytest_envssot.rules.base import Rule, RuleExample
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample
+
+COMPOSE_NO_ROOT_TOKEN = Reporter("compose-no-root-token")
+
+COMPOSE_CONTAINER_NAMING = Reporter("compose-container-naming")
 
 ROOT_TOKEN = "VAULT_ROOT_TOKEN"
 _INTERPOLATION = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
@@ -38,12 +42,10 @@ def _naming(index: Index) -> Naming | str:
         return str(exc)
 
 
-def _unreadable(rule: str, file: ComposeFile) -> Finding:
+def _unreadable(rule: Reporter, file: ComposeFile) -> Finding:
     assert file.error is not None
-    return Finding(
-        rule,
+    return rule.failed(
         "",
-        Outcome.FAILED,
         file.error.location,
         lines=(str(file.error), "Fix the file so its services can be checked."),
     )
@@ -163,7 +165,7 @@ def compose_container_naming(index: Index) -> Iterator[Finding]:
     own: list[ComposeFile] = []
     for file in index.contract.compose:
         if file.error is not None:
-            yield _unreadable("compose-container-naming", file)
+            yield _unreadable(COMPOSE_CONTAINER_NAMING, file)
             continue
         why = _owner(file, index, slugs)
         if why is None:
@@ -250,13 +252,13 @@ def _finding(
     fix: tuple[str, ...] = (),
 ) -> Finding:
     at = service.container_location or service.location
-    return Finding("compose-container-naming", service.name, outcome, at, lines, fix)
+    return COMPOSE_CONTAINER_NAMING.finding(service.name, outcome, at, lines, fix)
 
 
 def compose_no_root_token(index: Index) -> Iterator[Finding]:
     for file in index.contract.compose:
         if file.error is not None:
-            yield _unreadable("compose-no-root-token", file)
+            yield _unreadable(COMPOSE_NO_ROOT_TOKEN, file)
             continue
         for service in file.services:
             hits: list[Location] = []
@@ -264,14 +266,10 @@ def compose_no_root_token(index: Index) -> Iterator[Finding]:
                 if var.name == ROOT_TOKEN or (var.value and _references_root(var.value)):
                     hits.append(var.location)
             if not hits:
-                yield Finding(
-                    "compose-no-root-token", service.name, Outcome.PASSED, service.location
-                )
+                yield COMPOSE_NO_ROOT_TOKEN.passed(service.name, service.location)
                 continue
-            yield Finding(
-                "compose-no-root-token",
+            yield COMPOSE_NO_ROOT_TOKEN.failed(
                 service.name,
-                Outcome.FAILED,
                 hits[0],
                 lines=(
                     *(f"{at} passes {ROOT_TOKEN} into service {service.name}" for at in hits),
@@ -320,7 +318,7 @@ _PR = (
 
 RULES = (
     Rule(
-        "compose-container-naming",
+        COMPOSE_CONTAINER_NAMING,
         Layer.REPO,
         "a compose container_name of the project does not follow <project>-<service>[${ENV_SUFFIX}|-staging|-pr-N|-<extra>] for its environment",
         compose_container_naming,
@@ -377,7 +375,7 @@ RULES = (
         ),
     ),
     Rule(
-        "compose-no-root-token",
+        COMPOSE_NO_ROOT_TOKEN,
         Layer.REPO,
         "a compose service's environment carries VAULT_ROOT_TOKEN",
         compose_no_root_token,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, Location, TemplateVar
 from pytest_envssot.placeholders import is_placeholder
@@ -20,7 +20,15 @@ from pytest_envssot.rules._text import (
     template_line,
     unreadable_skip,
 )
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, tmpl_line
+
+REQUIRED_FIELD_IN_TEMPLATE = Reporter("required-field-in-template")
+
+FIELD_DOCUMENTED = Reporter("field-documented")
+
+EXAMPLE_VAR_HAS_FIELD = Reporter("example-var-has-field")
+
+TEMPLATE_VAR_HAS_FIELD = Reporter("template-var-has-field")
 
 _ONE_FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n'
 
@@ -44,7 +52,7 @@ def _extra_sentence(index: Index, var_name: str, carrier: str) -> str:
 
 
 def template_var_has_field(index: Index) -> Iterator[Finding]:
-    rule = "template-var-has-field"
+    rule = TEMPLATE_VAR_HAS_FIELD
     no_settings = not index.contract.settings
     pending: list[TemplateVar] = []
     for template in index.templates():
@@ -56,10 +64,10 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
             seen.add(var.name)
             readers = index.fields_reading(var.name, scope)
             if readers or index.is_external(var.name):
-                yield Finding(rule, var.name, Outcome.PASSED, var.location)
+                yield rule.passed(var.name, var.location)
             elif no_settings:
-                yield Finding(
-                    rule, var.name, Outcome.SKIPPED, var.location,
+                yield rule.skipped(
+                    var.name, var.location,
                     lines=(
                         "this repository defines no settings class: the template's consumer "
                         "lives elsewhere (set [tool.envssot] settings if it is here)",
@@ -75,10 +83,8 @@ def template_var_has_field(index: Index) -> Iterator[Finding]:
         if var.name in mentioned:
             yield _read_elsewhere(rule, var.name, var.location, mentioned[var.name])
             continue
-        yield Finding(
-            rule,
+        yield rule.failed(
             var.name,
-            Outcome.FAILED,
             var.location,
             lines=(
                 template_line(var),
@@ -118,9 +124,9 @@ class Mentions:
         return {n: self.found[n] for n in names if n in self.found}
 
 
-def _read_elsewhere(rule: str, name: str, at: Location, mention: Location) -> Finding:
-    return Finding(
-        rule, name, Outcome.PASSED, at,
+def _read_elsewhere(rule: Reporter, name: str, at: Location, mention: Location) -> Finding:
+    return rule.passed(
+        name, at,
         lines=(f"no settings field reads {name}, but {mention} names it: read outside the settings",),
     )  # fmt: skip
 
@@ -177,16 +183,16 @@ def field_documented(index: Index) -> Iterator[Finding]:
             continue
         seen.add(ref.primary)
         if entry is not None:
-            yield Finding("field-documented", ref.primary, Outcome.PASSED, entry.location)
+            yield FIELD_DOCUMENTED.passed(ref.primary, entry.location)
             continue
         line = after if after is not None else (end + 1 if index.example is not None else 0)
         where = Location(example_path, line)
         if broken:
-            yield unreadable_skip("field-documented", ref.primary, where, broken)
+            yield unreadable_skip(FIELD_DOCUMENTED, ref.primary, where, broken)
             continue
         if ref.field.required and any(c.custom_sources for c in ref.owner.mro or (ref.owner.cls,)):
-            yield Finding(
-                "field-documented", ref.primary, Outcome.SKIPPED, where,
+            yield FIELD_DOCUMENTED.skipped(
+                ref.primary, where,
                 lines=(
                     f"{ref.owner.cls.name} customises its sources (settings_customise_sources): "
                     f"{ref.primary} has no default and may be filled by a source other than the "
@@ -195,8 +201,8 @@ def field_documented(index: Index) -> Iterator[Finding]:
             )  # fmt: skip
             continue
         if curated and not _needs_a_line(index, ref):
-            yield Finding(
-                "field-documented", ref.primary, Outcome.SKIPPED, where,
+            yield FIELD_DOCUMENTED.skipped(
+                ref.primary, where,
                 lines=(
                     f"{example_path} documents {documented} of {total} variables: a curated "
                     f"subset, and {ref.primary} has a working default. Document every field "
@@ -204,10 +210,8 @@ def field_documented(index: Index) -> Iterator[Finding]:
                 ),
             )  # fmt: skip
             continue
-        yield Finding(
-            "field-documented",
+        yield FIELD_DOCUMENTED.failed(
             ref.primary,
-            Outcome.FAILED,
             where,
             lines=(field_line(index, ref), f"{example_path} has no line for it. Add:"),
             fix=example_lines(index, ref),
@@ -221,7 +225,7 @@ def field_documented(index: Index) -> Iterator[Finding]:
 def example_var_has_field(index: Index) -> Iterator[Finding]:
     seen: set[str] = set()
     infra = index.config.infra
-    rule = "example-var-has-field"
+    rule = EXAMPLE_VAR_HAS_FIELD
     pending: list[ExampleEntry] = []
     for entry in index.example_entries():
         if entry.key in seen:
@@ -229,10 +233,10 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
         seen.add(entry.key)
         name, at = entry.key, entry.location
         if index.fields_reading(name) or index.is_external(name) or index.docker_args(name):
-            yield Finding(rule, name, Outcome.PASSED, at)
+            yield rule.passed(name, at)
         elif _is_infra(name, infra):
-            yield Finding(
-                rule, name, Outcome.SKIPPED, at,
+            yield rule.skipped(
+                name, at,
                 lines=(f"{name} is an infra variable: infra-var-not-in-app speaks for it",),
             )  # fmt: skip
         elif broken := index.unreadable(Layer.SETTINGS) + index.unreadable(Layer.DOCKERFILE):
@@ -245,10 +249,8 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
         if name in mentioned:
             yield _read_elsewhere(rule, name, at, mentioned[name])
             continue
-        yield Finding(
-            rule,
+        yield rule.failed(
             name,
-            Outcome.FAILED,
             at,
             lines=(
                 f"{at} documents {name}",
@@ -280,20 +282,16 @@ def required_field_in_template(index: Index) -> Iterator[Finding]:
         seen.add(ref.primary)
         rendered = index.rendered_for(ref)
         if rendered:
-            yield Finding(
-                "required-field-in-template", ref.primary, Outcome.PASSED, ref.field.location
-            )
+            yield REQUIRED_FIELD_IN_TEMPLATE.passed(ref.primary, ref.field.location)
             continue
         if broken := index.unreadable(Layer.TEMPLATE):
             yield unreadable_skip(
-                "required-field-in-template", ref.primary, ref.field.location, broken
+                REQUIRED_FIELD_IN_TEMPLATE, ref.primary, ref.field.location, broken
             )
             continue
         templates = ", ".join(t.path for t in index.contract.templates)
-        yield Finding(
-            "required-field-in-template",
+        yield REQUIRED_FIELD_IN_TEMPLATE.failed(
             ref.primary,
-            Outcome.FAILED,
             ref.field.location,
             lines=(
                 field_line(index, ref),
@@ -318,7 +316,7 @@ _TEMPLATE_ORPHAN = mini_repo(
 
 RULES = (
     Rule(
-        "template-var-has-field",
+        TEMPLATE_VAR_HAS_FIELD,
         Layer.TEMPLATE,
         "a template var is read by no settings field",
         template_var_has_field,
@@ -329,7 +327,7 @@ RULES = (
         invalid=(RuleExample(_TEMPLATE_ORPHAN, "OLD_URL"),),
     ),
     Rule(
-        "field-documented",
+        FIELD_DOCUMENTED,
         Layer.SETTINGS,
         "a field's env name is not in .env.example",
         field_documented,
@@ -351,7 +349,7 @@ RULES = (
         invalid=(RuleExample(mini_repo(_ONE_FIELD, "OTHER=1\n"), "REDIS_URL"),),
     ),
     Rule(
-        "example-var-has-field",
+        EXAMPLE_VAR_HAS_FIELD,
         Layer.EXAMPLE,
         "an example var is read by no field, no Dockerfile ARG, and is not external",
         example_var_has_field,
@@ -372,7 +370,7 @@ RULES = (
         invalid=(RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\nLEGACY_FLAG=1\n"), "LEGACY_FLAG"),),
     ),
     Rule(
-        "required-field-in-template",
+        REQUIRED_FIELD_IN_TEMPLATE,
         Layer.SETTINGS,
         "a field with no default is not rendered by any template (when templates exist)",
         required_field_in_template,

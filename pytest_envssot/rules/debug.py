@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index, literal_default
 from pytest_envssot.model import Layer
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+
+DEBUG_OFF = Reporter("debug-off")
 
 _DEBUG_NAME = re.compile(r"(?i)(?:^|_)debug(?:_|$)")
 _BOOL = re.compile(r"^(?:bool|StrictBool|Optional\[bool\]|bool\s*\|\s*None|None\s*\|\s*bool)$")
@@ -31,12 +33,10 @@ def debug_off(index: Index) -> Iterator[Finding]:
         fld, at = ref.field, ref.field.location
         default = literal_default(fld.default) if fld.default is not None else None
         if default != "true":
-            yield Finding("debug-off", ref.primary, Outcome.PASSED, at)
+            yield DEBUG_OFF.passed(ref.primary, at)
             continue
-        yield Finding(
-            "debug-off",
+        yield DEBUG_OFF.failed(
             ref.primary,
-            Outcome.FAILED,
             at,
             lines=(
                 field_line(index, ref),
@@ -52,7 +52,7 @@ def debug_off(index: Index) -> Iterator[Finding]:
 
 RULES = (
     Rule(
-        "debug-off",
+        DEBUG_OFF,
         Layer.SETTINGS,
         "a debug flag defaults to true",
         debug_off,

@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import DockerFile, DockerInstruction, Layer, Location
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+
+NEXT_PUBLIC_BAKED = Reporter("next-public-baked")
 
 PREFIX = "NEXT_PUBLIC_"
 _BUILD = re.compile(r"\b(?:next\s+build|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build)\b")
@@ -122,12 +124,10 @@ def next_public_baked(index: Index) -> Iterator[Finding]:
         return
     builds = frontend_builds(index)
     for name, at in names.items():
-        rule = "next-public-baked"
+        rule = NEXT_PUBLIC_BAKED
         if not builds:
-            yield Finding(
-                rule,
+            yield rule.skipped(
                 name,
-                Outcome.SKIPPED,
                 at,
                 lines=(
                     "no Dockerfile runs a Next.js build (npm run build, next build... in a "
@@ -138,13 +138,11 @@ def next_public_baked(index: Index) -> Iterator[Finding]:
             continue
         problems = [(b, p) for b in builds if (p := _problem(b, name)) is not None]
         if not problems:
-            yield Finding(rule, name, Outcome.PASSED, at)
+            yield rule.passed(name, at)
             continue
         build, _ = problems[0]
-        yield Finding(
-            rule,
+        yield rule.failed(
             name,
-            Outcome.FAILED,
             at,
             lines=(
                 *(f"{b.dockerfile.path}: {p}" for b, p in problems),
@@ -164,7 +162,7 @@ _GOOD = (
 
 RULES = (
     Rule(
-        "next-public-baked",
+        NEXT_PUBLIC_BAKED,
         Layer.EXAMPLE,
         "a NEXT_PUBLIC_* var has no ARG + ENV before the build step of a Dockerfile",
         next_public_baked,

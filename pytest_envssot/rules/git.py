@@ -22,15 +22,15 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
 from pytest_envssot.rules._credentials import credential_named, dev_placeholder
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
 from pytest_envssot.safefile import is_regular
 from pytest_envssot.secretscan import allowance, scan
 
-RULE = "env-file-ignored"
+RULE = Reporter("env-file-ignored")
 ENV_FILE = ".env"
 # Files that hold real local values by convention; .env.example & co. are meant to be committed.
 PATHSPECS = (":(glob)**/.env", ":(glob)**/.env.local", ":(glob)**/.env.*.local")
@@ -140,10 +140,8 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
     root = index.config.root
     odd = _odd_gitignores(index)
     if odd:  # git would open it and wait (a FIFO) for ever: say so instead of asking git
-        yield Finding(
-            RULE,
+        yield RULE.failed(
             ENV_FILE,
-            Outcome.FAILED,
             Location(odd[0], 0),
             lines=(
                 f"{', '.join(odd)}: not a regular file (a FIFO, socket or device): git cannot "
@@ -159,22 +157,18 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
         tracked = _ls(root, "--cached")
         loose = [p for p in _ls(root, "--others", "--exclude-standard") if p != env]
     except GitError as exc:
-        yield Finding(
-            RULE,
+        yield RULE.skipped(
             ENV_FILE,
-            Outcome.SKIPPED,
             Location(".gitignore", 0),
             lines=(f"{exc}; nothing here can be committed, so no .env can leak through git",),
         )
         return
     if env not in tracked:
         if problem is None and location is not None:
-            yield Finding(RULE, ENV_FILE, Outcome.PASSED, location)
+            yield RULE.passed(ENV_FILE, location)
         else:
-            yield Finding(
-                RULE,
+            yield RULE.failed(
                 ENV_FILE,
-                Outcome.FAILED,
                 Location(".gitignore", 0),
                 lines=(
                     f"git does not ignore {ENV_FILE}: {problem}.",
@@ -186,10 +180,8 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
     for path in tracked:
         placeholders = _only_placeholders(root / path)
         if placeholders:
-            yield Finding(
-                RULE,
+            yield RULE.passed(
                 path,
-                Outcome.PASSED,
                 Location(path, 0),
                 lines=(
                     f"{path} is tracked deliberately as an example: its {placeholders} values are "
@@ -197,10 +189,8 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
                 ),
             )
             continue
-        yield Finding(
-            RULE,
+        yield RULE.failed(
             path,
-            Outcome.FAILED,
             Location(path, 0),
             lines=(
                 f"{path} is tracked by git: every value in it is in the repository's history.",
@@ -209,10 +199,8 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
             fix=(f"git rm --cached {path}", f"echo '{Path(path).name}' >> .gitignore"),
         )
     for path in loose:
-        yield Finding(
-            RULE,
+        yield RULE.failed(
             path,
-            Outcome.FAILED,
             Location(path, 0),
             lines=(
                 f"{path} exists and git does not ignore it: the next `git add .` commits it.",

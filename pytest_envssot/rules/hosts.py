@@ -20,14 +20,14 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
 from pytest_envssot.rules.compose import slug_spellings
 from pytest_envssot.secretscan import is_loopback
 
-RULE = "url-host-is-service"
+RULE = Reporter("url-host-is-service")
 # scheme://[userinfo@]host — the host up to a port, path, query, quote or space
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s\"'?#]*@)?([^:/\s\"'?#@]+)")
 # what a template or an env file fills in at render time
@@ -120,15 +120,13 @@ def url_host_is_service(index: Index) -> Iterator[Finding]:
         elsewhere = _elsewhere(index, host, templated, at) if readable else None
         if not readable or elsewhere:
             why = elsewhere or "the repository has no readable compose file to define hosts"
-            yield Finding(RULE, variable, Outcome.SKIPPED, at, lines=(f"host {host!r}: {why}",))
+            yield RULE.skipped(variable, at, lines=(f"host {host!r}: {why}",))
         elif _matches(host, names):
-            yield Finding(RULE, variable, Outcome.PASSED, at)
+            yield RULE.passed(variable, at)
         else:
             files = ", ".join(f.path for f in readable[:3]) + (" …" if len(readable) > 3 else "")
-            yield Finding(
-                RULE,
+            yield RULE.failed(
                 variable,
-                Outcome.FAILED,
                 at,
                 lines=(
                     f"{at} gives {variable} a URL whose host is {host!r}",

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import Layer, Location
 from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.rules import _imported
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+
+ENV_NAMES_MATCH_IMPORT = Reporter("env-names-match-import")
+
+SETTINGS_IMPORTS = Reporter("settings-imports")
 
 
 def settings_imports(index: Index) -> Iterator[Finding]:
-    rule = "settings-imports"
+    rule = SETTINGS_IMPORTS
     if not index.config.import_settings:
         return
     for rel, classes in _imported.file_classes(index).items():
@@ -29,13 +33,13 @@ def settings_imports(index: Index) -> Iterator[Finding]:
             continue
         missing = [c for c in classes if loaded is not None and c not in loaded]
         if missing:
-            yield Finding(
-                rule, "", Outcome.FAILED, Location(rel, 0),
+            yield rule.failed(
+                "", Location(rel, 0),
                 lines=(f"{rel} imported, but has no BaseSettings class {', '.join(missing)} "
                        "after import (defined conditionally, or replaced at import)",),
             )  # fmt: skip
             continue
-        yield Finding(rule, "", Outcome.PASSED, Location(rel, 0))
+        yield rule.passed("", Location(rel, 0))
 
 
 def _import_failed(rel: str, failure: ImportFailure) -> Finding:
@@ -56,11 +60,11 @@ def _import_failed(rel: str, failure: ImportFailure) -> Finding:
             "get_settings()) instead of at import."
         )
     location = Location(rel, failure.line if here else 0)
-    return Finding("settings-imports", "", Outcome.FAILED, location, lines=tuple(lines))
+    return SETTINGS_IMPORTS.failed("", location, lines=tuple(lines))
 
 
 def env_names_match_import(index: Index) -> Iterator[Finding]:
-    rule = "env-names-match-import"
+    rule = ENV_NAMES_MATCH_IMPORT
     if not index.config.import_settings:
         return
     by_name: dict[str, list[FieldRef]] = {}
@@ -76,8 +80,8 @@ def env_names_match_import(index: Index) -> Iterator[Finding]:
                 continue
             (skipped if outcome[0] == "skip" else problems).extend(outcome[1])
         if problems:
-            yield Finding(
-                rule, name, Outcome.FAILED, at,
+            yield rule.failed(
+                name, at,
                 lines=(
                     *problems,
                     "Every other envssot rule uses the predicted names. Make the names visible "
@@ -87,9 +91,9 @@ def env_names_match_import(index: Index) -> Iterator[Finding]:
                 ),
             )  # fmt: skip
         elif skipped:
-            yield Finding(rule, name, Outcome.SKIPPED, at, lines=tuple(dict.fromkeys(skipped)))
+            yield rule.skipped(name, at, lines=tuple(dict.fromkeys(skipped)))
         else:
-            yield Finding(rule, name, Outcome.PASSED, at)
+            yield rule.passed(name, at)
 
 
 def _compare(index: Index, ref: FieldRef) -> tuple[str, list[str]] | None:
@@ -157,7 +161,7 @@ _PREFIXED = (
 
 RULES = (
     Rule(
-        "settings-imports",
+        SETTINGS_IMPORTS,
         Layer.SETTINGS,
         "import mode is on and the settings module cannot be imported (path:line of the cause)",
         settings_imports,
@@ -186,7 +190,7 @@ RULES = (
         ),
     ),
     Rule(
-        "env-names-match-import",
+        ENV_NAMES_MATCH_IMPORT,
         Layer.SETTINGS,
         "import mode is on and the env names envssot predicts differ from those the real class reads",
         env_names_match_import,

@@ -13,10 +13,12 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, tmpl_line
+
+INFRA_VAR_NOT_IN_APP = Reporter("infra-var-not-in-app")
 
 ROOT_TOKEN = "VAULT_ROOT_TOKEN"
 
@@ -82,14 +84,14 @@ def infra_var_not_in_app(index: Index) -> Iterator[Finding]:
     for name, at, what in _appearances(index):
         pattern = infra_pattern(name, patterns)
         if pattern is None:
-            yield Finding("infra-var-not-in-app", name, Outcome.PASSED, at)
+            yield INFRA_VAR_NOT_IN_APP.passed(name, at)
             continue
         if at.path in tooling and name.upper() != ROOT_TOKEN:
             line = (
                 f"{at.path} feeds no settings field of the app: its consumer is deployment "
                 "tooling (or a third-party container), where infra vars belong",
             )
-            yield Finding("infra-var-not-in-app", name, Outcome.PASSED, at, lines=line)
+            yield INFRA_VAR_NOT_IN_APP.passed(name, at, lines=line)
             continue
         why: tuple[str, ...]
         if name.upper() == ROOT_TOKEN:
@@ -106,10 +108,8 @@ def infra_var_not_in_app(index: Index) -> Iterator[Finding]:
                 "to deployment tooling (direnv .envrc, CI secrets, Dokploy), not to the app's "
                 "configuration.",
             )
-        yield Finding(
-            "infra-var-not-in-app",
+        yield INFRA_VAR_NOT_IN_APP.failed(
             name,
-            Outcome.FAILED,
             at,
             lines=(
                 f"{at} names {name}",
@@ -123,7 +123,7 @@ _FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", 
 
 RULES = (
     Rule(
-        "infra-var-not-in-app",
+        INFRA_VAR_NOT_IN_APP,
         Layer.SETTINGS,
         "an infra var (VAULT_ROOT_TOKEN, DOKPLOY_*...) appears in app config or a template",
         infra_var_not_in_app,

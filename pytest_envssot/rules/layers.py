@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location, ReaderError
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+
+LAYER_PARSES = Reporter("layer-parses")
 
 
 def _files(index: Index) -> Iterator[tuple[str, ReaderError | None]]:
@@ -26,20 +28,16 @@ def layer_parses(index: Index) -> Iterator[Finding]:
             continue
         seen.add(path)
         if error is None:
-            yield Finding("layer-parses", "", Outcome.PASSED, Location(path, 0))
+            yield LAYER_PARSES.passed("", Location(path, 0))
         else:
-            yield Finding(
-                "layer-parses",
+            yield LAYER_PARSES.failed(
                 "",
-                Outcome.FAILED,
                 error.location,
                 lines=(str(error), "Items of the other layers still ran; fix this file first."),
             )
     if not index.contract.settings:
-        yield Finding(
-            "layer-parses",
+        yield LAYER_PARSES.failed(
             "",
-            Outcome.FAILED,
             Location(index.config.env_example, 0),
             lines=(
                 "no settings class found: no Python file outside tests/ defines a BaseSettings "
@@ -51,7 +49,7 @@ def layer_parses(index: Index) -> Iterator[Finding]:
 
 RULES = (
     Rule(
-        "layer-parses",
+        LAYER_PARSES,
         Layer.REPO,
         "the file cannot be read (one item per file; message has path:line)",
         layer_parses,

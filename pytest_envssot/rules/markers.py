@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import template_line, unreadable_skip
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, tmpl_line
+
+VAULT_MARKER = Reporter("vault-marker")
 
 
 def vault_marker(index: Index) -> Iterator[Finding]:
@@ -27,15 +29,13 @@ def vault_marker(index: Index) -> Iterator[Finding]:
         rendered = index.rendered(entry.key)
         at = entry.location
         if bool(rendered) == entry.vault:
-            yield Finding("vault-marker", entry.key, Outcome.PASSED, at)
+            yield VAULT_MARKER.passed(entry.key, at)
         elif entry.vault and (broken := index.unreadable(Layer.TEMPLATE)):
-            yield unreadable_skip("vault-marker", entry.key, at, broken)
+            yield unreadable_skip(VAULT_MARKER, entry.key, at, broken)
         elif entry.vault:
             templates = ", ".join(t.path for t in index.contract.templates)
-            yield Finding(
-                "vault-marker",
+            yield VAULT_MARKER.failed(
                 entry.key,
-                Outcome.FAILED,
                 at,
                 lines=(
                     f"{at} marks {entry.key} [VAULT]",
@@ -45,10 +45,8 @@ def vault_marker(index: Index) -> Iterator[Finding]:
                 edit=_edits.example_marker(entry, "drop"),
             )
         else:
-            yield Finding(
-                "vault-marker",
+            yield VAULT_MARKER.failed(
                 entry.key,
-                Outcome.FAILED,
                 at,
                 lines=(
                     template_line(rendered[0]),
@@ -70,10 +68,8 @@ def _never_adopted(index: Index) -> Iterator[Finding]:
         if entry.key in seen or not index.rendered(entry.key):
             continue
         seen.add(entry.key)
-        yield Finding(
-            "vault-marker",
+        yield VAULT_MARKER.skipped(
             entry.key,
-            Outcome.SKIPPED,
             entry.location,
             lines=(
                 f"{entry.location.path} marks no var [VAULT]: this repository never adopted the "
@@ -87,7 +83,7 @@ _FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", 
 
 RULES = (
     Rule(
-        "vault-marker",
+        VAULT_MARKER,
         Layer.EXAMPLE,
         "[VAULT] marker present <=> var rendered by a template does not hold",
         vault_marker,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index, literal_default
 from pytest_envssot.model import ExampleEntry, Layer
 from pytest_envssot.redact import DEFAULT_SECRET_NAMES, is_secret_name, is_secret_type, mask
@@ -22,8 +22,12 @@ from pytest_envssot.rules._credentials import (
     weak_password,
 )
 from pytest_envssot.rules._text import field_line
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, tmpl_line
 from pytest_envssot.secretscan import Suspicion, allowance, scan, token_shape
+
+NO_SECRET_DEFAULT = Reporter("no-secret-default")
+
+NO_SECRET_IN_EXAMPLE = Reporter("no-secret-in-example")
 
 _LEAKED = (
     "The repository is not a vault: anyone with read access (and its history) has that value. "
@@ -55,17 +59,15 @@ def no_secret_in_example(index: Index) -> Iterator[Finding]:
         if entry.key in seen:
             continue
         seen.add(entry.key)
-        rule, at = "no-secret-in-example", entry.location
+        rule, at = NO_SECRET_IN_EXAMPLE, entry.location
         value = _example_value(entry)
         suspicion = scan(value) if value else None
         reasons = _why(index, entry.key, value) if value and suspicion else []
         if suspicion is None or not reasons:
-            yield Finding(rule, entry.key, Outcome.PASSED, at)
+            yield rule.passed(entry.key, at)
             continue
-        yield Finding(
-            rule,
+        yield rule.failed(
             entry.key,
-            Outcome.FAILED,
             at,
             lines=(
                 f"{at} sets {entry.key} to {mask(value or '')}: {suspicion.reason}",
@@ -127,17 +129,15 @@ def no_secret_default(index: Index) -> Iterator[Finding]:
         if ref.primary in seen:
             continue
         seen.add(ref.primary)
-        rule, at = "no-secret-default", ref.field.location
+        rule, at = NO_SECRET_DEFAULT, ref.field.location
         problem = _default_problem(index, ref)
         if problem is None:
-            yield Finding(rule, ref.primary, Outcome.PASSED, at)
+            yield rule.passed(ref.primary, at)
             continue
         what, reasons = problem
         fld = ref.field
-        yield Finding(
-            rule,
+        yield rule.failed(
             ref.primary,
-            Outcome.FAILED,
             at,
             lines=(
                 field_line(index, ref),
@@ -165,7 +165,7 @@ _SECRET_IMPORT = "from pydantic import SecretStr\n"
 
 RULES = (
     Rule(
-        "no-secret-in-example",
+        NO_SECRET_IN_EXAMPLE,
         Layer.EXAMPLE,
         "a secret-classified var carries a real-looking value",
         no_secret_in_example,
@@ -195,7 +195,7 @@ RULES = (
         ),
     ),
     Rule(
-        "no-secret-default",
+        NO_SECRET_DEFAULT,
         Layer.SETTINGS,
         "a secret-classified field has a hard-coded non-empty default",
         no_secret_default,

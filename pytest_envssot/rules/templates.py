@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from difflib import SequenceMatcher
 
 from pytest_envssot.config import match_paths
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
 from pytest_envssot.pysettings.domains import domain_may_contain
@@ -26,7 +26,13 @@ from pytest_envssot.rules._compose import compose_fix, name_chars
 from pytest_envssot.rules._consumer import INFERRED, consumer_of
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import var_domain
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, seed_repo, tmpl_line
+
+VAULT_PATH_CONVENTION = Reporter("vault-path-convention")
+
+TEMPLATE_KEY_MATCHES_VAR = Reporter("template-key-matches-var")
+
+TEMPLATE_QUOTING = Reporter("template-quoting")
 
 
 def _distinct_vars(index: Index) -> Iterator[TemplateVar]:
@@ -211,9 +217,9 @@ def _foreign_templates(index: Index) -> set[str]:
 def template_quoting(index: Index) -> Iterator[Finding]:
     foreign = _foreign_templates(index)
     for var in _distinct_vars(index):
-        rule, at = "template-quoting", var.location
+        rule, at = TEMPLATE_QUOTING, var.location
         if not var.vault_keys:
-            yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault value",))
+            yield rule.passed(var.name, at, lines=("renders no Vault value",))
             continue
         consumer, source = consumer_of(index, var.location.path)
         # A file no field reads from goes to another program: unless a compose file or the
@@ -234,7 +240,7 @@ def template_quoting(index: Index) -> Iterator[Finding]:
                 "to another program: name that consumer under [tool.envssot.consumer] (e.g. "
                 '"docker-env-file" for a compose env_file) to have its quoting checked',
             )
-            yield Finding(rule, var.name, Outcome.PASSED, at, lines=lines if elsewhere else ())
+            yield rule.passed(var.name, at, lines=lines if elsewhere else ())
             continue
         reader = _READERS.get(consumer, consumer)
         fix = _quoting_fix(var, consumer)
@@ -244,10 +250,8 @@ def template_quoting(index: Index) -> Iterator[Finding]:
             else "Build the whole value in one printf and quote that (the value has branches "
             "no mechanical rewrite keeps)."
         )
-        yield Finding(
-            rule,
+        yield rule.failed(
             var.name,
-            Outcome.FAILED,
             at,
             lines=(
                 template_line(var),
@@ -298,16 +302,14 @@ _NEAR_MISS = 0.85  # a key this close to the name is a misspelling of it (POSTGR
 def template_key_matches_var(index: Index) -> Iterator[Finding]:
     shared, foreign = _shared_keys(index), _foreign_templates(index)
     for var in _distinct_vars(index):
-        rule, at = "template-key-matches-var", var.location
+        rule, at = TEMPLATE_KEY_MATCHES_VAR, var.location
         keys = var.vault_keys
         mapped = None if not keys or var.composed else _mapping_reason(var, shared, foreign)
         if not keys:
-            yield Finding(rule, var.name, Outcome.PASSED, at, lines=("renders no Vault key",))
+            yield rule.passed(var.name, at, lines=("renders no Vault key",))
         elif var.composed:
-            yield Finding(
-                rule,
+            yield rule.passed(
                 var.name,
-                Outcome.PASSED,
                 at,
                 lines=(
                     f"composed from Vault key{'s' if len(keys) > 1 else ''} {', '.join(keys)} "
@@ -315,19 +317,17 @@ def template_key_matches_var(index: Index) -> Iterator[Finding]:
                 ),
             )
         elif keys[0] == var.name:
-            yield Finding(rule, var.name, Outcome.PASSED, at)
+            yield rule.passed(var.name, at)
         elif keys[0] == var.name.lower():
             # jwt_secret_key -> JWT_SECRET_KEY: Vault's lower-case convention, not a drifted name
-            yield Finding(rule, var.name, Outcome.PASSED, at,
+            yield rule.passed(var.name, at,
                           lines=(f"Vault key {keys[0]} is {var.name} in Vault's lower-case spelling",))  # fmt: skip
         elif mapped is not None:
-            yield Finding(rule, var.name, Outcome.PASSED, at, lines=(mapped,))
+            yield rule.passed(var.name, at, lines=(mapped,))
         else:
             case = " Vault keys are case-sensitive." if keys[0].upper() == var.name.upper() else ""
-            yield Finding(
-                rule,
+            yield rule.failed(
                 var.name,
-                Outcome.FAILED,
                 at,
                 lines=(
                     template_line(var),
@@ -429,22 +429,20 @@ def vault_path_convention(index: Index) -> Iterator[Finding]:
             component = _component(block)
             name = component if component not in seen else f"{component}@{block.location.line}"
             seen.add(name)
-            rule, at = "vault-path-convention", block.location
+            rule, at = VAULT_PATH_CONVENTION, block.location
             engine = _other_engine(block)
             if engine is not None:
-                yield Finding(rule, name, Outcome.SKIPPED, at, lines=(
+                yield rule.skipped(name, at, lines=(
                     f"{_path_text(block)} is read from the {engine} secrets engine, not KV v2: "
                     "the convention names KV paths (secret/data/...)",
                 ))  # fmt: skip
                 continue
             problem = _path_problem(block, project)
             if problem is None:
-                yield Finding(rule, name, Outcome.PASSED, at)
+                yield rule.passed(name, at)
                 continue
-            yield Finding(
-                rule,
+            yield rule.failed(
                 name,
-                Outcome.FAILED,
                 at,
                 lines=(
                     f"{at} reads secrets from {block.path_expr}",
@@ -499,7 +497,7 @@ _SHELL_LINE = (
 
 RULES = (
     Rule(
-        "template-quoting",
+        TEMPLATE_QUOTING,
         Layer.TEMPLATE,
         'a rendered var lacks printf "%q" or the else fallback',
         template_quoting,
@@ -536,7 +534,7 @@ RULES = (
         ),
     ),
     Rule(
-        "template-key-matches-var",
+        TEMPLATE_KEY_MATCHES_VAR,
         Layer.TEMPLATE,
         "KEY= renders .Data.data.OTHER (composed values pass and are reported as composed)",
         template_key_matches_var,
@@ -570,7 +568,7 @@ RULES = (
         ),
     ),
     Rule(
-        "vault-path-convention",
+        VAULT_PATH_CONVENTION,
         Layer.TEMPLATE,
         'the secret path is not secret/data/<project>/<env>/<component> with the env from env "ENV"',
         vault_path_convention,

@@ -62,14 +62,14 @@ from pytest_envssot.rules._typed import (
     validation_key,
     var_domain,
 )
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, seed_repo, tmpl_line
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, seed_repo, tmpl_line
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from pytest_envssot.config import Config
 
-RULE = "template-roundtrip"
+RULE = Reporter("template-roundtrip")
 _DOTENV_VARIABLE = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
 _GO_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
@@ -125,14 +125,14 @@ def _consumer_findings(index: Index) -> Iterator[Finding]:
         name = CONSUMER_ITEM.format(consumer=consumer)
         at = Location(template.path, min(v.location.line for v in vars_))
         if not exposed:
-            yield Finding(RULE, name, Outcome.PASSED, at,
+            yield RULE.passed(name, at,
                           lines=("no var's value domain holds ${…}, which python-dotenv would expand",))  # fmt: skip
             continue
         shown = ", ".join(exposed[:6]) + (
             f" and {len(exposed) - 6} more" if len(exposed) > 6 else ""
         )
-        yield Finding(
-            RULE, name, Outcome.FAILED, at,
+        yield RULE.failed(
+            name, at,
             lines=(
                 f"{template.path} is read back by pydantic-settings, whose python-dotenv expands "
                 "${NAME} in every value, inside double and single quotes alike, and has no escape "
@@ -163,10 +163,9 @@ def _template_roundtrip(
             refs = index.fields_reading(var.name, scope)
             if refs and _by_import(index, var, refs[0]):
                 oracle.append((var, refs[0], consumer))
-                yield Finding(RULE, var.name, Outcome.SKIPPED, var.location)  # placeholder
+                yield RULE.skipped(var.name, var.location)  # placeholder
             elif refs:
-                yield Finding(
-                    RULE,
+                yield RULE.finding(
                     var.name,
                     Outcome.SKIPPED,
                     var.location,
@@ -247,14 +246,14 @@ def _judge_by_import(
         elif back.digest != original.digest:
             broken.append((value, line, "gives a different value"))
     if not broken:
-        return Finding(RULE, var.name, Outcome.PASSED, var.location)
+        return RULE.passed(var.name, var.location)
     value, line, result = broken[0]
     secret = index.is_strong_secret(var.name)
     shown = show(value, True) if secret else show(repr(value), False)
     cause, fix = _diagnose(var, consumer, value, line, domain)
     drawn = f"domain {domain}" if domain else "the known hazards"
-    failure = Finding(
-        RULE, var.name, Outcome.FAILED, var.location,
+    failure = RULE.failed(
+        var.name, var.location,
         lines=(
             template_line(var),
             f"{type_words(ref)}; import mode: the real class validated values from {drawn} "
@@ -279,7 +278,7 @@ def _judge_by_import(
 
 
 def _skip(var: TemplateVar, reason: str) -> Finding:
-    return Finding(RULE, var.name, Outcome.SKIPPED, var.location, lines=(reason,))
+    return RULE.skipped(var.name, var.location, lines=(reason,))
 
 
 @dataclass(frozen=True)
@@ -402,7 +401,7 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         if verdict is not None:
             verdicts[shape] = verdict
     if isinstance(verdict, _Verdict) and verdict.passed:
-        return Finding(RULE, var.name, Outcome.PASSED, var.location)
+        return RULE.passed(var.name, var.location)
     if isinstance(verdict, _Verdict) and verdict.skip is not None:
         return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
     try:
@@ -447,7 +446,7 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         )
         return _with_other_causes(index, var, consumer, domain, failure, first, rest, line_for)
     if verdict.shrunk is None:
-        return Finding(RULE, var.name, Outcome.PASSED, var.location)
+        return RULE.passed(var.name, var.location)
     return _failure(
         index, var, ref, consumer, domain, found, verdict.shrunk, line_for(verdict.shrunk)
     )
@@ -518,10 +517,10 @@ def _composed_roundtrip(
                 f'{vault_key} = "token_urlsafe"), or store it percent-encoded in Vault'
             )
     if not lines:
-        return Finding(RULE, var.name, Outcome.PASSED, var.location,
+        return RULE.passed(var.name, var.location,
                        lines=(f"composed from {', '.join(var.vault_keys)}: every value of their domains comes back intact",))  # fmt: skip
-    return Finding(
-        RULE, var.name, Outcome.FAILED, var.location,
+    return RULE.failed(
+        var.name, var.location,
         lines=(template_line(var), *lines, *(("Quote the composition as a whole:",) if fix else ())),
         fix=fix,
     )  # fmt: skip
@@ -773,8 +772,8 @@ def _failure(
         result = "gives a different value"
     cause, fix = _diagnose(var, consumer, value, line, domain)
     drawn = f"domain {domain}" if domain else f"every value {ref.field.annotation} allows"
-    return Finding(
-        RULE, var.name, Outcome.FAILED, var.location,
+    return RULE.failed(
+        var.name, var.location,
         lines=(
             template_line(var),
             f"{type_words(ref)}; values drawn from {drawn}",

@@ -12,7 +12,7 @@ import json
 import typing
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
 from pytest_envssot.placeholders import is_local_default, is_placeholder
@@ -29,8 +29,14 @@ from pytest_envssot.rules._typed import (
     typed,
     unresolved_words,
 )
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo, tmpl_line
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, tmpl_line
 from pytest_envssot.secretscan import scan
+
+TEMPLATE_FALLBACK_TYPE = Reporter("template-fallback-type")
+
+DEFAULT_VALUE_TYPE = Reporter("default-value-type")
+
+EXAMPLE_VALUE_TYPE = Reporter("example-value-type")
 
 # --------------------------------------------------------------------------- example-value-type
 
@@ -45,7 +51,7 @@ def _example_values(index: Index) -> dict[str, str | None]:
 
 
 def example_value_type(index: Index) -> Iterator[Finding]:
-    rule = "example-value-type"
+    rule = EXAMPLE_VALUE_TYPE
     values = _example_values(index)
     seen: set[str] = set()
     todo: list[tuple[ExampleEntry, str, list[FieldRef]]] = []
@@ -76,14 +82,14 @@ def example_value_type(index: Index) -> Iterator[Finding]:
             ref, checked_type, checked = problems[0]
             lines, fix = _explain_example(index, ref, checked_type, checked, name, value, secret)
             shown = show(value, secret)
-            yield Finding(
-                rule, name, Outcome.FAILED, entry.location,
+            yield rule.failed(
+                name, entry.location,
                 lines=(f"{entry.location} sets {name}={shown}", *lines), fix=fix,
             )  # fmt: skip
         elif reasons and len(reasons) == len(refs):
-            yield Finding(rule, name, Outcome.SKIPPED, entry.location, lines=(reasons[0],))
+            yield rule.skipped(name, entry.location, lines=(reasons[0],))
         else:
-            yield Finding(rule, name, Outcome.PASSED, entry.location)
+            yield rule.passed(name, entry.location)
 
 
 def _needs_oracle(index: Index, ref: FieldRef, name: str, validators: bool = False) -> bool:
@@ -194,7 +200,7 @@ def _safe_default_text(index: Index, ref: FieldRef, t: Typed) -> str | None:
 
 
 def default_value_type(index: Index) -> Iterator[Finding]:
-    rule = "default-value-type"
+    rule = DEFAULT_VALUE_TYPE
     seen: set[str] = set()
     refs: list[FieldRef] = []
     for ref in index.distinct_fields():
@@ -212,36 +218,32 @@ def default_value_type(index: Index) -> Iterator[Finding]:
             continue
         known, value, reason = resolver(index).default(fld)
         if not known:
-            yield Finding(
-                rule, ref.primary, Outcome.SKIPPED, at, lines=(f"{type_words(ref)}: {reason}",)
-            )
+            yield rule.skipped(ref.primary, at, lines=(f"{type_words(ref)}: {reason}",))
             continue
         checked = found.probe.validate_python(value)
         if checked.ok:
-            yield Finding(rule, ref.primary, Outcome.PASSED, at)
+            yield rule.passed(ref.primary, at)
             continue
         yield _default_failure(index, ref, checked)
 
 
 def _default_by_import(index: Index, ref: FieldRef, found: Unresolved) -> Finding:
-    rule, at = "default-value-type", ref.field.location
+    rule, at = DEFAULT_VALUE_TYPE, ref.field.location
     if not index.config.import_settings:
-        return Finding(
-            rule, ref.primary, Outcome.SKIPPED, at, lines=(unresolved_words(index, ref, found),)
-        )
+        return rule.skipped(ref.primary, at, lines=(unresolved_words(index, ref, found),))
     checked = _oracle(index, ref, "default", None)
     if isinstance(checked, str):
-        return Finding(rule, ref.primary, Outcome.SKIPPED, at, lines=(checked,))
+        return rule.skipped(ref.primary, at, lines=(checked,))
     if checked.ok:
-        return Finding(rule, ref.primary, Outcome.PASSED, at)
+        return rule.passed(ref.primary, at)
     return _default_failure(index, ref, checked, " (import mode: the real class's default)")
 
 
 def _default_failure(index: Index, ref: FieldRef, checked: Checked, how: str = "") -> Finding:
     fld = ref.field
     shown = show(fld.default or "", index.is_secret(ref.primary))
-    return Finding(
-        "default-value-type", ref.primary, Outcome.FAILED, fld.location,
+    return DEFAULT_VALUE_TYPE.failed(
+        ref.primary, fld.location,
         lines=(
             f"{type_words(ref)} has the default {shown}",
             f"it does not validate as {fld.annotation}{how}: {checked.error}",
@@ -279,25 +281,23 @@ def template_fallback_type(index: Index) -> Iterator[Finding]:
 
 
 def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> Finding:
-    rule, name, at = "template-fallback-type", var.name, var.location
+    rule, name, at = TEMPLATE_FALLBACK_TYPE, var.name, var.location
     fallback = var.fallback or ""
     if "{{" in fallback:
-        return Finding(rule, name, Outcome.SKIPPED, at,
+        return rule.skipped(name, at,
                        lines=("the fallback is computed by template actions; only literal text is checked",))  # fmt: skip
     reason = nested_reason(ref, name)
     if reason:
-        return Finding(rule, name, Outcome.SKIPPED, at, lines=(reason,))
+        return rule.skipped(name, at, lines=(reason,))
     found = typed(index, ref)
     if isinstance(found, Unresolved) and not index.config.import_settings:
-        return Finding(
-            rule, name, Outcome.SKIPPED, at, lines=(unresolved_words(index, ref, found),)
-        )
+        return rule.skipped(name, at, lines=(unresolved_words(index, ref, found),))
     secret = index.is_secret(name)
     text = read_back(consumer, f"{name}={fallback}\n", name)
     if isinstance(found, Unresolved):
         oracle = _oracle(index, ref, "env", text)
         if isinstance(oracle, str):
-            return Finding(rule, name, Outcome.SKIPPED, at, lines=(oracle,))
+            return rule.skipped(name, at, lines=(oracle,))
         checked, ignore_empty = oracle, False
     else:
         checked, ignore_empty = found.probe.check(text), found.probe.ignore_empty
@@ -314,15 +314,15 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
             default = literal_text(ref.field.default or "")
             advice = "Render a fallback of the field's type (e.g. the settings default):"
             fix = (f"{{{{ else }}}}{_go_literal(default or '', secret)}{{{{ end }}}}",)
-        return Finding(
-            rule, name, Outcome.FAILED, at,
+        return rule.failed(
+            name, at,
             lines=(rendered, f"{type_words(ref)} rejects it: {checked.error}", advice),
             fix=fix,
         )  # fmt: skip
     credential = _credential(index, name, text)
     if credential is not None:
-        return Finding(
-            rule, name, Outcome.FAILED, at,
+        return rule.failed(
+            name, at,
             lines=(
                 rendered,
                 f"{credential}: whenever Vault lacks {keys}, production runs with a credential "
@@ -332,7 +332,7 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
             fix=('{{ else }}""{{ end }}',),
         )  # fmt: skip
     if checked.unset or ref.field.default is None:
-        return Finding(rule, name, Outcome.PASSED, at)
+        return rule.passed(name, at)
     if isinstance(found, Unresolved):  # import mode: the real default, compared by digest
         real = _oracle(index, ref, "default", None)
         default_checked = real if isinstance(real, Checked) else None
@@ -340,13 +340,13 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         known, default_value, _ = resolver(index).default(ref.field)
         default_checked = found.probe.validate_python(default_value) if known else None
     if default_checked is None or not default_checked.ok or default_checked.value == checked.value:
-        return Finding(rule, name, Outcome.PASSED, at)
+        return rule.passed(name, at)
     default_text = literal_text(ref.field.default)
     if text == "" and not ignore_empty and default_text != "":
         # The seed's {{ else }}""{{ end }} means "Vault has no value", not a value: without
         # env_ignore_empty it silently replaces a real default (S3_ENDPOINT="" in production).
-        return Finding(
-            rule, name, Outcome.FAILED, at,
+        return rule.failed(
+            name, at,
             lines=(
                 rendered,
                 f"{type_words(ref)} has a non-empty default, which the empty fallback replaces: "
@@ -358,8 +358,8 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
     # A valid value other than the default is what templates are for: production's choice
     # (ENVIRONMENT="production" where the code defaults to "development"). Said, not failed.
     default_shown = show(literal_text(ref.field.default) or ref.field.default, secret)
-    return Finding(
-        rule, name, Outcome.PASSED, at,
+    return rule.passed(
+        name, at,
         lines=(
             f"{rendered}; {type_words(ref)} defaults to {default_shown}: a valid value, so a "
             "deliberate production choice",
@@ -445,7 +445,7 @@ _IMPORTS = "from typing import Literal\nfrom pydantic import field_validator\nfr
 
 RULES = (
     Rule(
-        "example-value-type",
+        EXAMPLE_VALUE_TYPE,
         layer=Layer.EXAMPLE,
         summary="the example value does not validate as the field's type under pydantic-settings semantics",
         check=example_value_type,
@@ -484,7 +484,7 @@ RULES = (
         ),
     ),
     Rule(
-        "default-value-type",
+        DEFAULT_VALUE_TYPE,
         layer=Layer.SETTINGS,
         summary="a literal default does not validate as the field's type",
         check=default_value_type,
@@ -505,7 +505,7 @@ RULES = (
         ),
     ),
     Rule(
-        "template-fallback-type",
+        TEMPLATE_FALLBACK_TYPE,
         layer=Layer.TEMPLATE,
         summary="the {{ else }} fallback does not validate as the field's type, or is a credential",
         check=template_fallback_type,

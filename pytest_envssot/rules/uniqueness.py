@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import ExampleEntry, Layer
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
-from pytest_envssot.rules.base import Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+
+UNIQUE_ENV_NAME = Reporter("unique-env-name")
 
 
 def unique_env_name(index: Index) -> Iterator[Finding]:
@@ -36,12 +38,10 @@ def _unique_fields(index: Index) -> Iterator[Finding]:
             continue
         reported.add((first.path, shown))
         if len(refs) == 1:
-            yield Finding("unique-env-name", shown, Outcome.PASSED, first)
+            yield UNIQUE_ENV_NAME.passed(shown, first)
             continue
-        yield Finding(
-            "unique-env-name",
+        yield UNIQUE_ENV_NAME.failed(
             shown,
-            Outcome.FAILED,
             refs[1].field.location,
             lines=(
                 f"{len(refs)} fields of {refs[0].owner.cls.name} read {shown}:",
@@ -57,13 +57,11 @@ def _unique_example_keys(index: Index) -> Iterator[Finding]:
         entries[entry.key].append(entry)
     for key, found in entries.items():
         if len(found) == 1:
-            yield Finding("unique-env-name", key, Outcome.PASSED, found[0].location)
+            yield UNIQUE_ENV_NAME.passed(key, found[0].location)
             continue
         lines = ", ".join(str(e.location.line) for e in found)
-        yield Finding(
-            "unique-env-name",
+        yield UNIQUE_ENV_NAME.failed(
             key,
-            Outcome.FAILED,
             found[1].location,
             lines=(
                 f"{key} is set {len(found)} times in {found[0].location.path} (lines {lines})",
@@ -75,7 +73,7 @@ def _unique_example_keys(index: Index) -> Iterator[Finding]:
 
 RULES = (
     Rule(
-        "unique-env-name",
+        UNIQUE_ENV_NAME,
         Layer.SETTINGS,
         "two fields read the same env name, or an example key is duplicated",
         unique_env_name,

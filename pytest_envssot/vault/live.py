@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_envssot.config import ConfigError
-from pytest_envssot.findings import Finding, Outcome
+from pytest_envssot.findings import Finding
 from pytest_envssot.gotemplate.parser import parse_tree
 from pytest_envssot.gotemplate.tree import (
     Command,
@@ -39,8 +39,13 @@ from pytest_envssot.index import Index
 from pytest_envssot.model import Location, ReaderError, SecretBlock, TemplateVar
 from pytest_envssot.placeholders import placeholder_kind
 from pytest_envssot.redact import Redactor
+from pytest_envssot.rules.base import Reporter
 
-PRESENT, ORPHAN, READABLE = "vault-key-present", "vault-key-orphan", "vault-path-readable"
+PRESENT, ORPHAN, READABLE = (
+    Reporter("vault-key-present"),
+    Reporter("vault-key-orphan"),
+    Reporter("vault-path-readable"),
+)
 DEFAULT_TIMEOUT = 5.0
 ENV_VAR = "ENV"  # what Dokploy sets per container, read by the templates' (env "ENV")
 
@@ -367,10 +372,8 @@ def check_vault(
 
 
 def _unparsed(error: ReaderError) -> Finding:
-    return Finding(
-        READABLE,
+    return READABLE.failed(
         "",
-        Outcome.FAILED,
         error.location,
         lines=(
             str(error),
@@ -386,32 +389,26 @@ def _block_findings(
     at = item.block.location
     shown = item.path or item.block.path_expr
     if read.data is None:
-        yield Finding(
-            READABLE,
+        yield READABLE.failed(
             item.component,
-            Outcome.FAILED,
             at,
             lines=(f"{at} reads {shown} (ENV={target.env})", f"{read.problem}."),
         )
         for key, where in item.keys.items():
-            yield Finding(
-                PRESENT,
+            yield PRESENT.failed(
                 key,
-                Outcome.FAILED,
                 where,
                 lines=(f"{where} reads {key} from {shown}, which could not be read:", read.problem),
             )
         return
-    yield Finding(READABLE, item.component, Outcome.PASSED, at)
+    yield READABLE.passed(item.component, at)
     for key, where in item.keys.items():
         problem = "is missing" if key not in read.data else _value_problem(read.data[key])
         if problem is None:
-            yield Finding(PRESENT, key, Outcome.PASSED, where)
+            yield PRESENT.passed(key, where)
             continue
-        yield Finding(
-            PRESENT,
+        yield PRESENT.failed(
             key,
-            Outcome.FAILED,
             where,
             lines=(
                 f"{where} reads {key} from {target.url(shown)} (ENV={target.env}).",
@@ -423,10 +420,8 @@ def _block_findings(
     for key in sorted(
         set(read.data) - (read_on_path if read_on_path is not None else set(read.data))
     ):
-        yield Finding(
-            ORPHAN,
+        yield ORPHAN.failed(
             key,
-            Outcome.FAILED,
             at,
             lines=(
                 f"Vault holds {key} at {target.url(shown)} (ENV={target.env}), "
