@@ -356,15 +356,9 @@ def _from_invocation(config: pytest.Config, path: str | None) -> Path | None:
 
 
 def _repo_root(config: pytest.Config) -> Path:
-    """The repository the contract is about: explicit, else the nearest [tool.envssot]."""
-    from pytest_envssot.config import ConfigError, find_repo_root
+    from pytest_envssot.isolation.fixtures import repo_root
 
-    try:
-        return find_repo_root(
-            config.getoption("envssot_root"), config.invocation_params.dir, config.rootpath
-        )
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    return repo_root(config)
 
 
 def _by_path(report: Report) -> dict[str, list[Finding]]:

@@ -310,6 +310,7 @@ def test_static_readers_never_execute_the_settings_module(
 # interpreter lives under /root), then the process drops to nobody and runs the real main().
 CLI_AS_NOBODY = """
 import contextlib, io, os, sys
+import hypothesis.strategies  # a warm verdict cache skips it in the privileged run
 from pytest_envssot.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     main(["check", "--format", "json", sys.argv[1]])

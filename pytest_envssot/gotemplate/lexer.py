@@ -139,7 +139,7 @@ _TERMINATOR = r"(?=[ \t\r\n.,|:)(]|\}\}|\Z)"
 _FAST = re.compile(
     r"(?P<rdelim>\}\})|(?P<trim>[ \t\r\n]-\}\})"
     r"|(?P<space>[ \t\r\n]+?)(?=[ \t\r\n]-\}\}|[^ \t\r\n]|\Z)"
-    r'|(?P<string>"(?:[^"\\\n]|\\[^\n])*")'
+    rf'|(?P<string>"[^"\\\n]{_RUN}(?:\\[^\n][^"\\\n]{_RUN}){_RUN}")'  # as _QUOTED: no backtracking
     rf"|(?P<dot>\.){_TERMINATOR}|(?P<field>\.(?![0-9])[A-Za-z0-9_]+){_TERMINATOR}"
     rf"|(?P<var>\$[A-Za-z0-9_]*){_TERMINATOR}|(?P<word>[A-Za-z_][A-Za-z0-9_]*){_TERMINATOR}"
     r"|(?P<single>[=|()])"

@@ -67,7 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # --------------------------------------------------------------------------- naming
 
 
-def _repo_root(config: pytest.Config) -> Path:
+def repo_root(config: pytest.Config) -> Path:
+    """The repository the contract is about (both faces ask this): ``--envssot-root``, else the
+    nearest ``[tool.envssot]`` up to pytest's rootdir; a bad option is a usage error."""
     from pytest_envssot.config import ConfigError, find_repo_root
 
     try:
@@ -85,7 +87,7 @@ def envssot_naming(request: pytest.FixtureRequest) -> Naming:
     from pytest_envssot.isolation.naming import Naming, NamingError
 
     try:
-        return Naming.from_root(_repo_root(request.config))
+        return Naming.from_root(repo_root(request.config))
     except (ConfigError, NamingError) as exc:
         pytest.fail(f"envssot_naming: {exc}", pytrace=False)
 
@@ -329,7 +331,7 @@ def envssot_db_service(
     from pytest_envssot.isolation.naming import workspace_id
 
     config = request.config
-    root = _repo_root(config)
+    root = repo_root(config)
     try:
         project = load_config(root).project
     except ConfigError as exc:

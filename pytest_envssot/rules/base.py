@@ -39,34 +39,13 @@ class Reporter(str):
             str(self), variable, outcome, at, tuple(lines), tuple(fix), edit, pending=pending
         )
 
-    def passed(
-        self,
-        variable: str,
-        at: Location,
-        lines: Sequence[str] = (),
-        fix: Sequence[str] = (),
-        edit: Edit | None = None,
-    ) -> Finding:
+    def passed(self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = (), edit: Edit | None = None) -> Finding:  # fmt: skip
         return self.finding(variable, Outcome.PASSED, at, lines, fix, edit)
 
-    def failed(
-        self,
-        variable: str,
-        at: Location,
-        lines: Sequence[str] = (),
-        fix: Sequence[str] = (),
-        edit: Edit | None = None,
-    ) -> Finding:
+    def failed(self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = (), edit: Edit | None = None) -> Finding:  # fmt: skip
         return self.finding(variable, Outcome.FAILED, at, lines, fix, edit)
 
-    def skipped(
-        self,
-        variable: str,
-        at: Location,
-        lines: Sequence[str] = (),
-        fix: Sequence[str] = (),
-        edit: Edit | None = None,
-    ) -> Finding:
+    def skipped(self, variable: str, at: Location, lines: Sequence[str] = (), fix: Sequence[str] = (), edit: Edit | None = None) -> Finding:  # fmt: skip
         return self.finding(variable, Outcome.SKIPPED, at, lines, fix, edit)
 
 

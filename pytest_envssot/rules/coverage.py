@@ -138,9 +138,10 @@ def _read_elsewhere(rule: Reporter, name: str, at: Location, mention: Location) 
 # below it the example is a curated, user-facing subset (most real repositories keep one).
 ADOPTED_SHARE = 0.8
 # In a curated example, fields without a working value still must be there: a deployer has to
-# set them. These name parts mark credentials and endpoints.
+# set them. These name parts mark credentials (and the identities they go with) and endpoints.
 _MUST_SET = re.compile(
-    r"(?:^|_)(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|DSN|URL|URI|HOST|ENDPOINT)(?:_|$)"
+    r"(?:^|_)(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|DSN|URL|URI|HOST|ENDPOINT|USER|"
+    r"USERNAME|(?:CLIENT|TENANT|PROJECT|ACCOUNT|CLOUD|TEAM)_ID)(?:_|$)"
 )
 
 
