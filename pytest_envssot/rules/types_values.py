@@ -343,17 +343,16 @@ def _fallback_finding(index: Index, var: TemplateVar, ref: FieldRef, consumer: s
         return rule.passed(name, at)
     default_text = literal_text(ref.field.default)
     if text == "" and not ignore_empty and default_text != "":
-        # The seed's {{ else }}""{{ end }} means "Vault has no value", not a value: without
-        # env_ignore_empty it silently replaces a real default (S3_ENDPOINT="" in production).
-        return rule.failed(
+        # "" is a valid str, so production's choice (issue 13 class 3); say what it does, since
+        # the seed's {{ else }}""{{ end }} often means "Vault has no value" rather than "empty".
+        return rule.passed(
             name, at,
             lines=(
-                rendered,
-                f"{type_words(ref)} has a non-empty default, which the empty fallback replaces: "
-                "pydantic-settings takes an empty value as a value unless env_ignore_empty=True.",
-                "Keep the default when Vault has no value:",
+                f"{rendered}: an empty value replaces {type_words(ref)}'s non-empty default "
+                "(pydantic-settings takes an empty value as a value); valid, so taken as "
+                "production's choice. To keep the default when Vault has none: "
+                "model_config = SettingsConfigDict(..., env_ignore_empty=True)",
             ),
-            fix=("model_config = SettingsConfigDict(..., env_ignore_empty=True)",),
         )  # fmt: skip
     # A valid value other than the default is what templates are for: production's choice
     # (ENVIRONMENT="production" where the code defaults to "development"). Said, not failed.
