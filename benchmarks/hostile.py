@@ -556,7 +556,7 @@ def _tasks(args: argparse.Namespace, base: Path, start: int, count: int) -> list
         files = [*layers.settings, *layers.templates, *layers.dockerfiles, *layers.compose]
         files += [layers.env_example, "pyproject.toml", ".gitignore"]
         layer_lists[example] = tuple(f for f in dict.fromkeys(files) if (example / f).is_file())
-    names = list(FAMILIES)
+    names = args.family or list(FAMILIES)
     weights = [WEIGHTS.get(n, 1.0) for n in names]
     tasks = []
     for index in range(start, start + count):
@@ -636,6 +636,9 @@ def main(argv: list[str] | None = None) -> int:
         "--nobody-every", type=int, default=4, help="every Nth input as nobody (0: none)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the copies of failing inputs")
+    parser.add_argument(
+        "--family", action="append", choices=sorted(FAMILIES), help="only these (repeatable)"
+    )
     args = parser.parse_args(argv)
     if args.nobody_every and os.geteuid() != 0:
         print("not root: every input runs as the current user", file=sys.stderr)

@@ -20,6 +20,7 @@ looks real in words that are safe to print.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import re
@@ -260,8 +261,12 @@ def allowance(value: str | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def scan(value: str | None) -> Suspicion | None:
-    """Does ``value`` look like a real credential? None when it is allowed or looks harmless."""
+    """Does ``value`` look like a real credential? None when it is allowed or looks harmless.
+
+    Memoised: several rules ask about the same value, and the token shapes' regexes over a
+    10 MB value took seconds each time."""
     allowed = allowance(value)
     if value is None or allowed in ("empty", "a placeholder"):
         return None

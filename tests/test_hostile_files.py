@@ -540,3 +540,19 @@ def test_progress_on_stderr_when_reading_takes_a_while(sample_repo: Path) -> Non
     counts = re.findall(r"^envssot: read (\d+)/(\d+) layer files$", proc.stderr, re.MULTILINE)
     assert counts and counts[-1][0] == counts[-1][1], proc.stderr[-2000:]
     assert proc.stdout.startswith("{")  # the report itself is untouched
+
+
+def test_a_constraint_the_type_cannot_take_fails_the_value_item(sample_repo: Path) -> None:
+    """Found by benchmarks/hostile.py (a deleted range merged two fields): `ge=` on a str made
+    pydantic raise TypeError, which was an internal error of the rule."""
+    (sample_repo / "apps/backend/src/odd.py").write_text(
+        "from pydantic import Field\nfrom pydantic_settings import BaseSettings\n\n"
+        "class Odd(BaseSettings):\n    odd_limit: str = Field(default='a', ge=1)\n"
+    )
+    with (sample_repo / ENV).open("a") as env:
+        env.write("ODD_LIMIT=2\n")
+    report = check(sample_repo, defer=True)
+    rendered = [f.render() for f in report.findings if f.rule == "example-value-type"]
+    assert not [text for text in rendered if "internal error" in text]
+    odd = [text for text in rendered if "[ODD_LIMIT]" in text]
+    assert odd and "pydantic cannot apply the field's constraints to it (TypeError)" in odd[0]

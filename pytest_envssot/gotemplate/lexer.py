@@ -404,10 +404,27 @@ def _unquote_parts(body: str, quote: str) -> bytes:
     return "\\".join(parts).encode("utf-8", "surrogateescape")
 
 
+# \xHH and \ooo as the character surrogateescape gives their byte; not the backslash itself
+# (a backslash produced here would start an escape for the loop below).
+_BYTE_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-3][0-7]{2})")
+_BYTES = {
+    key: chr(b) if b < 0x80 else chr(0xDC00 + b)
+    for b in range(256)
+    if b != 0x5C
+    for key in (f"\\x{b:02x}", f"\\{b:03o}")
+}
+
+
+def _byte_char(m: re.Match[str]) -> str:
+    return _BYTES.get(m.group().lower(), m.group())
+
+
 def _unescape_part(part: str, quote: str) -> str:
     for letter, code in _SIMPLE_ESCAPES.items():
         part = part.replace(f"\\{letter}", chr(code))
     part = part.replace(f"\\{quote}", quote)
+    if "\\" in part:
+        part = _BYTE_ESCAPE.sub(_byte_char, part)
     if "\\" not in part:
         return part
     out = io.StringIO()

@@ -662,6 +662,8 @@ class SettingsProbe:
         except ValidationError as exc:
             messages = [f"{e['msg']}" for e in exc.errors(include_input=False, include_url=False)]
             return Checked(ok=False, error="; ".join(dict.fromkeys(messages)))
+        except TypeError:  # a constraint the type cannot take (`ge=` on a str): pydantic raises
+            return Checked(ok=False, error=_UNAPPLICABLE)
         return Checked(ok=True, value=getattr(obj, "value", None))
 
     def validate_python(self, value: object) -> Checked:
@@ -673,7 +675,13 @@ class SettingsProbe:
         except ValidationError as exc:
             messages = [f"{e['msg']}" for e in exc.errors(include_input=False, include_url=False)]
             return Checked(ok=False, error="; ".join(dict.fromkeys(messages)))
+        except TypeError:  # a constraint the type cannot take (`ge=` on a str): pydantic raises
+            return Checked(ok=False, error=_UNAPPLICABLE)
         return Checked(ok=True, value=getattr(obj, "value", None))
+
+
+# Only the exception's kind: pydantic's text quotes the value.
+_UNAPPLICABLE = "pydantic cannot apply the field's constraints to it (TypeError)"
 
 
 def _is_expr(value: object) -> bool:

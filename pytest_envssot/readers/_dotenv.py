@@ -9,6 +9,7 @@ patterns we know are swapped; another dotenv version's own regex is used as it i
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -34,7 +35,9 @@ def _twin(quote: str) -> tuple[str, re.Pattern[str]]:
 _TWINS = dict(_twin(q) for q in "\"'")
 
 
-def _linear_reader(text: str) -> Reader:
+@functools.cache
+def _reader_class() -> type[Reader]:
+    """dotenv's Reader with the twins swapped in (made once: dotenv is imported lazily)."""
     from dotenv.parser import Reader
 
     class _LinearReader(Reader):
@@ -44,7 +47,11 @@ def _linear_reader(text: str) -> Reader:
                 regex = twin
             return super().read_regex(regex)
 
-    return _LinearReader(io.StringIO(text))
+    return _LinearReader
+
+
+def _linear_reader(text: str) -> Reader:
+    return _reader_class()(io.StringIO(text))
 
 
 def parse_stream(text: str) -> Iterator[Binding]:
