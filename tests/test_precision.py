@@ -133,3 +133,17 @@ def test_a_class_with_custom_sources_does_not_demand_its_required_fields(tmp_pat
     item = _items(root, "field-documented")["EMAIL_HOST"]
     assert item.outcome is Outcome.SKIPPED
     assert "customises its sources" in item.message
+
+
+def test_a_variable_a_client_library_reads_is_not_an_orphan(tmp_path: Path) -> None:
+    """Seen on a real repository: OPENAI_API_BASE documented for the openai SDK, which reads it
+    from the environment itself. Only when the repository uses that library."""
+    files = {
+        "app/config.py": HEAD + "class Settings(BaseSettings):\n    debug: bool = False\n",
+        ".env.example": "DEBUG=false\nOPENAI_API_BASE=\nAWS_PROFILE=\n",
+        "app/llm.py": "import openai\n\nclient = openai.OpenAI()\n",
+    }
+    items = _items(_repo(tmp_path, files), "example-var-has-field")
+    assert items["OPENAI_API_BASE"].outcome is Outcome.PASSED
+    assert "the openai library reads it" in items["OPENAI_API_BASE"].message
+    assert items["AWS_PROFILE"].outcome is Outcome.FAILED  # boto3 is nowhere in the repository

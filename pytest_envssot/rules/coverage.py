@@ -223,6 +223,26 @@ def field_documented(index: Index) -> Iterator[Finding]:
 # --------------------------------------------------------------------------- example-var-has-field
 
 
+# Variables well-known client libraries read from the environment themselves: documented for
+# them, not for a settings field. Only when the repository names the library somewhere.
+_LIBRARY_ENV = {
+    "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_ORGANIZATION",
+               "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_API_VERSION"),
+    "litellm": ("OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_ORGANIZATION", "ANTHROPIC_API_KEY",
+                "AZURE_API_KEY", "AZURE_API_BASE", "AZURE_API_VERSION", "GEMINI_API_KEY"),
+    "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+    "boto3": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+              "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"),
+    "google": ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"),
+    "huggingface_hub": ("HF_TOKEN", "HF_HOME", "HUGGING_FACE_HUB_TOKEN"),
+    "langsmith": ("LANGCHAIN_API_KEY", "LANGCHAIN_TRACING_V2", "LANGSMITH_API_KEY"),
+}  # fmt: skip
+_LIBRARY_OF: dict[str, tuple[str, ...]] = {}
+for _library, _names in _LIBRARY_ENV.items():
+    for _name in _names:
+        _LIBRARY_OF[_name] = (*_LIBRARY_OF.get(_name, ()), _library)
+
+
 def example_var_has_field(index: Index) -> Iterator[Finding]:
     seen: set[str] = set()
     infra = index.config.infra
@@ -244,11 +264,22 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
             yield unreadable_skip(rule, name, at, broken)
         else:
             pending.append(entry)
-    mentioned = index.service(Mentions).find({e.key for e in pending})
+    mentions = index.service(Mentions)
+    mentioned = mentions.find({e.key for e in pending})
+    libraries = {lib for e in pending for lib in _LIBRARY_OF.get(e.key, ())}
+    used = mentions.find(libraries)
     for entry in pending:
         name, at = entry.key, entry.location
         if name in mentioned:
             yield _read_elsewhere(rule, name, at, mentioned[name])
+            continue
+        reader = next((lib for lib in _LIBRARY_OF.get(name, ()) if lib in used), None)
+        if reader is not None:
+            yield rule.passed(
+                name, at,
+                lines=(f"no settings field reads {name}, but the {reader} library reads it from "
+                       f"the environment, and {used[reader]} uses {reader}",),
+            )  # fmt: skip
             continue
         yield rule.failed(
             name,
