@@ -309,9 +309,17 @@ def test_static_readers_never_execute_the_settings_module(
 # `envssot <args>` as nobody: everything the CLI loads lazily is imported while privileged (the
 # interpreter lives under /root), then the process drops to nobody and runs the real main().
 CLI_AS_NOBODY = """
-import contextlib, io, os, sys
+import contextlib, importlib, io, os, pkgutil, sys
 import hypothesis.strategies  # a warm verdict cache skips it in the privileged run
+import hypothesis.internal.conjecture.optimiser, hypothesis.internal.conjecture.shrinker
+import importlib.util, unicodedata, dotenv.version, pydantic.version, pydantic_core  # the cache key's
+import pytest_envssot
 from pytest_envssot.cli import main
+# Everything the CLI may load lazily, while the interpreter's files are still readable: which
+# modules the warm-up run touches depends on the cache and the repository.
+for info in pkgutil.walk_packages(pytest_envssot.__path__, "pytest_envssot."):
+    if not info.name.endswith(("_import_child", "catalogue_docs")):
+        importlib.import_module(info.name)
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     main(["check", "--format", "json", sys.argv[1]])
 if os.geteuid() == 0:
@@ -404,10 +412,13 @@ def test_unreadable_folder_fails_layer_parses_naming_it(
     locked = world_readable_repo / "deploy/locked"
     locked.mkdir(parents=True)
     (locked / "secrets.ctmpl").write_text("X={{ .X }}\n")
+    # warmed on the same repository while readable: the modules its check needs are loaded
+    warm = copy_repo(world_readable_repo, tmp_path / "warm")
     locked.chmod(0o000)
-    warm = copy_repo(SAMPLE, tmp_path / "warm")
     try:
-        proc = _cli_as_nobody(warm, world_readable_repo, "check")
+        # the file-level rule: a search's lazy imports of root's interpreter are not readable
+        # by nobody here (a real unprivileged user has an interpreter of their own)
+        proc = _cli_as_nobody(warm, world_readable_repo, "check", "--rules", "layer-parses")
     finally:
         locked.chmod(0o755)
     assert proc.returncode == 1, proc.stderr[-2000:]
