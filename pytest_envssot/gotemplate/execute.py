@@ -33,35 +33,9 @@ from functools import partial
 from typing import NamedTuple, Protocol
 
 from pytest_envssot.gotemplate import gofmt
+from pytest_envssot.gotemplate import tree as gt
 from pytest_envssot.gotemplate.gofmt import JsonNumber, Unsupported, truth
 from pytest_envssot.gotemplate.parser import parse_tree
-from pytest_envssot.gotemplate.tree import (
-    Action,
-    Block,
-    Bool,
-    Break,
-    Chain,
-    Command,
-    Comment,
-    Continue,
-    Define,
-    Dot,
-    Field,
-    Identifier,
-    If,
-    Nil,
-    Node,
-    Number,
-    Operand,
-    Pipeline,
-    Range,
-    String,
-    TemplateCall,
-    TemplateSyntaxError,
-    Text,
-    Variable,
-    With,
-)
 
 MAX_DEPTH = 50  # nested template calls: Go allows 100000, Python's stack not; real ones nest a few
 
@@ -194,11 +168,11 @@ class Evaluation:
     # id(kv map) -> secret path: lookups in those maps are the ones recorded
     _kv_paths: dict[int, str] = field(default_factory=dict, init=False, repr=False)
     _touched: list[int] = field(default_factory=list, init=False, repr=False)
-    _defines: dict[str, tuple[Node, ...]] = field(default_factory=dict, init=False, repr=False)
+    _defines: dict[str, tuple[gt.Node, ...]] = field(default_factory=dict, init=False, repr=False)
     _depth: int = field(default=0, init=False, repr=False)
 
     def run(
-        self, nodes: Sequence[Node], dot: object = None, dot_reads: tuple[int, ...] = ()
+        self, nodes: Sequence[gt.Node], dot: object = None, dot_reads: tuple[int, ...] = ()
     ) -> str:
         """Render ``nodes`` with ``dot`` as both dot and ``$``."""
         self._collect_defines(nodes)
@@ -218,35 +192,35 @@ class Evaluation:
 
     def _walk(
         self,
-        nodes: Sequence[Node],
+        nodes: Sequence[gt.Node],
         dot: object,
         dot_reads: tuple[int, ...],
         scope: list[_Var],
         out: list[str],
     ) -> None:
         for node in nodes:
-            if isinstance(node, Text):
+            if isinstance(node, gt.Text):
                 out.append(node.text)
-            elif isinstance(node, (Comment, Define)):
+            elif isinstance(node, (gt.Comment, gt.Define)):
                 continue
-            elif isinstance(node, Action):
+            elif isinstance(node, gt.Action):
                 self._action(node, dot, dot_reads, scope, out)
-            elif isinstance(node, (If, With)):
+            elif isinstance(node, (gt.If, gt.With)):
                 self._if_with(node, dot, dot_reads, scope, out)
-            elif isinstance(node, Range):
+            elif isinstance(node, gt.Range):
                 self._range(node, dot, dot_reads, scope, out)
-            elif isinstance(node, Break):
+            elif isinstance(node, gt.Break):
                 raise _Break
-            elif isinstance(node, Continue):
+            elif isinstance(node, gt.Continue):
                 raise _Continue
-            elif isinstance(node, TemplateCall):
+            elif isinstance(node, gt.TemplateCall):
                 self._template(node.name, node.pipe, node.line, dot, dot_reads, scope, out)
             else:  # Block: a define plus a call to it
                 self._template(node.name, node.pipe, node.line, dot, dot_reads, scope, out)
 
     def _action(
         self,
-        node: Action,
+        node: gt.Action,
         dot: object,
         dot_reads: tuple[int, ...],
         scope: list[_Var],
@@ -276,7 +250,7 @@ class Evaluation:
 
     def _if_with(
         self,
-        node: If | With,
+        node: gt.If | gt.With,
         dot: object,
         dot_reads: tuple[int, ...],
         scope: list[_Var],
@@ -285,18 +259,16 @@ class Evaluation:
         mark = len(scope)
         value, reads = self._pipeline(node.pipe, dot, dot_reads, scope)
         if truth(value):
-            if isinstance(node, With):
+            if isinstance(node, gt.With):
                 dot, dot_reads = value, reads
             self._walk(node.body, dot, dot_reads, scope, out)
         else:
-            self._fell_back(node.line, reads)
-            if node.else_body is not None:
-                self._walk(node.else_body, dot, dot_reads, scope, out)
+            self._otherwise(node, reads, dot, dot_reads, scope, out)
         del scope[mark:]
 
     def _range(
         self,
-        node: Range,
+        node: gt.Range,
         dot: object,
         dot_reads: tuple[int, ...],
         scope: list[_Var],
@@ -335,15 +307,13 @@ class Evaluation:
             finally:
                 del scope[inner:]
         if not items:
-            self._fell_back(node.line, reads)
-            if node.else_body is not None:
-                self._walk(node.else_body, dot, dot_reads, scope, out)
+            self._otherwise(node, reads, dot, dot_reads, scope, out)
         del scope[mark:]
 
     def _template(
         self,
         name: str,
-        pipe: Pipeline | None,
+        pipe: gt.Pipeline | None,
         line: int,
         dot: object,
         dot_reads: tuple[int, ...],
@@ -362,14 +332,14 @@ class Evaluation:
         finally:
             self._depth -= 1
 
-    def _collect_defines(self, nodes: Sequence[Node]) -> None:
+    def _collect_defines(self, nodes: Sequence[gt.Node]) -> None:
         """Every define/block by name; an empty definition never replaces a full one (Go)."""
         for node in nodes:
-            if isinstance(node, (Define, Block)):
+            if isinstance(node, (gt.Define, gt.Block)):
                 if node.body or not self._defines.get(node.name):
                     self._defines[node.name] = node.body
                 self._collect_defines(node.body)
-            elif isinstance(node, (If, With, Range)):
+            elif isinstance(node, (gt.If, gt.With, gt.Range)):
                 self._collect_defines(node.body)
                 self._collect_defines(node.else_body or ())
 
@@ -382,6 +352,20 @@ class Evaluation:
         for i in keys:
             self.uses.append(Use(kind, line, self.lookups[i]))
 
+    def _otherwise(
+        self,
+        node: gt.If | gt.With | gt.Range,
+        reads: tuple[int, ...],
+        dot: object,
+        dot_reads: tuple[int, ...],
+        scope: list[_Var],
+        out: list[str],
+    ) -> None:
+        """The falsy branch of with/if/range: record the fallback, render ``{{ else }}``."""
+        self._fell_back(node.line, reads)
+        if node.else_body is not None:
+            self._walk(node.else_body, dot, dot_reads, scope, out)
+
     def _fell_back(self, line: int, reads: tuple[int, ...]) -> None:
         """A falsy with/if/range: the keys it read that were unset or empty fell back."""
         falsy = [i for i in reads if i >= 0 and self.lookups[i].state != "value"]
@@ -392,7 +376,7 @@ class Evaluation:
 
     def _pipeline(
         self,
-        pipe: Pipeline,
+        pipe: gt.Pipeline,
         dot: object,
         dot_reads: tuple[int, ...],
         scope: list[_Var],
@@ -414,48 +398,48 @@ class Evaluation:
 
     def _command(
         self,
-        command: Command,
+        command: gt.Command,
         dot: object,
         dot_reads: tuple[int, ...],
         scope: list[_Var],
         final: object,
     ) -> object:
         head, *args = command.args
-        if isinstance(head, Identifier):
+        if isinstance(head, gt.Identifier):
             return self._call(head, args, final, dot, dot_reads, scope)
         if args or final is not _NO_FINAL:
             raise ExecError("can't give argument to non-function", command.line)
-        if isinstance(head, Nil):
+        if isinstance(head, gt.Nil):
             raise ExecError("nil is not a command", command.line)
         return self._operand(head, dot, dot_reads, scope)
 
     def _operand(
-        self, node: Operand, dot: object, dot_reads: tuple[int, ...], scope: list[_Var]
+        self, node: gt.Operand, dot: object, dot_reads: tuple[int, ...], scope: list[_Var]
     ) -> object:
-        if isinstance(node, Field):  # the common cases first: .Data.data.K, ., "literal"
+        if isinstance(node, gt.Field):  # the common cases first: .Data.data.K, ., "literal"
             self._touched.extend(dot_reads)
             return self._fields(dot, node.names, node.line)
-        if isinstance(node, Dot):
+        if isinstance(node, gt.Dot):
             self._touched.extend(dot_reads)
             return None if dot is _NIL_ELEMENT else dot
-        if isinstance(node, String):
+        if isinstance(node, gt.String):
             return node.value
-        if isinstance(node, Bool):
+        if isinstance(node, gt.Bool):
             return node.value
-        if isinstance(node, Number):
+        if isinstance(node, gt.Number):
             if isinstance(node.value, int) and not isinstance(node.value, bool):
                 return node.value
             raise NotModelled(f"the number {node.source}", node.line)
-        if isinstance(node, Nil):
+        if isinstance(node, gt.Nil):
             return None
-        if isinstance(node, Variable):
+        if isinstance(node, gt.Variable):
             var = _lookup_var(scope, node.name, node.line)
             self._touched.extend(var.reads)
             return self._fields(var.value, node.fields, node.line)
-        if isinstance(node, Chain):
+        if isinstance(node, gt.Chain):
             base = self._operand(node.node, dot, dot_reads, scope)
             return self._fields(base, node.fields, node.fields_line)
-        if isinstance(node, Pipeline):
+        if isinstance(node, gt.Pipeline):
             value, _ = self._pipeline(node, dot, dot_reads, scope)
             return value  # its variables live on to the end of the block, as in Go
         # An identifier as an argument: a call without arguments.
@@ -510,8 +494,8 @@ class Evaluation:
 
     def _call(
         self,
-        ident: Identifier,
-        args: Sequence[Operand],
+        ident: gt.Identifier,
+        args: Sequence[gt.Operand],
         final: object,
         dot: object,
         dot_reads: tuple[int, ...],
@@ -574,7 +558,7 @@ class Evaluation:
     def _and_or(
         self,
         name: str,
-        args: Sequence[Operand],
+        args: Sequence[gt.Operand],
         final: object,
         dot: object,
         dot_reads: tuple[int, ...],
@@ -752,14 +736,14 @@ class _NoSources:
         raise NotModelled("the function secret", line)
 
 
-def compile_value(source: str) -> list[Node]:
+def compile_value(source: str) -> list[gt.Node]:
     try:
         return parse_tree(source)
-    except TemplateSyntaxError as exc:
+    except gt.TemplateSyntaxError as exc:
         raise NotModelled(f"the value does not parse on its own ({exc.message})") from None
 
 
-def render(nodes: Sequence[Node], values: Mapping[str, str]) -> str:
+def render(nodes: Sequence[gt.Node], values: Mapping[str, str]) -> str:
     """The text ``nodes`` render with dot a secret whose ``.Data.data`` is ``values``."""
     secret = Secret("", {"data": {"data": dict(values)}})
     evaluation = Evaluation(_NoSources())

@@ -8,42 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pytest_envssot.gc_threshold import fewer_collections
+from pytest_envssot.gotemplate import tree as gt
 from pytest_envssot.gotemplate.lexer import _TERM_KINDS, _lex, _Lines, _number_value, _Tok, _unquote
-from pytest_envssot.gotemplate.tree import (
-    MAX_NESTING,
-    Action,
-    Block,
-    Bool,
-    Break,
-    Chain,
-    Command,
-    Comment,
-    Continue,
-    Define,
-    Dot,
-    Field,
-    Identifier,
-    If,
-    Nil,
-    Node,
-    Number,
-    Operand,
-    Pipeline,
-    Range,
-    String,
-    TemplateCall,
-    TemplateSyntaxError,
-    Text,
-    Variable,
-    With,
-)
 
 
 class _Stream:
     """Tokens with Go's peek/backup. A lexical error stands after the last token lexed: it
     is raised when the parser reads past that token, where a lazy lexer would have raised."""
 
-    def __init__(self, lexed: tuple[list[_Tok], TemplateSyntaxError | None]) -> None:
+    def __init__(self, lexed: tuple[list[_Tok], gt.TemplateSyntaxError | None]) -> None:
         self._tokens, self._error = lexed
         self._at = 0
         self._back: list[_Tok] = []  # pushed-back tokens, next one last
@@ -102,16 +75,16 @@ class _Open:
 
     kind: str  # root | if | with | range | define | block
     ldelim: _Tok
-    pipe: Pipeline | None = None
+    pipe: gt.Pipeline | None = None
     name: str = ""
-    body: list[Node] = field(default_factory=list)
-    else_body: list[Node] | None = None
+    body: list[gt.Node] = field(default_factory=list)
+    else_body: list[gt.Node] | None = None
     implicit: bool = False  # opened by {{ else if }}: closed by its parent's {{ end }}
     vars_mark: int = 0
     saved: tuple[list[str], dict[str, int], int] | None = None  # define/block: outer scope
 
     @property
-    def items(self) -> list[Node]:
+    def items(self) -> list[gt.Node]:
         return self.body if self.else_body is None else self.else_body
 
 
@@ -121,10 +94,10 @@ class _PipeBuild:
 
     context: str
     start: _Tok  # first token, or the "(" of a parenthesized pipeline
-    decl: list[Variable] = field(default_factory=list)
+    decl: list[gt.Variable] = field(default_factory=list)
     is_assign: bool = False
-    commands: list[Command] = field(default_factory=list)
-    args: list[Operand] = field(default_factory=list)  # the command being parsed
+    commands: list[gt.Command] = field(default_factory=list)
+    args: list[gt.Operand] = field(default_factory=list)  # the command being parsed
 
 
 _DESCRIBE = {"rdelim": "}}", "eof": "end of file", "(": "(", ")": ")"}
@@ -143,10 +116,10 @@ class _Parser:
 
     # ------------------------------------------------------------------ helpers
 
-    def _err(self, pos: int, message: str) -> TemplateSyntaxError:
-        return TemplateSyntaxError(self._lines.of(pos), message)
+    def _err(self, pos: int, message: str) -> gt.TemplateSyntaxError:
+        return gt.TemplateSyntaxError(self._lines.of(pos), message)
 
-    def _unexpected(self, tok: _Tok, context: str) -> TemplateSyntaxError:
+    def _unexpected(self, tok: _Tok, context: str) -> gt.TemplateSyntaxError:
         shown = _DESCRIBE.get(tok.kind, tok.val)
         return self._err(tok.pos, f"unexpected {shown!r} in {context}")
 
@@ -166,24 +139,24 @@ class _Parser:
             self._var_count[name] -= 1
 
     def _nesting_check(self, pos: int, parens: int = 0) -> None:
-        if len(self._stack) + parens > MAX_NESTING:
-            raise self._err(pos, f"nesting deeper than {MAX_NESTING}")
+        if len(self._stack) + parens > gt.MAX_NESTING:
+            raise self._err(pos, f"nesting deeper than {gt.MAX_NESTING}")
 
     # ------------------------------------------------------------------ top level
 
-    def parse(self) -> list[Node]:
+    def parse(self) -> list[gt.Node]:
         while True:
             tok = self._ts.next()
             if tok.kind == "eof":
                 return self._finish()
             if tok.kind == "text":
-                self._append(Text(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
+                self._append(gt.Text(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
             elif tok.kind == "comment":
-                self._append(Comment(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
+                self._append(gt.Comment(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
             else:  # ldelim: the lexer emits nothing else outside actions
                 self._action(tok)
 
-    def _finish(self) -> list[Node]:
+    def _finish(self) -> list[gt.Node]:
         if len(self._stack) > 1:
             open_ = next(o for o in reversed(self._stack) if not o.implicit)
             raise self._err(
@@ -191,7 +164,7 @@ class _Parser:
             )
         return self._stack[0].body
 
-    def _append(self, node: Node) -> None:
+    def _append(self, node: gt.Node) -> None:
         self._stack[-1].items.append(node)
 
     def _action(self, ldelim: _Tok) -> None:
@@ -214,13 +187,13 @@ class _Parser:
         else:
             self._ts.backup(tok)
             pipe, rdelim = self._pipeline("command")
-            self._append(Action(ldelim.pos, self._lines.of(ldelim.pos), rdelim.end, pipe))
+            self._append(gt.Action(ldelim.pos, self._lines.of(ldelim.pos), rdelim.end, pipe))
 
     def _loop_control(self, ldelim: _Tok, kind: str) -> None:
         rdelim = self._expect_rdelim(f"{{{{ {kind} }}}}")
         if not self._range_depth:
             raise self._err(ldelim.pos, f"{{{{ {kind} }}}} outside {{{{ range }}}}")
-        node_type = Break if kind == "break" else Continue
+        node_type = gt.Break if kind == "break" else gt.Continue
         self._append(node_type(ldelim.pos, self._lines.of(ldelim.pos), rdelim.end))
 
     def _template_name(self, context: str) -> str:
@@ -231,13 +204,13 @@ class _Parser:
 
     def _template(self, ldelim: _Tok) -> None:
         name = self._template_name("template clause")
-        pipe: Pipeline | None = None
+        pipe: gt.Pipeline | None = None
         rdelim = self._ts.next_non_space()
         if rdelim.kind != "rdelim":
             self._ts.backup(rdelim)
             pipe, rdelim = self._pipeline("template clause")
         line = self._lines.of(ldelim.pos)
-        self._append(TemplateCall(ldelim.pos, line, rdelim.end, name, pipe))
+        self._append(gt.TemplateCall(ldelim.pos, line, rdelim.end, name, pipe))
 
     # ------------------------------------------------------------------ blocks
 
@@ -288,31 +261,32 @@ class _Parser:
             if not open_.implicit:
                 return
 
-    def _build(self, open_: _Open, end: int) -> Node:
+    def _build(self, open_: _Open, end: int) -> gt.Node:
         pos, line = open_.ldelim.pos, self._lines.of(open_.ldelim.pos)
         body = tuple(open_.body)
         if open_.saved is not None:  # define / block
             self._vars, self._var_count, self._range_depth = open_.saved
             self._register(open_, body)
             if open_.kind == "define":
-                return Define(pos, line, end, open_.name, body)
+                return gt.Define(pos, line, end, open_.name, body)
             assert open_.pipe is not None
-            return Block(pos, line, end, open_.name, open_.pipe, body)
+            return gt.Block(pos, line, end, open_.name, open_.pipe, body)
         if open_.kind == "range" and open_.else_body is None:
             self._range_depth -= 1
         self._pop_vars(open_.vars_mark)
         else_body = None if open_.else_body is None else tuple(open_.else_body)
         assert open_.pipe is not None
         if open_.kind == "if":
-            return If(pos, line, end, open_.pipe, body, else_body)
+            return gt.If(pos, line, end, open_.pipe, body, else_body)
         if open_.kind == "with":
-            return With(pos, line, end, open_.pipe, body, else_body)
-        return Range(pos, line, end, open_.pipe, body, else_body)
+            return gt.With(pos, line, end, open_.pipe, body, else_body)
+        return gt.Range(pos, line, end, open_.pipe, body, else_body)
 
-    def _register(self, open_: _Open, body: tuple[Node, ...]) -> None:
+    def _register(self, open_: _Open, body: tuple[gt.Node, ...]) -> None:
         """Go's Tree.add: a name may be defined twice only if one definition is empty."""
         empty = all(
-            isinstance(n, Comment) or (isinstance(n, Text) and not n.text.strip()) for n in body
+            isinstance(n, gt.Comment) or (isinstance(n, gt.Text) and not n.text.strip())
+            for n in body
         )
         if not empty and self._defined.get(open_.name):
             raise self._err(open_.ldelim.pos, f"template {open_.name!r} is defined twice")
@@ -320,7 +294,7 @@ class _Parser:
 
     # ------------------------------------------------------------------ pipelines
 
-    def _pipeline(self, context: str) -> tuple[Pipeline, _Tok]:
+    def _pipeline(self, context: str) -> tuple[gt.Pipeline, _Tok]:
         """Parse up to and including ``}}``; parentheses use an explicit stack, not recursion."""
         stack = [self._start_pipe(context, self._ts.peek_non_space())]
         while True:
@@ -372,10 +346,10 @@ class _Parser:
             return
 
     def _add_decl(self, build: _PipeBuild, var: _Tok) -> None:
-        build.decl.append(Variable(var.pos, self._lines.of(var.pos), var.end, var.val, ()))
+        build.decl.append(gt.Variable(var.pos, self._lines.of(var.pos), var.end, var.val, ()))
         self._declare(var.val)
 
-    def _operand(self, build: _PipeBuild, term: Operand) -> None:
+    def _operand(self, build: _PipeBuild, term: gt.Operand) -> None:
         """Attach ``.field`` chains, then require a separator (Go's command loop)."""
         build.args.append(self._chain(term))
         tok = self._ts.next()
@@ -386,7 +360,7 @@ class _Parser:
         elif tok.kind != "space":
             raise self._unexpected(tok, "operand")
 
-    def _chain(self, term: Operand) -> Operand:
+    def _chain(self, term: gt.Operand) -> gt.Operand:
         if self._ts.peek().kind != "field":
             return term
         fields: list[_Tok] = []
@@ -394,29 +368,29 @@ class _Parser:
             fields.append(self._ts.next())
         names = tuple(f.val[1:] for f in fields)
         end = fields[-1].end
-        if isinstance(term, Field):
-            return Field(term.pos, term.line, end, term.names + names)
-        if isinstance(term, Variable):
-            return Variable(term.pos, term.line, end, term.name, term.fields + names)
-        if isinstance(term, (Bool, String, Number, Nil, Dot)):
+        if isinstance(term, gt.Field):
+            return gt.Field(term.pos, term.line, end, term.names + names)
+        if isinstance(term, gt.Variable):
+            return gt.Variable(term.pos, term.line, end, term.name, term.fields + names)
+        if isinstance(term, (gt.Bool, gt.String, gt.Number, gt.Nil, gt.Dot)):
             raise self._err(
                 fields[0].pos, f"unexpected . after term {self._src[term.pos : term.end]!r}"
             )
-        return Chain(term.pos, term.line, end, term, names, self._lines.of(fields[0].pos))
+        return gt.Chain(term.pos, term.line, end, term, names, self._lines.of(fields[0].pos))
 
     def _end_command(self, build: _PipeBuild) -> None:
         args = tuple(build.args)
         line = self._lines.of(args[0].pos)
-        build.commands.append(Command(args[0].pos, line, args[-1].end, args))
+        build.commands.append(gt.Command(args[0].pos, line, args[-1].end, args))
         build.args = []
 
-    def _end_pipe(self, build: _PipeBuild, end_tok: _Tok) -> Pipeline:
+    def _end_pipe(self, build: _PipeBuild, end_tok: _Tok) -> gt.Pipeline:
         if build.args:
             self._end_command(build)
         if not build.commands:
             raise self._err(end_tok.pos, f"missing value for {build.context}")
         for stage, cmd in enumerate(build.commands[1:], start=2):
-            if isinstance(cmd.args[0], (Bool, Dot, Nil, Number, String)):
+            if isinstance(cmd.args[0], (gt.Bool, gt.Dot, gt.Nil, gt.Number, gt.String)):
                 raise self._err(cmd.pos, f"non executable command in pipeline stage {stage}")
         paren = build.context == "parenthesized pipeline"
         pos = build.start.pos if paren else build.commands[0].pos
@@ -425,41 +399,41 @@ class _Parser:
         end = end_tok.end if paren else build.commands[-1].end
         line = self._lines.of(pos)
         decl = tuple(build.decl)
-        return Pipeline(pos, line, end, decl, build.is_assign, tuple(build.commands), paren)
+        return gt.Pipeline(pos, line, end, decl, build.is_assign, tuple(build.commands), paren)
 
-    def _term(self, tok: _Tok) -> Operand:
+    def _term(self, tok: _Tok) -> gt.Operand:
         pos, line, end = tok.pos, self._lines.of(tok.pos), tok.end
         kind = tok.kind
         if kind == "ident":
-            return Identifier(pos, line, end, tok.val)
+            return gt.Identifier(pos, line, end, tok.val)
         if kind == "dot":
-            return Dot(pos, line, end)
+            return gt.Dot(pos, line, end)
         if kind == "nil":
-            return Nil(pos, line, end)
+            return gt.Nil(pos, line, end)
         if kind == "bool":
-            return Bool(pos, line, end, tok.val == "true")
+            return gt.Bool(pos, line, end, tok.val == "true")
         if kind == "field":
-            return Field(pos, line, end, (tok.val[1:],))
+            return gt.Field(pos, line, end, (tok.val[1:],))
         if kind == "var":
             if not self._var_count.get(tok.val):
                 raise self._err(pos, f"undefined variable {tok.val!r}")
-            return Variable(pos, line, end, tok.val, ())
+            return gt.Variable(pos, line, end, tok.val, ())
         if kind == "string":
             return self._string(tok)
         try:
-            return Number(pos, line, end, tok.val, _number_value(tok.val, kind))
+            return gt.Number(pos, line, end, tok.val, _number_value(tok.val, kind))
         except (ValueError, OverflowError) as exc:
             raise self._err(pos, str(exc) or f"illegal number syntax: {tok.val!r}") from None
 
-    def _string(self, tok: _Tok) -> String:
+    def _string(self, tok: _Tok) -> gt.String:
         try:
             value = _unquote(tok.val)
         except ValueError as exc:
             raise self._err(tok.pos, f"invalid string {tok.val!r}: {exc}") from None
-        return String(tok.pos, self._lines.of(tok.pos), tok.end, tok.val, value)
+        return gt.String(tok.pos, self._lines.of(tok.pos), tok.end, tok.val, value)
 
 
-def parse_tree(text: str, rel: str = "") -> list[Node]:
+def parse_tree(text: str, rel: str = "") -> list[gt.Node]:
     """Parse a Go template into nodes; raises :class:`TemplateSyntaxError`.
 
     ``Define`` nodes stay where they were written (Go files them away; render nothing for

@@ -641,8 +641,6 @@ class SettingsProbe:
         return found
 
     def _check(self, text: str | None) -> Checked:
-        from pydantic import ValidationError
-
         if text is None or (self.ignore_empty and text == ""):
             return Checked(ok=True, unset=True)
         self.source.env_vars = {"V": None if text == self.none_str else text}
@@ -657,14 +655,7 @@ class SettingsProbe:
             return Checked(ok=True, unset=True)
         if self.resolved.raw_validators:
             return Checked(ok=True, value=raw, stopped_at_validator=True)
-        try:
-            obj = self.model.model_validate({"V": raw})
-        except ValidationError as exc:
-            messages = [f"{e['msg']}" for e in exc.errors(include_input=False, include_url=False)]
-            return Checked(ok=False, error="; ".join(dict.fromkeys(messages)))
-        except TypeError:  # a constraint the type cannot take (`ge=` on a str): pydantic raises
-            return Checked(ok=False, error=_UNAPPLICABLE)
-        return Checked(ok=True, value=getattr(obj, "value", None))
+        return self.validate_python(raw)
 
     def validate_python(self, value: object) -> Checked:
         """A Python default (not text): validation only, as ``validate_default=True`` would."""

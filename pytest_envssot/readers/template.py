@@ -13,29 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from pytest_envssot.gotemplate import tree as gt
 from pytest_envssot.gotemplate.lexer import _Lines
 from pytest_envssot.gotemplate.parser import parse_tree
-from pytest_envssot.gotemplate.tree import (
-    Action,
-    Block,
-    Chain,
-    Command,
-    Define,
-    Dot,
-    Field,
-    Identifier,
-    If,
-    Node,
-    Operand,
-    Pipeline,
-    Range,
-    String,
-    TemplateCall,
-    TemplateSyntaxError,
-    Text,
-    Variable,
-    With,
-)
 from pytest_envssot.model import Location, ReaderError, SecretBlock, TemplateFile, TemplateVar
 from pytest_envssot.readers._io import read_text
 
@@ -47,38 +27,38 @@ def _vault_key(names: tuple[str, ...]) -> str | None:
     return names[2] if len(names) >= 3 and names[0] == "Data" and names[1] == "data" else None
 
 
-def _fields_of(arg: Operand) -> tuple[str, ...] | None:
-    if isinstance(arg, Field):
+def _fields_of(arg: gt.Operand) -> tuple[str, ...] | None:
+    if isinstance(arg, gt.Field):
         return arg.names
-    if isinstance(arg, (Variable, Chain)):
+    if isinstance(arg, (gt.Variable, gt.Chain)):
         return arg.fields
     return None
 
 
-def _index_key(cmd: Command) -> String | None:
+def _index_key(cmd: gt.Command) -> gt.String | None:
     """``index .Data.data "KEY"`` -> the "KEY" literal."""
     args = cmd.args
-    if len(args) < 3 or not isinstance(args[0], Identifier) or args[0].name != "index":
+    if len(args) < 3 or not isinstance(args[0], gt.Identifier) or args[0].name != "index":
         return None
-    if _fields_of(args[1]) == ("Data", "data") and isinstance(args[2], String):
+    if _fields_of(args[1]) == ("Data", "data") and isinstance(args[2], gt.String):
         return args[2]
     return None
 
 
-def _operand_refs(arg: Operand, out: list[tuple[str, int]]) -> None:
+def _operand_refs(arg: gt.Operand, out: list[tuple[str, int]]) -> None:
     key = None
     fields = _fields_of(arg)
     if fields is not None:
         key = _vault_key(fields)
     if key is not None:
-        out.append((key, arg.fields_line if isinstance(arg, Chain) else arg.line))
-    if isinstance(arg, Chain):
+        out.append((key, arg.fields_line if isinstance(arg, gt.Chain) else arg.line))
+    if isinstance(arg, gt.Chain):
         _operand_refs(arg.node, out)
-    elif isinstance(arg, Pipeline):
+    elif isinstance(arg, gt.Pipeline):
         _pipeline_refs(arg, out)
 
 
-def _pipeline_refs(pipe: Pipeline, out: list[tuple[str, int]]) -> None:
+def _pipeline_refs(pipe: gt.Pipeline, out: list[tuple[str, int]]) -> None:
     for cmd in pipe.commands:
         literal = _index_key(cmd)
         if literal is not None:
@@ -87,20 +67,22 @@ def _pipeline_refs(pipe: Pipeline, out: list[tuple[str, int]]) -> None:
             _operand_refs(arg, out)
 
 
-def _collect_refs(nodes: Sequence[Node], out: list[tuple[str, int]]) -> None:
+def _collect_refs(nodes: Sequence[gt.Node], out: list[tuple[str, int]]) -> None:
     for node in nodes:
         pipe = (
-            node.pipe if isinstance(node, (Action, If, With, Range, Block, TemplateCall)) else None
+            node.pipe
+            if isinstance(node, (gt.Action, gt.If, gt.With, gt.Range, gt.Block, gt.TemplateCall))
+            else None
         )
         if pipe is not None:
             _pipeline_refs(pipe, out)
-        if isinstance(node, (If, With, Range, Define, Block)):
+        if isinstance(node, (gt.If, gt.With, gt.Range, gt.Define, gt.Block)):
             _collect_refs(node.body, out)
-        if isinstance(node, (If, With, Range)) and node.else_body:
+        if isinstance(node, (gt.If, gt.With, gt.Range)) and node.else_body:
             _collect_refs(node.else_body, out)
 
 
-def vault_references(nodes: Sequence[Node]) -> list[tuple[str, int]]:
+def vault_references(nodes: Sequence[gt.Node]) -> list[tuple[str, int]]:
     """Every Vault key the template reads, syntactically, with the line of the reference.
 
     ``.Data.data.KEY`` (also on ``$var`` and ``(...)``) and ``index .Data.data "KEY"``,
@@ -196,7 +178,7 @@ class _Walker:
         self._bound: list[str] = []
         self._fallback_depth = 0  # inside the {{ else }} of a branch on the current var's line
 
-    def run(self, nodes: Sequence[Node]) -> TemplateFile:
+    def run(self, nodes: Sequence[gt.Node]) -> TemplateFile:
         self._walk(nodes, _Ctx((), None, False))
         self._line_end(len(self._src))
         return TemplateFile(
@@ -208,24 +190,24 @@ class _Walker:
 
     # ------------------------------------------------------------------ nodes
 
-    def _walk(self, nodes: Sequence[Node], ctx: _Ctx) -> None:
+    def _walk(self, nodes: Sequence[gt.Node], ctx: _Ctx) -> None:
         for node in nodes:
-            if isinstance(node, Text):
+            if isinstance(node, gt.Text):
                 self._text(node, ctx)
-            elif isinstance(node, Action):
+            elif isinstance(node, gt.Action):
                 self._action(node, ctx)
-            elif isinstance(node, (If, With, Range)):
+            elif isinstance(node, (gt.If, gt.With, gt.Range)):
                 self._branch(node, ctx)
-            elif isinstance(node, TemplateCall):
+            elif isinstance(node, gt.TemplateCall):
                 reads = self._read(node.pipe, ctx) if node.pipe else _Reads([], [])
                 self._output(bool(reads.keys), quoted=False, whole=False, end=node.end)
-            elif isinstance(node, Define):
+            elif isinstance(node, gt.Define):
                 self._define(node)
-            elif isinstance(node, Block):
+            elif isinstance(node, gt.Block):
                 self._block(node, ctx)
             # Comment, Break, Continue render nothing
 
-    def _action(self, node: Action, ctx: _Ctx) -> None:
+    def _action(self, node: gt.Action, ctx: _Ctx) -> None:
         reads = self._read(node.pipe, ctx)
         whole = self._whole(node.pipe, ctx)
         if node.pipe.decl:  # {{ $x := ... }} / {{ $x = ... }} prints nothing
@@ -234,14 +216,14 @@ class _Walker:
         else:
             self._output(bool(reads.keys), _is_quoted(node.pipe), whole, node.end)
 
-    def _branch(self, node: If | With | Range, ctx: _Ctx) -> None:
+    def _branch(self, node: gt.If | gt.With | gt.Range, ctx: _Ctx) -> None:
         reads = self._read(node.pipe, ctx)
         draft = self._state.draft
         if draft is not None and node.else_body is not None and draft.fallback is None:
             draft.fallback = self._source_of(node.else_body)
         mark = len(self._bound)
         keys = tuple(reads.keys)
-        whole = isinstance(node, With) and self._whole(node.pipe, ctx)
+        whole = isinstance(node, gt.With) and self._whole(node.pipe, ctx)
         self._bind(node.pipe, _Val(keys, tuple(reads.env), whole))
         body_ctx, else_ctx = self._branch_contexts(node, ctx, keys)
         if whole:
@@ -259,20 +241,20 @@ class _Walker:
             self._touch(node.end)  # the {{ end }} closes a block inside this var's value
 
     def _branch_contexts(
-        self, node: If | With | Range, ctx: _Ctx, keys: tuple[str, ...]
+        self, node: gt.If | gt.With | gt.Range, ctx: _Ctx, keys: tuple[str, ...]
     ) -> tuple[_Ctx, _Ctx]:
         """Contexts of the body and the else branch; only a secret's body is unconditional."""
         else_ctx = ctx._replace(conditional=True)
-        if isinstance(node, If):
+        if isinstance(node, gt.If):
             return else_ctx, else_ctx
-        if isinstance(node, With):
+        if isinstance(node, gt.With):
             block = self._secret_block(node)
             if block is not None:
                 self._blocks.append(block)
                 return _Ctx((), block, ctx.conditional), else_ctx
         return _Ctx(keys, ctx.block, True), else_ctx
 
-    def _define(self, node: Define) -> None:
+    def _define(self, node: gt.Define) -> None:
         """A define renders only where it is invoked: its own lines, all conditional."""
         saved, mark = self._state, len(self._bound)
         self._state = _LineState()
@@ -281,7 +263,7 @@ class _Walker:
         self._state = saved
         self._unbind(mark)
 
-    def _block(self, node: Block, ctx: _Ctx) -> None:
+    def _block(self, node: gt.Block, ctx: _Ctx) -> None:
         reads = self._read(node.pipe, ctx)
         mark, draft = len(self._bound), self._state.draft
         self._walk(node.body, ctx._replace(dot=tuple(reads.keys)))
@@ -291,7 +273,7 @@ class _Walker:
 
     # ------------------------------------------------------------------ text and lines
 
-    def _text(self, node: Text, ctx: _Ctx) -> None:
+    def _text(self, node: gt.Text, ctx: _Ctx) -> None:
         text, start = node.text, 0
         while True:
             nl = text.find("\n", start)
@@ -364,7 +346,7 @@ class _Walker:
 
     # ------------------------------------------------------------------ expressions
 
-    def _read(self, pipe: Pipeline, ctx: _Ctx) -> _Reads:
+    def _read(self, pipe: gt.Pipeline, ctx: _Ctx) -> _Reads:
         """Vault keys and env names a pipeline reads; credited to the current var."""
         reads = _Reads([], [])
         self._pipe_reads(pipe, ctx.dot, reads)
@@ -374,7 +356,7 @@ class _Walker:
             draft.env.extend(reads.env)
         return reads
 
-    def _pipe_reads(self, pipe: Pipeline, dot: tuple[str, ...], reads: _Reads) -> None:
+    def _pipe_reads(self, pipe: gt.Pipeline, dot: tuple[str, ...], reads: _Reads) -> None:
         for cmd in pipe.commands:
             literal = _index_key(cmd)
             if literal is not None:
@@ -385,24 +367,24 @@ class _Walker:
             for arg in cmd.args:
                 self._operand_reads(arg, dot, reads)
 
-    def _operand_reads(self, arg: Operand, dot: tuple[str, ...], reads: _Reads) -> None:
-        if isinstance(arg, Pipeline):
+    def _operand_reads(self, arg: gt.Operand, dot: tuple[str, ...], reads: _Reads) -> None:
+        if isinstance(arg, gt.Pipeline):
             self._pipe_reads(arg, dot, reads)
             return
-        if isinstance(arg, Chain):
+        if isinstance(arg, gt.Chain):
             self._operand_reads(arg.node, dot, reads)
         fields = _fields_of(arg)
         key = None if fields is None else _vault_key(fields)
         if key is not None:
             reads.keys.append(key)
-        elif isinstance(arg, Variable):
+        elif isinstance(arg, gt.Variable):
             val = self._lookup(arg.name)
             reads.keys.extend(val.keys)
             reads.env.extend(val.env)
-        elif isinstance(arg, (Dot, Field)):
+        elif isinstance(arg, (gt.Dot, gt.Field)):
             reads.keys.extend(dot)  # .X under {{ with .Data.data.K }} derives from K
 
-    def _bind(self, pipe: Pipeline, val: _Val) -> None:
+    def _bind(self, pipe: gt.Pipeline, val: _Val) -> None:
         for var in pipe.decl:
             stack = self._bindings.setdefault(var.name, [])
             if pipe.is_assign and stack:  # `=` changes the variable declared further out
@@ -419,7 +401,7 @@ class _Walker:
         stack = self._bindings.get(name)
         return stack[-1] if stack else _Val()
 
-    def _whole(self, pipe: Pipeline, ctx: _Ctx) -> bool:
+    def _whole(self, pipe: gt.Pipeline, ctx: _Ctx) -> bool:
         """The pipeline's value is exactly one Vault key's value, perhaps through printf "%q"."""
         inner = _single(pipe)
         if inner is not None:
@@ -437,14 +419,14 @@ class _Walker:
             args = args[2:]
         return len(args) == 1 and self._whole_operand(args[0], ctx)
 
-    def _whole_operand(self, arg: Operand, ctx: _Ctx) -> bool:
-        if isinstance(arg, Pipeline):
+    def _whole_operand(self, arg: gt.Operand, ctx: _Ctx) -> bool:
+        if isinstance(arg, gt.Pipeline):
             return self._whole(arg, ctx)
-        if isinstance(arg, Field):
+        if isinstance(arg, gt.Field):
             return _vault_key(arg.names) is not None and len(arg.names) == 3
-        if isinstance(arg, Dot):
+        if isinstance(arg, gt.Dot):
             return ctx.dot_whole
-        if isinstance(arg, Variable):
+        if isinstance(arg, gt.Variable):
             val = self._lookup(arg.name)
             return (val.whole and not arg.fields) or (
                 _vault_key(arg.fields) is not None and len(arg.fields) == 3
@@ -453,19 +435,19 @@ class _Walker:
 
     # ------------------------------------------------------------------ results
 
-    def _source_of(self, nodes: tuple[Node, ...]) -> str:
+    def _source_of(self, nodes: tuple[gt.Node, ...]) -> str:
         return self._src[nodes[0].pos : nodes[-1].end] if nodes else ""
 
-    def _secret_block(self, node: With) -> SecretBlock | None:
+    def _secret_block(self, node: gt.With) -> SecretBlock | None:
         arg = _secret_arg(node.pipe)
         if arg is None:
             return None
-        if isinstance(arg, Pipeline) and arg.parenthesized:
+        if isinstance(arg, gt.Pipeline) and arg.parenthesized:
             expr = self._src[arg.pos + 1 : arg.end - 1].strip()
         else:
             expr = self._src[arg.pos : arg.end]
         env: list[str] = []
-        if isinstance(arg, Pipeline):
+        if isinstance(arg, gt.Pipeline):
             reads = _Reads([], env)
             self._pipe_reads(arg, (), reads)
         return SecretBlock(
@@ -494,23 +476,23 @@ class _Walker:
         )
 
 
-def _env_name(cmd: Command) -> str | None:
+def _env_name(cmd: gt.Command) -> str | None:
     args = cmd.args
-    if len(args) >= 2 and isinstance(args[0], Identifier) and args[0].name == "env":
-        return args[1].value if isinstance(args[1], String) else None
+    if len(args) >= 2 and isinstance(args[0], gt.Identifier) and args[0].name == "env":
+        return args[1].value if isinstance(args[1], gt.String) else None
     return None
 
 
-def _single(pipe: Pipeline) -> Pipeline | None:
+def _single(pipe: gt.Pipeline) -> gt.Pipeline | None:
     """``(p)`` used as a whole command -> p."""
     if len(pipe.commands) == 1 and len(pipe.commands[0].args) == 1:
         inner = pipe.commands[0].args[0]
-        if isinstance(inner, Pipeline) and not inner.decl:
+        if isinstance(inner, gt.Pipeline) and not inner.decl:
             return inner
     return None
 
 
-def _is_quoted(pipe: Pipeline) -> bool:
+def _is_quoted(pipe: gt.Pipeline) -> bool:
     """The pipeline's value goes through ``printf "%q"`` last."""
     inner = _single(pipe)
     if inner is not None:
@@ -518,41 +500,41 @@ def _is_quoted(pipe: Pipeline) -> bool:
     return _is_quote_command(pipe.commands[-1])
 
 
-def _is_quote_command(cmd: Command) -> bool:
+def _is_quote_command(cmd: gt.Command) -> bool:
     """``printf "%q" ...``."""
     args = cmd.args
     return (
         len(args) >= 2
-        and isinstance(args[0], Identifier)
+        and isinstance(args[0], gt.Identifier)
         and args[0].name == "printf"
-        and isinstance(args[1], String)
+        and isinstance(args[1], gt.String)
         and args[1].value == "%q"
     )
 
 
-def _secret_arg(pipe: Pipeline) -> Operand | None:
+def _secret_arg(pipe: gt.Pipeline) -> gt.Operand | None:
     """The path operand of ``secret PATH`` / ``PATH | secret`` / ``(secret PATH)``."""
     inner = _single(pipe)
     if inner is not None:
         return _secret_arg(inner)
     first = pipe.commands[0].args
-    if isinstance(first[0], Identifier) and first[0].name == "secret":
+    if isinstance(first[0], gt.Identifier) and first[0].name == "secret":
         return first[1] if len(first) >= 2 else None
     if len(pipe.commands) >= 2 and len(first) == 1:
         second = pipe.commands[1].args
-        if len(second) == 1 and isinstance(second[0], Identifier) and second[0].name == "secret":
+        if len(second) == 1 and isinstance(second[0], gt.Identifier) and second[0].name == "secret":
             return first[0]
     return None
 
 
-def _path_format(arg: Operand) -> str | None:
-    if isinstance(arg, String):
+def _path_format(arg: gt.Operand) -> str | None:
+    if isinstance(arg, gt.String):
         return arg.value
-    if isinstance(arg, Pipeline):
+    if isinstance(arg, gt.Pipeline):
         inner = _single(arg) or arg
         args = inner.commands[0].args
-        if len(args) >= 2 and isinstance(args[0], Identifier) and args[0].name == "printf":
-            return args[1].value if isinstance(args[1], String) else None
+        if len(args) >= 2 and isinstance(args[0], gt.Identifier) and args[0].name == "printf":
+            return args[1].value if isinstance(args[1], gt.String) else None
     return None
 
 
@@ -563,7 +545,7 @@ def parse_template(text: str, rel: str) -> TemplateFile:
     """Read a template's secret blocks and rendered vars; never raises."""
     try:
         return _Walker(text, rel).run(parse_tree(text, rel))
-    except TemplateSyntaxError as exc:
+    except gt.TemplateSyntaxError as exc:
         return TemplateFile(path=rel, error=ReaderError(Location(rel, exc.line), exc.message))
     except Exception as exc:  # a reader bug must fail one item, not the whole collection
         message = f"internal error reading template: {type(exc).__name__}: {exc}"

@@ -74,6 +74,10 @@ class Rule:
     family: str = "contract"
 
 
+# A one-field settings class with its example line: the plain valid case several rules share.
+DEBUG_FALSE = ("class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n")
+
+
 def mini_repo(
     config_py: str,
     env_example: str,

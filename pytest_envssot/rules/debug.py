@@ -10,7 +10,7 @@ from pytest_envssot.index import FieldRef, Index, literal_default
 from pytest_envssot.model import Layer
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
-from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import DEBUG_FALSE, Reporter, Rule, RuleExample, mini_repo
 
 DEBUG_OFF = Reporter("debug-off")
 
@@ -59,14 +59,7 @@ RULES = (
         hangs_under="`config.py`",
         details="a debug-named bool defaults to true",
         why="A debug flag on by default turns on stack traces and debug endpoints wherever someone forgot to set it.",
-        valid=(
-            RuleExample(
-                mini_repo(
-                    "class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"
-                ),
-                "DEBUG",
-            ),
-        ),
+        valid=(RuleExample(mini_repo(*DEBUG_FALSE), "DEBUG"),),
         invalid=(
             RuleExample(
                 mini_repo(

@@ -10,7 +10,7 @@ from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import ExampleEntry, Layer
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
-from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+from pytest_envssot.rules.base import DEBUG_FALSE, Reporter, Rule, RuleExample, mini_repo
 
 UNIQUE_ENV_NAME = Reporter("unique-env-name")
 
@@ -80,14 +80,7 @@ RULES = (
         hangs_under="`config.py` / `.env.example`",
         details="two fields of one class read one env name, or an example key is set twice",
         why="Two fields reading one name, or one key set twice, means one of them silently wins; which one depends on order, not intent.",
-        valid=(
-            RuleExample(
-                mini_repo(
-                    "class Settings(BaseSettings):\n    debug: bool = False\n", "DEBUG=false\n"
-                ),
-                "DEBUG",
-            ),
-        ),
+        valid=(RuleExample(mini_repo(*DEBUG_FALSE), "DEBUG"),),
         invalid=(
             RuleExample(
                 mini_repo(
