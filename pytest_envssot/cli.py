@@ -329,8 +329,9 @@ def _print_diff(report: Report) -> None:
     """The patch alone on stdout (``> p && git apply p``); notes and stubs on stderr."""
     from pytest_envssot import output
 
-    sys.stdout.write(output.render_diff(report))
-    for line in output.diff_notes(report):
+    patch, notes = output.render_diff(report)
+    sys.stdout.write(patch)
+    for line in notes:
         print(line, file=sys.stderr)
 
 

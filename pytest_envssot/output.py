@@ -177,18 +177,10 @@ def render_github(report: Report) -> str:
     return "\n".join([*out, summary_line(report)]) + "\n"
 
 
-def render_diff(report: Report) -> str:
+def render_diff(report: Report) -> tuple[str, list[str]]:
     """A unified diff adding the missing lines to ``.env.example`` (``git apply`` / ``patch -p1``),
-    or nothing: what cannot be patched is in :func:`diff_notes`."""
-    return _diff(report)[0]
-
-
-def diff_notes(report: Report) -> list[str]:
-    """Comment lines for stderr: Field(...) stubs for orphans, and why there is no patch."""
-    return _diff(report)[1]
-
-
-def _diff(report: Report) -> tuple[str, list[str]]:
+    or nothing; and comment lines for stderr: Field(...) stubs for orphans, and why there is no
+    patch. One call: the example file is read and the patch built once."""
     from pytest_envssot import example_patch
     from pytest_envssot.readers._io import read_text  # no FIFO, no symlink out of the repo
 
