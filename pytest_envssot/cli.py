@@ -256,14 +256,14 @@ def _check(report: Report, fmt: str, diff: bool, verbose: bool) -> int:
 
     if diff:
         _print_diff(report)
-    elif fmt == "json":
-        sys.stdout.write(renderers.render_json(report))
+    elif fmt == "json":  # piece by piece: 100,000 variables make 160 MB of JSON
+        sys.stdout.writelines(renderers.iter_json(report))
     elif fmt == "sarif":
         sys.stdout.write(renderers.render_sarif(report))
     elif fmt == "github":
         sys.stdout.write(renderers.render_github(report))
     else:
-        sys.stdout.write(renderers.render_text(report, verbose))
+        sys.stdout.writelines(renderers.iter_text(report, verbose))
     return 1 if report.failed else 0
 
 

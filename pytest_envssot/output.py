@@ -7,7 +7,7 @@ Every string leaves through the report's Redactor.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring as _encode_str  # C-accelerated where available
 
 from pytest_envssot import __version__
@@ -18,18 +18,22 @@ from pytest_envssot.rules import ALL_RULES
 
 
 def render_text(report: Report, verbose: bool = False) -> str:
+    return "".join(iter_text(report, verbose))
+
+
+def iter_text(report: Report, verbose: bool = False) -> Iterator[str]:
+    """:func:`render_text` piece by piece (one line per finding): ``envssot check`` writes each
+    as it is made, so 100,000 failures never sit in memory as one string."""
     scrub = report.redactor.scrub
-    out: list[str] = []
     for finding in report.findings:
         if finding.blocking:
-            out.append(scrub(finding.render()))
+            yield scrub(finding.render()) + "\n"
         elif finding.outcome is Outcome.FAILED and not finding.baselined:
-            out.append("warning: " + scrub(finding.render()))
+            yield "warning: " + scrub(finding.render()) + "\n"
         elif verbose:
             word = "baselined" if finding.baselined else finding.outcome.value
-            out.append(f"{finding.location}: {finding.name} {word}")
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+            yield f"{finding.location}: {finding.name} {word}\n"
+    yield summary_line(report) + "\n"
 
 
 def summary_line(report: Report) -> str:
@@ -60,11 +64,18 @@ _ALWAYS = frozenset({"passed", "failed", "skipped", "total"})
 
 
 def render_json(report: Report) -> str:
-    """``json.dumps(payload, indent=2, ensure_ascii=False)``, byte for byte, written out here:
-    with ``indent`` json falls back to its pure-Python encoder, which spent most of a 5,000-var
-    run's output time on 57,000 small dicts. Only a message can carry a value, so only a
-    non-empty message goes through the redactor (passed results have none). A result with an
-    adoption field (a warning level, baselined) takes the general path."""
+    return "".join(iter_json(report))
+
+
+def iter_json(report: Report) -> Iterator[str]:
+    """``json.dumps(payload, indent=2, ensure_ascii=False)``, byte for byte, written out here
+    and given piece by piece (one result each), so ``envssot check`` writes each as it is made:
+    100,000 variables make 160 MB of JSON, which as one string (and the list of its pieces,
+    and its encoded copy) took a gigabyte. With ``indent`` json falls back to its pure-Python
+    encoder, which spent most of a 5,000-var run's output time on 57,000 small dicts. Only a
+    message can carry a value, so only a non-empty message goes through the redactor (passed
+    results have none). A result with an adoption field (a warning level, baselined) takes the
+    general path."""
     scrub = report.redactor.scrub
 
     def one(f: Finding) -> str:
@@ -76,11 +87,15 @@ def render_json(report: Report) -> str:
             _json(f.location.line), _json(scrub(f.message) if f.message else ""),
         )  # fmt: skip
 
-    results = ",\n".join(one(f) for f in report.findings)
+    yield '{\n  "version": 1,\n  "results": '
+    separator = "[\n"
+    for finding in report.findings:
+        yield separator + one(finding)
+        separator = ",\n"
+    yield "[]" if separator == "[\n" else "\n  ]"
     counts = {k: v for k, v in report.summary().items() if v or k in _ALWAYS}
     summary = json.dumps(counts, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    listed = f"[\n{results}\n  ]" if results else "[]"
-    return f'{{\n  "version": 1,\n  "results": {listed},\n  "summary": {summary}\n}}\n'
+    yield f',\n  "summary": {summary}\n}}\n'
 
 
 _RESULT = (

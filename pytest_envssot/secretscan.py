@@ -27,6 +27,7 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from pytest_envssot.placeholders import is_local_default, is_placeholder
@@ -109,35 +110,77 @@ _JWT_RUN = re.compile(r"[A-Za-z0-9_\-]+")
 _WORD_START = re.compile(r"\b")
 
 
-def _finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)``; the JWT shape through :func:`_jwt_matches` (linear)."""
-    if pattern is _JWT:
-        return _jwt_matches(text)
-    needed = _REQUIRED.get(pattern)
-    if needed and needed not in text:  # one C scan instead of a regex tried at each position
-        return iter(())
-    return pattern.finditer(text)
+def _shape_matches(text: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """(name, match) of every token shape in ``text``, shape by shape; a shape whose required
+    strings are all absent is passed over after a C scan for each (a 700-character message,
+    most of them, goes through all sixteen in a few microseconds); the JWT shape goes through
+    :func:`_jwt_matches` (linear)."""
+    for name, pattern, needed in _SHAPES:
+        if len(needed) == 1:
+            if needed[0] not in text:
+                continue
+        elif needed and not any(n in text for n in needed):
+            continue
+        for match in _jwt_matches(text) if pattern is _JWT else pattern.finditer(text):
+            yield name, match
 
 
-def _required_literal(pattern: re.Pattern[str]) -> str:
-    """The longest run of plain characters every match contains (the pattern's top level),
-    or "" when there is none to look for."""
+def _sre_parse() -> tuple[Any, Any]:
+    """Python's regex parser and its op codes (moved in 3.11)."""
     try:
-        import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
-        from re._constants import LITERAL  # type: ignore[import-not-found,unused-ignore]
+        import re._constants as codes  # type: ignore[import-not-found,unused-ignore]
+        import re._parser as parser  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef,unused-ignore]
-        from sre_constants import LITERAL  # type: ignore[no-redef,unused-ignore]
+        import sre_constants as codes  # type: ignore[no-redef,unused-ignore]
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    return parser, codes
+
+
+def regex_width(pattern: str) -> int:
+    """The most characters a match of ``pattern`` can take."""
+    parser, _ = _sre_parse()
+    return int(parser.parse(pattern).getwidth()[1])
+
+
+_MAX_NEEDED = 16  # alternatives one pattern's prefilter may look for
+
+
+def _required_literals(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """Strings one of which every match contains: the longest run of the pattern's top level
+    made of plain characters, small classes (``[rsp]``) and alternations of plain words
+    (``(?:AKIA|ASIA)``), spelled out; () when there is none to look for."""
+    parser, codes = _sre_parse()
     if pattern.flags & re.IGNORECASE:
-        return ""
-    best = run = ""
-    for op, arg in sre_parse.parse(pattern.pattern, pattern.flags):
-        run = run + chr(arg) if op is LITERAL else ""
-        best = max(best, run, key=len)
-    return best
+        return ()
+    best: set[str] = set()
+    run = {""}
+    for op, arg in parser.parse(pattern.pattern, pattern.flags):
+        pieces = _plain_pieces(op, arg, codes)
+        if op is codes.AT:  # \b takes no character: the run goes on around it
+            continue
+        run = {r + p for r in run for p in pieces} if pieces else {""}
+        if len(run) > _MAX_NEEDED:
+            run = {""}
+        if min(map(len, run)) > min(map(len, best), default=0):
+            best = run
+    return tuple(sorted(best))
 
 
-_REQUIRED = {pattern: _required_literal(pattern) for _, pattern in TOKEN_SHAPES}
+def _plain_pieces(op: Any, arg: Any, codes: Any) -> list[str]:
+    """The strings one top-level item matches, when it matches only a few plain ones."""
+    if op is codes.LITERAL:
+        return [chr(arg)]
+    if op is codes.IN and all(o is codes.LITERAL for o, _ in arg):
+        return [chr(c) for _, c in arg]
+    if op is codes.BRANCH:
+        words = [[a for o, a in alt] for alt in arg[1] if all(o is codes.LITERAL for o, _ in alt)]
+        if len(words) == len(arg[1]):
+            return ["".join(map(chr, word)) for word in words]
+    return []
+
+
+# (name, pattern, strings one of which every match contains)
+_SHAPES = tuple((name, pattern, _required_literals(pattern)) for name, pattern in TOKEN_SHAPES)
 
 
 def _jwt_matches(text: str) -> Iterator[re.Match[str]]:
@@ -167,10 +210,8 @@ def _jwt_matches(text: str) -> Iterator[re.Match[str]]:
 
 def token_shape(value: str) -> str | None:
     """The description of the first known token shape in ``value``, or None."""
-    for name, pattern in TOKEN_SHAPES:
-        for match in _finditer(pattern, value):
-            if _placeholder_body(match.group("body")):
-                continue
+    for name, match in _shape_matches(value):
+        if not _placeholder_body(match.group("body")):
             return name
     return None
 
@@ -186,18 +227,23 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     A private key spans from its BEGIN line to its END line (or the end of the text).
     """
     spans = [(m.start(), m.end()) for m in _KEY_BLOCK.finditer(text)]
-    for _, pattern in TOKEN_SHAPES:
-        for match in _finditer(pattern, text):
-            if _placeholder_body(match.group("body")):
-                continue
-            if match.end() > match.start():
-                spans.append((match.start(), match.end()))
+    for _, match in _shape_matches(text):
+        if match.end() > match.start() and not _placeholder_body(match.group("body")):
+            spans.append((match.start(), match.end()))
     return spans
+
+
+# k distinct characters carry at most log2(k) bits each: a run with fewer than these cannot
+# pass the limits (names, words, numbers: most runs), so its entropy is not computed.
+_BASE64_DISTINCT = math.floor(2**BASE64_LIMIT) + 1  # 23
+_HEX_DISTINCT = math.floor(2**HEX_LIMIT) + 1  # 9
 
 
 def high_entropy(value: str) -> str | None:
     """A description of the first run that passes detect-secrets' entropy limits, or None."""
     for run in _BASE64_RUN.findall(value):
+        if len(set(run)) < _BASE64_DISTINCT:
+            continue
         entropy = shannon_entropy(run, BASE64_CHARSET)
         if entropy > BASE64_LIMIT:
             return (
@@ -205,6 +251,8 @@ def high_entropy(value: str) -> str | None:
                 f"{entropy:.2f} > {BASE64_LIMIT})"
             )
     for run in _HEX_RUN.findall(value):
+        if len(set(run)) < _HEX_DISTINCT:
+            continue
         entropy = hex_entropy(run)
         if entropy > HEX_LIMIT:
             return (
