@@ -10,6 +10,7 @@ everything but the password.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import hmac
 import json
@@ -21,7 +22,14 @@ from itertools import compress
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 from pytest_envssot.maskkey import mask_key
-from pytest_envssot.secretscan import high_entropy, regex_width, scan, token_shape, token_spans
+from pytest_envssot.secretscan import (
+    high_entropy,
+    last_characters,
+    regex_width,
+    scan,
+    token_shape,
+    token_spans,
+)
 
 DEFAULT_SECRET_NAMES = (
     "*_KEY",
@@ -137,8 +145,16 @@ _QUERY_KEY = (
 )
 # No blank before '=': `POSTGRES_PASSWORD = "token_urlsafe"` is a TOML setting in a hint.
 _KV_START = re.compile(rf"(?P<kv>{_KV_KEY})=[^\S\r\n]*|(?P<query>{_QUERY_KEY})=")
-# The longest key either alternative takes before its '=' (the lookbehinds take no width).
+# The longest key either alternative takes before its '=' (the lookbehinds take no width),
+# and the letters a key ends with, matched as the keys are (case-insensitive, so that any
+# letter the regex folds onto one is one too); any letter when they cannot be told.
 _KV_KEY_WIDTH = max(regex_width(key) for key in (_KV_KEY, _QUERY_KEY))
+_KV_KEY_ENDS = [last_characters(key) for key in (_KV_KEY, _QUERY_KEY)]
+_KV_KEY_LAST = re.compile(
+    f"(?i:[{re.escape(''.join(_KV_KEY_ENDS))}])"  # type: ignore[arg-type]
+    if None not in _KV_KEY_ENDS
+    else r"[^\W\d]"
+)
 _QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*")
 _SEGMENT_END = re.compile(r"[;&\r\n]")
 _WORD = re.compile(r"\s+[^\s=;&]+")
@@ -191,18 +207,15 @@ def _kv_start(text: str, pos: int) -> re.Match[str] | None:
     '_' and ends at the first '=' after it, so only the letters just before each '=' can begin
     one. Searched plainly, the regex tried its case-insensitive keys at every character: 0.17 us
     each, most of the time a 700-character message took to scrub."""
-    eq = text.find("=", pos)
+    floor, eq = pos, text.find("=", pos)
     while eq >= 0:
-        start, floor = eq, max(pos, eq - _KV_KEY_WIDTH)
-        # isalpha: every letter a case-insensitive key matches (U+017F, long s, is an 's') is one
-        while start > floor and (text[start - 1].isalpha() or text[start - 1] == "_"):
-            start -= 1
-        # searched up to the '=' only (the lookbehinds still see before ``start``), then
-        # matched again in full: the blanks after '=' belong to the match
-        found = _KV_START.search(text, start, eq + 1) if start < eq else None
-        if found is not None:
-            return _KV_START.match(text, found.start())
-        eq = text.find("=", eq + 1)
+        # Searched up to the '=' only (the lookbehinds still see before the window), then
+        # matched again in full: the blanks after '=' belong to the match.
+        if eq > floor and _KV_KEY_LAST.match(text, eq - 1):
+            found = _KV_START.search(text, max(floor, eq - _KV_KEY_WIDTH), eq + 1)
+            if found is not None:
+                return _KV_START.match(text, found.start())
+        floor, eq = eq + 1, text.find("=", eq + 1)
     return None
 
 
@@ -255,14 +268,25 @@ def connection_secrets(value: str) -> list[str]:
 
 def is_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
     """``name`` matches a secret-name pattern (fnmatch, case-insensitive)."""
-    upper = name.upper()
-    return any(fnmatch.fnmatchcase(upper, p.upper()) for p in patterns)
+    return _name_patterns(tuple(patterns)).match(name.upper()) is not None
 
 
 def is_decisive_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
     """``name`` matches a pattern that settles it whatever the value (``*PASSWORD*``, any
     configured one), not only the ambiguous ``*_KEY``/``*TOKEN*``."""
-    return is_secret_name(name, [p for p in patterns if p not in AMBIGUOUS_SECRET_NAMES])
+    return _name_patterns(tuple(patterns), decisive=True).match(name.upper()) is not None
+
+
+@functools.lru_cache(maxsize=32)
+def _name_patterns(patterns: tuple[str, ...], decisive: bool = False) -> re.Pattern[str]:
+    """One regex for ``fnmatchcase(NAME, PATTERN.upper())`` over all ``patterns`` (what
+    ``fnmatchcase`` compiles each into, joined): asked for every variable, ten calls of it
+    cost more than the rest of the classification."""
+    if decisive:
+        patterns = tuple(p for p in patterns if p not in AMBIGUOUS_SECRET_NAMES)
+    if not patterns:
+        return re.compile(r"(?!)")  # matches nothing, as any() over nothing is False
+    return re.compile("|".join(f"(?:{fnmatch.translate(p.upper())})" for p in patterns))
 
 
 def is_secret_type(annotation: str) -> bool:
