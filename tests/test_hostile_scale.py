@@ -17,9 +17,9 @@ from pytest_envssot.readers.mentions import _Matcher
 
 # Pieces that make the scrubber's keys, their lookarounds and near misses likely.
 KV_PIECES = (
-    "password", "PASSWORD", "paſſword", "sslpassword", "pwd", "secret", "client_secret",
+    "password", "PASSWORD", "pa\u017f\u017fword", "sslpassword", "pwd", "secret", "client_secret",
     "api_key", "apikey", "key", "token", "access_token", "auth", "sig", "signature", "x",
-    "_", "1", "=", " ", "\t", "\n", "?", "&", ";", "'", '"', "{", "K", "İ", "é", "aaaa",
+    "_", "1", "=", " ", "\t", "\n", "?", "&", ";", "'", '"', "{", "\u212a", "\u0130", "\u00e9", "aaaa",
 )  # fmt: skip
 
 
