@@ -99,3 +99,32 @@ def test_example_line_numbers_with_every_newline_spelling() -> None:
     text = "A=1\r\nB=2\rC=3\n\n\r\nD='x\r\ny'\nE=5\n"
     lines = {e.key: e.location.line for e in parse_example(text, ".env.example").entries}
     assert lines == {"A": 1, "B": 2, "C": 3, "D": 6, "E": 8}
+
+
+SECRET = "s3cr3t-Value-9xQ"
+SCRUB_PIECES = (
+    SECRET, "\n", "\r", " ", "=", "&", "?", ";", "'", '"', "{", "}", "@", ":", "/", "_", "a", "1",
+    "password=", "token=", "pwd=", "postgresql://app:", "https://u:p@", "host=db password=x",
+    "ghp_" + "A1b2C3d4" * 5, "AKIAABCDEFGHIJKLMNOP", "sk-proj-" + "Ab1" * 10, "eyJhbGciOi.eyJzdWIi.",
+    "xoxb-1234567890-abc", "***", "KEY_1", "Password=two words;", "-----END RSA KEY-----",
+)  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(SCRUB_PIECES), max_size=24))
+@settings(max_examples=1500, deadline=None)
+def test_scrubbing_line_by_line_is_scrubbing_the_whole(pieces: list[str]) -> None:
+    """Each line alone (and a line seen before from the cache) gives what the whole text did."""
+    redactor = redact.Redactor([SECRET], ["KEY_1"])
+    text = "".join(pieces)
+    assert redactor.scrub(text) == redactor._scrub(text)
+    assert redactor.scrub(text) == redactor._scrub(text)  # second time from the line cache
+
+
+def test_a_secret_spanning_lines_is_scrubbed_whole() -> None:
+    """A value with a newline, or a private-key block, is still masked across its lines."""
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
+    redactor = redact.Redactor(["line-one-secret\nline-two-secret"])
+    for text in (f"x\n{pem}\ny", "a\nline-one-secret\nline-two-secret\nb"):
+        shown = redactor.scrub(text)
+        assert "MIIEvQ" not in shown and "line-two-secret" not in shown
+        assert shown.startswith(text[:2])

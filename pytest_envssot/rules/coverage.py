@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, Location, TemplateVar
 from pytest_envssot.placeholders import is_placeholder
 from pytest_envssot.readers.mentions import find_mentions
+from pytest_envssot.redact import fnmatch_any
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import (
     example_lines,
@@ -298,7 +298,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
 
 
 def _is_infra(name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    return fnmatch_any(tuple(patterns)).match(name) is not None
 
 
 # --------------------------------------------------------------------------- required-field-in-template

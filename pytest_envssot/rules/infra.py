@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import Layer, Location
+from pytest_envssot.redact import fnmatch_any
 from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo, tmpl_line
 
 INFRA_VAR_NOT_IN_APP = Reporter("infra-var-not-in-app")
@@ -25,10 +26,10 @@ ROOT_TOKEN = "VAULT_ROOT_TOKEN"
 
 def infra_pattern(name: str, patterns: tuple[str, ...]) -> str | None:
     """The infra pattern ``name`` matches (env names compare case-insensitively here)."""
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(name.upper(), pattern.upper()):
-            return pattern
-    return None
+    upper = name.upper()
+    if fnmatch_any(tuple(patterns), upper=True).match(upper) is None:  # most names, at once
+        return None
+    return next(p for p in patterns if fnmatch.fnmatchcase(upper, p.upper()))
 
 
 def _appearances(index: Index) -> Iterator[tuple[str, Location, str]]:
