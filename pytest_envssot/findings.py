@@ -75,6 +75,8 @@ class Finding:
 
     @property
     def message(self) -> str:
+        if not (self.lines or self.fix or self.edit):  # most passed items: nothing to say
+            return ""
         return "\n".join((*self.lines, *(f"  {line}" for line in self.fix), *self._fix_hint()))
 
     def _fix_hint(self) -> tuple[str, ...]:

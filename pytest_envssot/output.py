@@ -77,14 +77,23 @@ def iter_json(report: Report) -> Iterator[str]:
     results have none). A result with an adoption field (a warning level, baselined) takes the
     general path."""
     scrub = report.redactor.scrub
+    # Rule names, outcomes and paths: a few values over half a million results, encoded once.
+    encoded: dict[str, str] = {}
+
+    def once(value: str) -> str:
+        text = encoded.get(value)
+        if text is None:
+            text = encoded[value] = _json(value)
+        return text
 
     def one(f: Finding) -> str:
         if f.level != "error" or f.baselined:
             text = json.dumps(_result(report, f), indent=2, ensure_ascii=False)
             return "    " + text.replace("\n", "\n    ")
+        message = f.message
         return _RESULT.format(
-            _json(f.rule), _json(f.variable), _json(f.outcome.value), _json(f.location.path),
-            _json(f.location.line), _json(scrub(f.message) if f.message else ""),
+            once(f.rule), _json(f.variable), once(f.outcome.value), once(f.location.path),
+            _json(f.location.line), _json(scrub(message)) if message else '""',
         )  # fmt: skip
 
     yield '{\n  "version": 1,\n  "results": '

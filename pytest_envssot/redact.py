@@ -446,7 +446,8 @@ class Redactor:
         return self._scrub(text)
 
     def _scrub(self, text: str) -> str:
-        text = self._matcher.sub(text, self._replacement())
+        if self._values:
+            text = self._matcher.sub(text, self._replacement())
         spans = token_spans(text)
         if spans:
             text = _mask_spans(text, spans)
