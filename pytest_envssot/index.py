@@ -37,6 +37,7 @@ from pytest_envssot.pysettings.inheritance import (
     models,
     resolve,
 )
+from pytest_envssot.readers._pytext import literal_eval
 from pytest_envssot.redact import (
     SECRET_TYPES,
     has_url_password,
@@ -500,7 +501,7 @@ def literal_text(source: str) -> str | None:
     durations that way, and suggesting an empty line for them would change the value.
     """
     try:
-        value = ast.literal_eval(source)
+        value = literal_eval(source)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         value = constant_arithmetic(source)
         if value is None:

@@ -31,6 +31,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from pytest_envssot.model import SettingsClass, SettingsField
+from pytest_envssot.readers._pytext import literal_eval
 from pytest_envssot.readers.settings import module_name, parse_module
 
 if TYPE_CHECKING:
@@ -294,7 +295,7 @@ class TypeResolver:
 
 def _literal_default(source: str | None) -> object:
     try:
-        return ast.literal_eval(source) if source is not None else None
+        return literal_eval(source) if source is not None else None
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None  # a computed default: the field is optional, its value unknown
 
@@ -548,7 +549,7 @@ class _Evaluator:
                 return value
             raise _Fail(f"{ast.unparse(node)} is not a literal")
         try:
-            return ast.literal_eval(node)
+            return literal_eval(node)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise _Fail(f"{ast.unparse(node)} is not a literal") from None
 

@@ -52,7 +52,7 @@ from pytest_envssot.model import (
 )
 from pytest_envssot.readers._io import read_text
 from pytest_envssot.readers._pyscope import LOCAL, Names, QualNames, Scope, collect
-from pytest_envssot.readers._pytext import SourceText, single_string_token, start_key
+from pytest_envssot.readers._pytext import SourceText, literal_eval, single_string_token, start_key
 
 BASE_SETTINGS = frozenset({"pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings"})
 BASE_MODEL = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
@@ -553,7 +553,7 @@ def _literal(ctx: _Ctx, node: ast.expr, depth: int = 0) -> object:
     try:
         # The text as LibCST cut it: a string continued on the next line without its own
         # parentheses is no expression on its own, and stays an Expr.
-        return ast.literal_eval(source.strip() if "\n" in source or "\r" in source else node)
+        return literal_eval(source.strip() if "\n" in source or "\r" in source else node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         pass
     if isinstance(node, ast.Call):

@@ -70,6 +70,22 @@ def template_add(index: Index, ref: FieldRef) -> Edit:
 
 def _leaf_classes(index: Index, paths: list[str] | None) -> list[ResolvedSettings]:
     """Settings classes no other candidate inherits from: where a new field belongs."""
+    memo = index.service(_LeafClasses).memo
+    key = None if paths is None else tuple(paths)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _find_leaf_classes(index, paths)
+    return found
+
+
+class _LeafClasses:
+    """Per run: the leaf classes for each set of paths (asked once per orphan)."""
+
+    def __init__(self, index: Index) -> None:
+        self.memo: dict[tuple[str, ...] | None, list[ResolvedSettings]] = {}
+
+
+def _find_leaf_classes(index: Index, paths: list[str] | None) -> list[ResolvedSettings]:
     found = [s for s in index.settings if paths is None or s.cls.location.path in paths]
     parents = {c.qualname for s in found for c in s.mro[1:]}
     return [s for s in found if s.cls.qualname not in parents]

@@ -33,9 +33,16 @@ TEMPLATE_VAR_HAS_FIELD = Reporter("template-var-has-field")
 _ONE_FIELD = 'class Settings(BaseSettings):\n    redis_url: str = Field(default="", validation_alias="REDIS_URL")\n'
 
 
+class _Extras:
+    """Per run: each settings class's ``extra`` (asked once per orphan: 100,000 of them)."""
+
+    def __init__(self, index: Index) -> None:
+        self.extras = {s.cls.name: dict(s.config).get("extra", "forbid") for s in index.settings}
+
+
 def _extra_sentence(index: Index, var_name: str, carrier: str) -> str:
     """Why an unread key matters, in terms of the classes that would load ``carrier``."""
-    extras = {s.cls.name: dict(s.config).get("extra", "forbid") for s in index.settings}
+    extras = index.service(_Extras).extras
     forbidding = [name for name, extra in extras.items() if extra == "forbid"]
     if forbidding:
         return (
@@ -248,6 +255,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
     infra = index.config.infra
     rule = EXAMPLE_VAR_HAS_FIELD
     pending: list[ExampleEntry] = []
+    broken = index.unreadable(Layer.SETTINGS) + index.unreadable(Layer.DOCKERFILE)
     for entry in index.example_entries():
         if entry.key in seen:
             continue
@@ -260,7 +268,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
                 name, at,
                 lines=(f"{name} is an infra variable: infra-var-not-in-app speaks for it",),
             )  # fmt: skip
-        elif broken := index.unreadable(Layer.SETTINGS) + index.unreadable(Layer.DOCKERFILE):
+        elif broken:
             yield unreadable_skip(rule, name, at, broken)
         else:
             pending.append(entry)
