@@ -393,9 +393,10 @@ class Index:
         """
         values: set[str] = set()
         for name in self._value_names():
-            if self._decisive_secret(name) or self.is_strong_secret(name):
+            decisive = self._decisive_secret(name)
+            if decisive or self.is_strong_secret(name):
                 found = self.known_values(name)
-                if not self._decisive_secret(name):
+                if not decisive:
                     found = [v for v in found if not looks_public(v)]
                 values.update(found)
             elif self.is_secret(name):

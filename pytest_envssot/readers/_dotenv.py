@@ -72,7 +72,7 @@ def _reader_class() -> type[Reader]:
             return match.groups()
 
     # The fast path leans on the attributes dotenv's Reader has had since 0.10.
-    probe = Reader(_Text(""))
+    probe = Reader(cast("IO[str]", _Text("")))
     fast = isinstance(getattr(probe, "string", None), str) and all(
         isinstance(getattr(probe.position, name, None), int) for name in ("chars", "line")
     )
