@@ -207,21 +207,14 @@ class _Progress:
 
 def _smoke(report: Report, args: argparse.Namespace) -> int:
     """One line per service: ok / skipped with the reason / the failure text. Exit 1 on a failure."""
-    import os
 
     from pytest_envssot import smoke
     from pytest_envssot.findings import Outcome
 
     try:
+        env_file = Path(args.env_file) if args.env_file else None
         checks = smoke.checks_for(
-            report.index,
-            report.redactor,
-            report.config.smoke,
-            os.environ,
-            Path(args.env_file) if args.env_file else None,
-            args.env_file or "",
-            args.timeout,
-            args.critical_only,
+            report, env_file, args.env_file or "", args.timeout, args.critical_only
         )
     except smoke.EnvFileError as exc:
         print(f"envssot: error: --env-file {exc}", file=sys.stderr)

@@ -29,7 +29,9 @@ from pytest_envssot.secretscan import is_loopback
 
 RULE = Reporter("url-host-is-service")
 # scheme://[userinfo@]host — the host up to a port, path, query, quote or space
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s\"'?#]*@)?([^:/\s\"'?#@]+)")
+# The scheme is bounded (real ones are short): unbounded, every word start in a megabyte of
+# `sk-ant-a...` began a scan to the end of the run (quadratic: minutes).
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,31}://(?:[^@/\s\"'?#]*@)?([^:/\s\"'?#@]+)")
 # what a template or an env file fills in at render time
 _DYNAMIC = re.compile(r"%[-+# 0-9.]*[a-zA-Z]|\{\{.*?\}\}|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 _LABEL = re.compile(r"[a-z0-9_-]+")
