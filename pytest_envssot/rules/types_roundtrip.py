@@ -52,6 +52,7 @@ from pytest_envssot.rules._compose import (
     template_nodes,
     url_slot,
 )
+from pytest_envssot.rules._settled import settled_pass
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import (
     Typed,
@@ -428,8 +429,18 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
             return False
         return not _same(original, back)
 
+    def settled() -> bool:
+        return settled_pass(
+            var,
+            consumer,
+            found.resolved.annotation,
+            domain,
+            lambda value: read_back(consumer, line_for(value), var.name),
+            partial(_consumer_wide, consumer),
+        )
+
     if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
-        verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
+        verdict = _fuzz(index, found, domain, broken, repr(shape), secret, settled)
         # Only the shape's own verdict is kept: one re-fuzzed for a later variable (its
         # breaking values did not hold there) would give the first variable another text.
         if verdicts.setdefault(shape, verdict) is verdict and shape_key[0] == "type":
@@ -528,7 +539,7 @@ def _composed_roundtrip(
 
 def _chars(value: str) -> str:
     """The hazard characters of a drawn value, named (they come from our lists, not Vault)."""
-    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+    from pytest_envssot.pysettings.hazards import COMPOSITION_HAZARDS, HAZARDS
 
     for hazard in sorted({*HAZARDS, *COMPOSITION_HAZARDS}, key=len, reverse=True):
         if hazard in value:
@@ -538,7 +549,7 @@ def _chars(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _composition_values() -> tuple[str, ...]:
-    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+    from pytest_envssot.pysettings.hazards import COMPOSITION_HAZARDS, HAZARDS
 
     values = {*HAZARDS, *COMPOSITION_HAZARDS}
     return tuple(sorted(values | {f"a{h}b" for h in values}, key=lambda v: (len(v), v)))
@@ -579,18 +590,31 @@ def _fuzz(
     broken: Callable[[str], bool],
     ident: str,
     secret: bool,
+    settled: Callable[[], bool],
 ) -> _Verdict:
-    from pytest_envssot.pysettings.strategies import Unsupported, text_strategy
+    from pytest_envssot.pysettings.alphabets import drawn_alphabet
 
-    try:
-        strategy = text_strategy(found.resolved, domain)
-    except Unsupported as exc:
-        return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
+    strategy: SearchStrategy[str] | None = None
+    if drawn_alphabet(found.resolved.annotation, domain) is None:
+        # A type without a strategy is skipped before any hazard is tried.
+        from pytest_envssot.pysettings.strategies import Unsupported, text_strategy
+
+        try:
+            strategy = text_strategy(found.resolved, domain)
+        except Unsupported as exc:
+            return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
     # Known hazards first: deterministic, whatever hypothesis version or seed draws. One that
     # breaks settles the verdict (the report names hazards only, then), so no search runs.
     hazards = tuple(h for h in _hazard_values() if domain_accepts(domain, h) and broken(h))
     if hazards:
         return _Verdict(breaking=hazards)
+    # ... and a line no drawable value can break is settled by construction (rules/_settled).
+    if strategy is None and settled():
+        return _Verdict()
+    if strategy is None:
+        from pytest_envssot.pysettings.strategies import text_strategy
+
+        strategy = text_strategy(found.resolved, domain)
     outcome = _search(index, ident, secret, strategy, broken)
     if isinstance(outcome, _Verdict):
         return outcome

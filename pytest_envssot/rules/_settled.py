@@ -1,0 +1,77 @@
+"""template-roundtrip verdicts settled by construction, with no search.
+
+A search can only fail a variable whose value changes between Vault and the app. For the
+line every template of the contract uses, ``NAME={{ with .Data.data.KEY }}{{ printf "%q" . }}
+{{ else }}...{{ end }}`` read back by pydantic-settings, what comes back can be told exactly:
+
+* Go's ``%q`` writes each character as itself, as ``\\"`` / ``\\\\``, as one of the escapes
+  ``\\a \\b \\f \\n \\r \\t \\v``, or (not printable for Go) as ``\\xNN`` / ``\\uNNNN``;
+* python-dotenv reads the double-quoted value up to the first unescaped ``"`` (every
+  backslash of Go's output starts a two-character escape, so that is the closing quote) and
+  decodes exactly ``\\\\ \\' \\" \\a \\b \\f \\n \\r \\t \\v``, leaving ``\\x``/``\\u`` as text;
+* then it expands ``${...}``: values holding that are the consumer-level item's business,
+  never a variable's breaking value.
+
+So a value made only of Go-printable characters and those seven control characters comes back
+as the very same text, which validates to the very same value: no value of such an alphabet
+can break the line, and the search would find none. When every character the field's strategy
+can draw (:func:`~pytest_envssot.pysettings.alphabets.drawn_alphabet`) is such a character, the
+verdict is a pass without hypothesis. Anything else (another consumer, another line, an
+alphabet holding control or non-printable characters, one that cannot be told) is searched.
+The real render and read-back are run on the alphabet too, so a model that drifted from this
+reasoning makes the rule search rather than pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from pytest_envssot.model import TemplateVar
+from pytest_envssot.pysettings.alphabets import drawn_alphabet
+from pytest_envssot.quoting import go_is_print
+
+_DECODED_ESCAPES = frozenset("\a\b\f\n\r\t\v")  # written by %q, decoded by python-dotenv
+
+
+def settled_pass(
+    var: TemplateVar,
+    consumer: str,
+    annotation: Any,
+    domain: str | None,
+    read_back: Callable[[str], str | None],
+    consumer_wide: Callable[[str], bool],
+) -> bool:
+    """True when no value the search may draw can break ``var``'s line (see the module)."""
+    if consumer != "pydantic-settings" or not _quoted_line(var):
+        return False
+    alphabet = drawn_alphabet(annotation, domain)
+    if alphabet is None or not all(_intact(c) for c in alphabet):
+        return False
+    ordered = "".join(sorted(alphabet))
+    probes = (ordered, ordered[::-1], "".join(c + c for c in ordered))
+    return all(read_back(p) == p for p in probes if p and not consumer_wide(p))
+
+
+def _intact(char: str) -> bool:
+    code = ord(char)
+    return char in _DECODED_ESCAPES or (not 0xD800 <= code <= 0xDFFF and go_is_print(code))
+
+
+def _quoted_line(var: TemplateVar) -> bool:
+    """The line's value part renders the Vault value through ``printf "%q"`` and nothing else."""
+    return bool(var.vault_keys) and _form(var.vault_keys[0]).fullmatch(var.value_source) is not None
+
+
+@lru_cache(maxsize=256)
+def _form(key: str) -> re.Pattern[str]:
+    quote = r'printf\s+"%q"'
+    ref = rf"\.Data\.data\.{re.escape(key)}"
+    left, right = r"\{\{-?\s*", r"\s*-?\}\}"
+    return re.compile(
+        rf"{left}with\s+{ref}{right}{left}(?:{quote}\s+\.|\.\s*\|\s*{quote}){right}"
+        rf"(?:{left}else{right}[^{{]*)?{left}end{right}"
+        rf"|{left}(?:{quote}\s+{ref}|{ref}\s*\|\s*{quote}){right}"
+    )
