@@ -48,11 +48,16 @@ def settled_pass(
     if consumer != "pydantic-settings" or not _quoted_line(var):
         return False
     alphabet = drawn_alphabet(annotation, domain)
-    if alphabet is None or not all(_intact(c) for c in alphabet):
+    if alphabet is None or altered("".join(alphabet)):
         return False
     ordered = "".join(sorted(alphabet))
     probes = (ordered, ordered[::-1], "".join(c + c for c in ordered))
     return all(read_back(p) == p for p in probes if p and not consumer_wide(p))
+
+
+def altered(value: str) -> bool:
+    """Whether a settled line (see :func:`settled_pass`) can change ``value`` at all."""
+    return not all(_intact(c) for c in value)
 
 
 def _intact(char: str) -> bool:

@@ -52,7 +52,7 @@ from pytest_envssot.rules._compose import (
     template_nodes,
     url_slot,
 )
-from pytest_envssot.rules._settled import settled_pass
+from pytest_envssot.rules._settled import altered, settled_pass
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import (
     Typed,
@@ -605,11 +605,17 @@ def _fuzz(
             return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
     # Known hazards first: deterministic, whatever hypothesis version or seed draws. One that
     # breaks settles the verdict (the report names hazards only, then), so no search runs.
-    hazards = tuple(h for h in _hazard_values() if domain_accepts(domain, h) and broken(h))
+    # On a line settled by construction (rules/_settled) only a hazard holding a character
+    # the line alters can break: the others come back as written and are not tried.
+    intact = strategy is None and settled()
+    hazards = tuple(
+        h
+        for h in _hazard_values()
+        if (altered(h) or not intact) and domain_accepts(domain, h) and broken(h)
+    )
     if hazards:
         return _Verdict(breaking=hazards)
-    # ... and a line no drawable value can break is settled by construction (rules/_settled).
-    if strategy is None and settled():
+    if intact:  # ... and no drawable value can break it: no search
         return _Verdict()
     if strategy is None:
         from pytest_envssot.pysettings.strategies import text_strategy
