@@ -67,16 +67,23 @@ def _intact(char: str) -> bool:
 
 def _quoted_line(var: TemplateVar) -> bool:
     """The line's value part renders the Vault value through ``printf "%q"`` and nothing else."""
-    return bool(var.vault_keys) and _form(var.vault_keys[0]).fullmatch(var.value_source) is not None
+    found = _form().fullmatch(var.value_source)
+    return found is not None and var.vault_keys[:1] == (
+        found["key"] or found["ref"] or found["ref2"],
+    )
 
 
-@lru_cache(maxsize=256)
-def _form(key: str) -> re.Pattern[str]:
-    quote = r'printf\s+"%q"'
-    ref = rf"\.Data\.data\.{re.escape(key)}"
-    left, right = r"\{\{-?\s*", r"\s*-?\}\}"
+_QUOTE = r'printf\s+"%q"'
+_LEFT, _RIGHT = r"\{\{-?\s*", r"\s*-?\}\}"
+
+
+# {{ with .Data.data.KEY }}{{ printf "%q" . }}[{{ else }}text]{{ end }}, or the value piped
+# straight into printf "%q"; KEY is a whole identifier (a space, `}}` or `|` follows it).
+@lru_cache(maxsize=1)
+def _form() -> re.Pattern[str]:  # compiled when a line is first judged, not at import
     return re.compile(
-        rf"{left}with\s+{ref}{right}{left}(?:{quote}\s+\.|\.\s*\|\s*{quote}){right}"
-        rf"(?:{left}else{right}[^{{]*)?{left}end{right}"
-        rf"|{left}(?:{quote}\s+{ref}|{ref}\s*\|\s*{quote}){right}"
+        rf"{_LEFT}with\s+\.Data\.data\.(?P<key>\w+){_RIGHT}"
+        rf"{_LEFT}(?:{_QUOTE}\s+\.|\.\s*\|\s*{_QUOTE}){_RIGHT}"
+        rf"(?:{_LEFT}else{_RIGHT}[^{{]*)?{_LEFT}end{_RIGHT}"
+        rf"|{_LEFT}(?:{_QUOTE}\s+\.Data\.data\.(?P<ref>\w+)|\.Data\.data\.(?P<ref2>\w+)\s*\|\s*{_QUOTE}){_RIGHT}"
     )
