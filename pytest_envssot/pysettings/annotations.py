@@ -594,6 +594,10 @@ VALIDATION_KEYS = frozenset(
 )  # fmt: skip
 
 
+# One probe base class per env-source config (most classes share one), for the process.
+_PROBE_BASES: dict[tuple[tuple[str, object], ...], type[Any]] = {}
+
+
 class SettingsProbe:
     """pydantic-settings' own env source on one field, fed one text at a time.
 
@@ -614,8 +618,18 @@ class SettingsProbe:
         self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
-        model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
-        base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+        base = _PROBE_BASES.get(tuple(settings_config.items()))
+        if base is None:
+            # The settings class is only read by EnvSettingsSource (its fields and config),
+            # never validated: defer_build skips its validator, a third of the probe's cost.
+            model_config = SettingsConfigDict(
+                extra="ignore",
+                case_sensitive=True,
+                defer_build=True,
+                **settings_config,  # type: ignore[typeddict-item]
+            )
+            base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+            _PROBE_BASES[tuple(settings_config.items())] = base
         field_spec = (resolved.annotation, Field(validation_alias="V"))
         settings_cls: type[BaseSettings] = create_model(
             "EnvssotProbe", __base__=base, value=field_spec
