@@ -86,6 +86,8 @@ class Unresolved:
 
 @dataclass(frozen=True)
 class ResolvedType:
+    """A field's annotation as a real type, ready for pydantic."""
+
     annotation: Any  # the type to validate with, constraints applied
     source: str  # the annotation as written, for messages
     no_decode: bool  # Annotated[..., NoDecode]: pydantic-settings passes the raw string
