@@ -597,7 +597,7 @@ VALIDATION_KEYS = frozenset(
 
 
 # One probe base class per env-source config (most classes share one), for the process.
-_PROBE_BASES: dict[tuple[tuple[str, object], ...], type[Any]] = {}
+_PROBE_BASES: dict[tuple[object, ...], type[Any]] = {}
 
 
 class SettingsProbe:
@@ -620,7 +620,10 @@ class SettingsProbe:
         self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
-        base = _PROBE_BASES.get(tuple(settings_config.items()))
+        # Keyed by the BaseSettings class too: pytester's in-process runs re-import
+        # pydantic-settings, and a base from another import mixes its NoDecode and sources.
+        key = (BaseSettings, *settings_config.items())
+        base = _PROBE_BASES.get(key)
         if base is None:
             # The settings class is only read by EnvSettingsSource (its fields and config),
             # never validated: defer_build skips its validator, a third of the probe's cost.
@@ -631,7 +634,7 @@ class SettingsProbe:
                 **settings_config,  # type: ignore[typeddict-item]
             )
             base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
-            _PROBE_BASES[tuple(settings_config.items())] = base
+            _PROBE_BASES[key] = base
         field_spec = (resolved.annotation, Field(validation_alias="V"))
         settings_cls: type[BaseSettings] = create_model(
             "EnvssotProbe", __base__=base, value=field_spec
