@@ -11,7 +11,10 @@ Breaking values are stored in hypothesis' database under a key per template, var
 consumer, type and domain. ``seed`` fixes the draws; under ``CI=true`` hypothesis runs
 derandomized (it then uses no database, by its own rule).
 
-Known hazards are tried first; one that breaks settles the verdict without a search. A
+Known hazards are tried first; one that breaks settles the verdict without a search. A line
+no drawable value can break (``printf "%q"`` read by pydantic-settings, over an alphabet of
+characters that come back as written) is settled as a pass by construction
+(:mod:`pytest_envssot.rules._settled`): no search, no hypothesis import. A
 verdict for a shape made of library types (pass, skip, or which hazards break it; never a
 drawn value) is kept in the per-user cache (:mod:`pytest_envssot.cache`), so an unchanged
 repository re-runs no search.
