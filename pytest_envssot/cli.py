@@ -13,9 +13,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from pytest_envssot import __version__
+from pytest_envssot.gc_threshold import for_this_process
 
 if TYPE_CHECKING:
     from pytest_envssot.engine import Report
@@ -119,6 +120,12 @@ def _fix_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def console() -> NoReturn:
+    """The ``envssot`` command: :func:`main` in a process of its own."""
+    for_this_process()
+    sys.exit(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -397,4 +404,4 @@ def _render(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

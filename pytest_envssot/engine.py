@@ -41,6 +41,8 @@ from pytest_envssot.safefile import file_limit
 
 @dataclass(frozen=True)
 class Report:
+    """What one check found, with what it needs to render it."""
+
     config: Config
     layers: LayerFiles
     index: Index

@@ -46,6 +46,8 @@ class Nil(Span):
 
 @dataclass(frozen=True, slots=True)
 class Bool(Span):
+    """``true`` or ``false``."""
+
     value: bool
 
 
@@ -127,6 +129,8 @@ class Text(Span):
 
 @dataclass(frozen=True, slots=True)
 class Comment(Span):
+    """``{{/* ... */}}``."""
+
     text: str  # ``/* ... */`` as written
 
 
@@ -139,6 +143,8 @@ class Action(Span):
 
 @dataclass(frozen=True, slots=True)
 class _Branch(Span):
+    """What ``if``, ``with`` and ``range`` share: a pipeline, a body and an else body."""
+
     pipe: Pipeline
     body: tuple[Node, ...]
     else_body: tuple[Node, ...] | None  # ``{{ else if }}`` is an else_body of one If
@@ -161,12 +167,12 @@ class Range(_Branch):
 
 @dataclass(frozen=True, slots=True)
 class Break(Span):
-    pass
+    """``{{ break }}``."""
 
 
 @dataclass(frozen=True, slots=True)
 class Continue(Span):
-    pass
+    """``{{ continue }}``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,8 @@ class _Lines:
 
 @dataclass
 class _State:
+    """What the Dockerfile reader has read so far."""
+
     rel: str
     escape: str = "\\"
     instructions: list[DockerInstruction] = field(default_factory=list)

@@ -51,6 +51,8 @@ class Reporter(str):
 
 @dataclass(frozen=True)
 class RuleExample:
+    """A small repository a rule must pass (valid) or fail (invalid) for ``variable``."""
+
     files: Mapping[str, str]
     variable: str  # the item the example is about (a variable, or "" for file-level rules)
     git: bool = False  # run `git init` + `git add -A` in it first (rules that ask git)
@@ -58,6 +60,8 @@ class RuleExample:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the catalogue."""
+
     name: str
     layer: Layer
     summary: str

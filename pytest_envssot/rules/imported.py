@@ -9,13 +9,16 @@ names come from pydantic-settings' own env source in the child process.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import Layer, Location
-from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+
+if TYPE_CHECKING:
+    from pytest_envssot.pysettings.importmode import ImportFailure
 
 ENV_NAMES_MATCH_IMPORT = Reporter("env-names-match-import")
 
@@ -28,7 +31,7 @@ def settings_imports(index: Index) -> Iterator[Finding]:
         return
     for rel, classes in _imported.file_classes(index).items():
         loaded = _imported.load(index, rel)
-        if isinstance(loaded, ImportFailure):
+        if _imported.failed(loaded):
             yield _import_failed(rel, loaded)
             continue
         missing = [c for c in classes if loaded is not None and c not in loaded]
@@ -103,7 +106,7 @@ def _compare(index: Index, ref: FieldRef) -> tuple[str, list[str]] | None:
             f"{owner.name} is a nested class; import mode looks up module-level classes"
         ]
     real = _imported.real_field(index, ref)
-    if isinstance(real, ImportFailure):
+    if _imported.failed(real):
         return "skip", [
             f"{_imported.failure_reason(real)} (see settings-imports for {owner.location.path})"
         ]

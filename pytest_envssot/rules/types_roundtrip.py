@@ -11,7 +11,10 @@ Breaking values are stored in hypothesis' database under a key per template, var
 consumer, type and domain. ``seed`` fixes the draws; under ``CI=true`` hypothesis runs
 derandomized (it then uses no database, by its own rule).
 
-Known hazards are tried first; one that breaks settles the verdict without a search. A
+Known hazards are tried first; one that breaks settles the verdict without a search. A line
+no drawable value can break (``printf "%q"`` read by pydantic-settings, over an alphabet of
+characters that come back as written) is settled as a pass by construction
+(:mod:`pytest_envssot.rules._settled`): no search, no hypothesis import. A
 verdict for a shape made of library types (pass, skip, or which hazards break it; never a
 drawn value) is kept in the per-user cache (:mod:`pytest_envssot.cache`), so an unchanged
 repository re-runs no search.
@@ -52,6 +55,7 @@ from pytest_envssot.rules._compose import (
     template_nodes,
     url_slot,
 )
+from pytest_envssot.rules._settled import altered, settled_pass
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import (
     Typed,
@@ -428,8 +432,18 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
             return False
         return not _same(original, back)
 
+    def settled() -> bool:
+        return settled_pass(
+            var,
+            consumer,
+            found.resolved.annotation,
+            domain,
+            lambda value: read_back(consumer, line_for(value), var.name),
+            partial(_consumer_wide, consumer),
+        )
+
     if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
-        verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
+        verdict = _fuzz(index, found, domain, broken, repr(shape), secret, settled)
         # Only the shape's own verdict is kept: one re-fuzzed for a later variable (its
         # breaking values did not hold there) would give the first variable another text.
         if verdicts.setdefault(shape, verdict) is verdict and shape_key[0] == "type":
@@ -528,7 +542,7 @@ def _composed_roundtrip(
 
 def _chars(value: str) -> str:
     """The hazard characters of a drawn value, named (they come from our lists, not Vault)."""
-    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+    from pytest_envssot.pysettings.hazards import COMPOSITION_HAZARDS, HAZARDS
 
     for hazard in sorted({*HAZARDS, *COMPOSITION_HAZARDS}, key=len, reverse=True):
         if hazard in value:
@@ -538,7 +552,7 @@ def _chars(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _composition_values() -> tuple[str, ...]:
-    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+    from pytest_envssot.pysettings.hazards import COMPOSITION_HAZARDS, HAZARDS
 
     values = {*HAZARDS, *COMPOSITION_HAZARDS}
     return tuple(sorted(values | {f"a{h}b" for h in values}, key=lambda v: (len(v), v)))
@@ -579,18 +593,37 @@ def _fuzz(
     broken: Callable[[str], bool],
     ident: str,
     secret: bool,
+    settled: Callable[[], bool],
 ) -> _Verdict:
-    from pytest_envssot.pysettings.strategies import Unsupported, text_strategy
+    from pytest_envssot.pysettings.alphabets import drawn_alphabet
 
-    try:
-        strategy = text_strategy(found.resolved, domain)
-    except Unsupported as exc:
-        return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
+    strategy: SearchStrategy[str] | None = None
+    if drawn_alphabet(found.resolved.annotation, domain) is None:
+        # A type without a strategy is skipped before any hazard is tried.
+        from pytest_envssot.pysettings.strategies import Unsupported, text_strategy
+
+        try:
+            strategy = text_strategy(found.resolved, domain)
+        except Unsupported as exc:
+            return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
     # Known hazards first: deterministic, whatever hypothesis version or seed draws. One that
     # breaks settles the verdict (the report names hazards only, then), so no search runs.
-    hazards = tuple(h for h in _hazard_values() if domain_accepts(domain, h) and broken(h))
+    # On a line settled by construction (rules/_settled) only a hazard holding a character
+    # the line alters can break: the others come back as written and are not tried.
+    intact = strategy is None and settled()
+    hazards = tuple(
+        h
+        for h in _hazard_values()
+        if (altered(h) or not intact) and domain_accepts(domain, h) and broken(h)
+    )
     if hazards:
         return _Verdict(breaking=hazards)
+    if intact:  # ... and no drawable value can break it: no search
+        return _Verdict()
+    if strategy is None:
+        from pytest_envssot.pysettings.strategies import text_strategy
+
+        strategy = text_strategy(found.resolved, domain)
     outcome = _search(index, ident, secret, strategy, broken)
     if isinstance(outcome, _Verdict):
         return outcome

@@ -17,7 +17,6 @@ from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
 from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
-from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.quoting import interpolate, read_back
 from pytest_envssot.redact import SECRET_TYPES, is_secret_type, show
 from pytest_envssot.rules import _imported
@@ -104,7 +103,7 @@ def _needs_oracle(index: Index, ref: FieldRef, name: str, validators: bool = Fal
 def _oracle(index: Index, ref: FieldRef, kind: str, text: str | None) -> Checked | str:
     """The real class's verdict as a :class:`Checked` (value: a digest), or a skip reason."""
     got = _imported.answer(index, ref, kind, text)
-    if isinstance(got, ImportFailure):
+    if _imported.failed(got):
         return f"{type_words(ref)}: {_imported.failure_reason(got)}"
     return Checked(ok=got.ok, value=got.digest or None, unset=got.unset, error=got.error)
 
