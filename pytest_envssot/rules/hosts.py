@@ -181,10 +181,23 @@ RULES = (
         ),
         invalid=(
             # the compose file names it demo-redis…, the URL says demo-cache
-            RuleExample(_repo("REDIS_URL=redis://demo-cache${ENV_SUFFIX}:6379/0\n"), "REDIS_URL"),
+            RuleExample(
+                _repo("REDIS_URL=redis://demo-cache${ENV_SUFFIX}:6379/0\n"),
+                "REDIS_URL",
+                message=(
+                    ".env.example:1 gives REDIS_URL a URL whose host is 'demo-cache${ENV_SUFFIX}'",
+                    "but no compose file (docker-compose.yml) defines a service, container_name, hostname or alias of that name for any environment.",
+                    "Container names are hostnames: on the shared network that URL reaches nothing, or another environment's container. Use the container's name (with its environment suffix), or add the service.",
+                ),
+            ),
             RuleExample(
                 _repo("REDIS_URL=\n", tmpl=_TMPL.replace("demo-redis%s", "demo-valkey%s")),
                 "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:3 gives REDIS_URL a URL whose host is 'demo-valkey%s'",
+                    "but no compose file (docker-compose.yml, deploy/app/compose.yaml) defines a service, container_name, hostname or alias of that name for any environment.",
+                    "Container names are hostnames: on the shared network that URL reaches nothing, or another environment's container. Use the container's name (with its environment suffix), or add the service.",
+                ),
             ),
         ),
     ),

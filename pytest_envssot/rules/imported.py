@@ -182,6 +182,10 @@ RULES = (
                     "X=1\n",
                 ),
                 "",
+                message=(
+                    "import mode could not import app/config.py: ModuleNotFoundError: No module named 'missing_dependency_xyz'",
+                    "The static checks still ran; the type and env-name checks that need the real class are skipped until it imports.",
+                ),
             ),
             RuleExample(
                 _example(
@@ -189,6 +193,10 @@ RULES = (
                     "X=1\n",
                 ),
                 "",
+                message=(
+                    "import mode could not import app/config.py: the module called sys.exit(3) while being imported",
+                    "The static checks still ran; the type and env-name checks that need the real class are skipped until it imports.",
+                ),
             ),
         ),
     ),
@@ -209,6 +217,18 @@ RULES = (
                 "WORKERS",
             ),
         ),
-        invalid=(RuleExample(_example(_PREFIXED, "WORKERS=2\n", _PREFIX_CONST), "WORKERS"),),
+        invalid=(
+            RuleExample(
+                _example(_PREFIXED, "WORKERS=2\n", _PREFIX_CONST),
+                "WORKERS",
+                message=(
+                    "app/config.py:11 Settings.workers: envssot predicted WORKERS",
+                    "the imported class reads SHOP_WORKERS (pydantic-settings' own env source)",
+                    "predicted but not read: WORKERS",
+                    "read but not predicted: SHOP_WORKERS",
+                    "Every other envssot rule uses the predicted names. Make the names visible statically: literal env_prefix / alias / validation_alias in the class, an alias_generator of pydantic's own (to_camel, to_snake...), no names computed at import.",
+                ),
+            ),
+        ),
     ),
 )

@@ -936,21 +936,51 @@ RULES = (
         invalid=(
             # control characters only when declared
             RuleExample(
-                _example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'), "NAME"
+                _example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'),
+                "NAME",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders NAME from Vault key NAME of secret/data/demo/%s/app",
+                    "app/config.py:8 Settings.name: str; values drawn from domain any",
+                    "smallest breaking value (known hazard): '\\x00'",
+                    "rendered by Vault Agent and read back by pydantic-settings, it gives a different value",
+                    'why: printf "%q" writes control and non-printable characters as Go escapes (\\xNN, \\uNNNN) that python-dotenv leaves as literal text (Go strconv.IsPrint tables: go1.19.8)',
+                    'Fix: declare the value domain Vault really holds ([tool.envssot.domains] NAME = "token_urlsafe" or "regex:..."), or constrain the field (Field(pattern=...)).',
+                ),
             ),
             # issue 13 class 2: a free-form password inside the URL's userinfo ('@', '/', '#')
-            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            RuleExample(
+                seed_repo(_SEED_DSN_QUOTED),
+                "DATABASE_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:5 renders DATABASE_URL from Vault key POSTGRES_PASSWORD of secret/data/demo/%s/postgres",
+                    "POSTGRES_PASSWORD lands in the URL's user or password as it is, and its domain (printable) lets it hold '@', '/', '?', '#', '%', '[', ']', a blank: each ends that part of the URL or is percent-decoded, so the app connects elsewhere or as someone else. Keep POSTGRES_PASSWORD URL-safe (secrets.token_urlsafe, then [tool.envssot.domains] POSTGRES_PASSWORD = \"token_urlsafe\"), or store it percent-encoded in Vault",
+                ),
+            ),
             # ... and inside literal quotes ('"' ends the value)
             RuleExample(
                 seed_repo(
                     envssot='[tool.envssot.domains]\nPOSTGRES_PASSWORD = "ascii_printable"\n'
                 ),
                 "DATABASE_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:5 renders DATABASE_URL from Vault key POSTGRES_PASSWORD of secret/data/demo/%s/postgres",
+                    "a POSTGRES_PASSWORD value holding '\"' (domain ascii_printable), rendered by Vault Agent and read back by pydantic-settings, gives a different DATABASE_URL: the composition is not quoted for its consumer",
+                    "POSTGRES_PASSWORD lands in the URL's user or password as it is, and its domain (ascii_printable) lets it hold '@', '/', '?', '#', '%', '[', ']', a blank: each ends that part of the URL or is percent-decoded, so the app connects elsewhere or as someone else. Keep POSTGRES_PASSWORD URL-safe (secrets.token_urlsafe, then [tool.envssot.domains] POSTGRES_PASSWORD = \"token_urlsafe\"), or store it percent-encoded in Vault",
+                    "Quote the composition as a whole:",
+                ),
+                fix=(
+                    'DATABASE_URL={{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}',
+                ),
             ),
             # issue 13 class 4: python-dotenv's ${...} expansion, once for the template
             RuleExample(
                 _example("SecretStr", 'SecretStr("")', "API_KEY"),
                 CONSUMER_ITEM.format(consumer="pydantic-settings"),
+                message=(
+                    "deploy/app/secrets.ctmpl is read back by pydantic-settings, whose python-dotenv expands ${NAME} in every value, inside double and single quotes alike, and has no escape for it: a Vault value holding ${…} reaches the app changed, however the line is quoted.",
+                    "values that may hold it (value domain): API_KEY (printable)",
+                    "Fix it for the consumer, not per line: hand the values to the process environment instead of a file (Vault Agent's env_template stanzas with exec mode run the app with them; pydantic-settings never parses a file), or source the file in a shell (`set -a; . /vault/secrets/.env; set +a`) with single-quoted lines and [tool.envssot] consumer = \"posix-shell\"; or, if Vault can never hold ${, declare those values' domains ([tool.envssot.domains], default_secret_domain).",
+                ),
             ),
             RuleExample(
                 _example(
@@ -960,8 +990,31 @@ RULES = (
                     'consumer = "docker-env-file"\n[tool.envssot.domains]\nNAME = "alnum"\n',
                 ),
                 "NAME",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders NAME from Vault key NAME of secret/data/demo/%s/app",
+                    "app/config.py:8 Settings.name: str; values drawn from domain alnum",
+                    "smallest breaking value (hypothesis, shrunk): '0'",
+                    "rendered by Vault Agent and read back by docker-env-file, it gives a different value",
+                    "why: docker --env-file takes the text after '=' verbatim: the quotes and escapes printf \"%q\" adds become part of the value",
+                    'Render it raw for docker: NAME={{ with .Data.data.NAME }}{{ . }}{{ end }} (a newline still cannot be carried: declare the value domain Vault really holds ([tool.envssot.domains] NAME = "token_urlsafe" or "regex:..."), or constrain the field (Field(pattern=...))).',
+                ),
             ),
-            RuleExample(_example("str", '""', "NAME", 'consumer = "posix-shell"\n'), "NAME"),
+            RuleExample(
+                _example("str", '""', "NAME", 'consumer = "posix-shell"\n'),
+                "NAME",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders NAME from Vault key NAME of secret/data/demo/%s/app",
+                    "app/config.py:8 Settings.name: str; values drawn from domain printable",
+                    "smallest breaking value (known hazard): '$A'",
+                    "rendered by Vault Agent and read back by posix-shell, it gives a different value",
+                    "why: a POSIX shell sourcing the file expands $A (parameter expansion)",
+                    'Quote for sh with single quotes: \'{{ .Data.data.NAME | replaceAll "\'" "\'\\\\\'\'" }}\', or declare the value domain Vault really holds ([tool.envssot.domains] NAME = "token_urlsafe" or "regex:..."), or constrain the field (Field(pattern=...)).',
+                    "also breaks: '${}': a POSIX shell sourcing the file expands ${...} (parameter expansion)",
+                    "also breaks: '`id`': a POSIX shell sourcing the file executes `...` (command substitution)",
+                    "also breaks: 'a$Ab': a POSIX shell sourcing the file expands $Ab (parameter expansion)",
+                    "also breaks: '$(id)': a POSIX shell sourcing the file executes $(...) (command substitution)",
+                ),
+            ),
         ),
     ),
 )
