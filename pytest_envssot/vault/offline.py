@@ -275,8 +275,8 @@ def _summary(rel: str, options: Options, sources: RenderSources, ev: Evaluation)
         if env_name != "ENV":
             lines.append(f"  env {env_name}: {origin}")
     by_path: dict[str, list[tuple[str, tuple[str, int]]]] = {}  # in first-read order
-    for (path, key), outcome in status.items():
-        by_path.setdefault(path, []).append((key, outcome))
+    for (path, name), outcome in status.items():
+        by_path.setdefault(path, []).append((name, outcome))
     for path, keys in by_path.items():
         source = sources.store.sources.get(path, "")
         bound = " as the first path read" if path == sources.store.bare_path else ""
