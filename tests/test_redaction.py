@@ -283,6 +283,16 @@ def test_the_scrubber_knows_every_spelling_of_a_value() -> None:
     assert "Zq8" not in encoded(f"x {value} y")
 
 
+@given(st.text(" %+20aZé/&=?~_-.!*'()", min_size=4, max_size=16))
+def test_the_scrubber_knows_the_form_encoded_spelling(value: str) -> None:
+    """``quote_plus`` (a blank as '+'), as an HTML form or a query string carries it."""
+    from urllib.parse import quote_plus
+
+    from pytest_envssot.redact import spellings
+
+    assert quote_plus(value) in spellings(value) or len(quote_plus(value)) < 4
+
+
 def test_a_value_is_never_replaced_inside_a_name() -> None:
     """13.9: `Settings.***1721df_MODEL_KEY reads ***1721df_MODEL_KEY` must not happen."""
     redact = Redactor(["OPENAI", "MODEL"], names=["OPENAI_MODEL_KEY", "openai_model_key", "LLM"])
