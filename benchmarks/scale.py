@@ -10,7 +10,8 @@ and the scaling exponent of ``envssot check`` between 1,000 and 5,000 variables 
 ``log(t2/t1) / log(5)``; 1.0 is linear) is printed, for the wall time and CPU time, for both
 minus the CLI's start-up cost (measured on a 10-variable repository), and for the check's
 own CPU time in one process after a 10-variable check (no start-up, no lazy imports: the
-least noisy of the three on a shared machine).
+least noisy of the three on a shared machine). Those checks run round by round over the
+sizes (10, 1,000, 5,000, then again), so that the load of a shared machine falls on all alike.
 
 All times are wall-clock seconds of a subprocess, best of ``--repeat`` (2 at the largest
 size). A run slower than ``--no-repeat-after`` seconds is not repeated: when a target is
@@ -119,6 +120,11 @@ print(time.process_time() - start)
 """
 
 
+def _best(a: Timing, b: Timing) -> Timing:
+    return Timing(min(a.seconds, b.seconds), a.runs + b.runs, a.timed_out and b.timed_out,
+                  min(a.cpu, b.cpu))  # fmt: skip
+
+
 def in_process_cpu(warm: Path, repo: Path, repeat: int) -> float:
     """Best CPU seconds of ``envssot check repo`` inside a process that checked ``warm``."""
     runs = []
@@ -221,17 +227,28 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(Row(n, items, plugin, floor, check))
             checks[n] = check
         wanted = {10, *EXPONENT_SIZES, *(sizes if args.check_only else ())}
-        for n in sorted(wanted):
-            if n not in checks and (n != EXPONENT_SIZES[1] or n <= sizes[-1]):
-                repo = tmp / f"repo{n}"
-                generate_repo(repo, n)
-                checks[n] = timed(check_cmd(repo), tmp, args.repeat)
-                print(f"{n} variables:", flush=True)
-                _progress("envssot check", checks[n])
-        if all(n in checks for n in (10, *EXPONENT_SIZES)):
-            for n in EXPONENT_SIZES:
-                in_process[n] = in_process_cpu(tmp / "repo10", tmp / f"repo{n}", args.repeat)
-                print(f"  {n} variables, in one process: cpu {in_process[n]:.2f} s", flush=True)
+        todo = [
+            n
+            for n in sorted(wanted)
+            if n not in checks and (n != EXPONENT_SIZES[1] or n <= sizes[-1])
+        ]
+        for n in todo:
+            generate_repo(tmp / f"repo{n}", n)
+        exponent_ready = all(n in checks or n in todo for n in (10, *EXPONENT_SIZES))
+        # Round by round over the sizes, so that a change in the machine's load falls on
+        # every size alike (the exponent compares them).
+        for _ in range(args.repeat):
+            for n in todo:
+                run = timed(check_cmd(tmp / f"repo{n}"), tmp, 1)
+                checks[n] = run if n not in checks else _best(checks[n], run)
+            for n in EXPONENT_SIZES if exponent_ready else ():
+                cpu = in_process_cpu(tmp / "repo10", tmp / f"repo{n}", 1)
+                in_process[n] = min(in_process.get(n, math.inf), cpu)
+        for n in todo:
+            print(f"{n} variables:", flush=True)
+            _progress("envssot check", checks[n])
+        for n, cpu in in_process.items():
+            print(f"  {n} variables, in one process: cpu {cpu:.2f} s", flush=True)
 
     return 0 if summarize(rows, checks, in_process) else 1
 
