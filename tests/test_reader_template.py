@@ -9,6 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# imported here, not in the test: a module that defines @given tests, imported while one
+# runs, trips hypothesis' nested-given health check
+from test_template_vs_go import _TEMPLATE, _mutated
+
 from pytest_envssot.gotemplate.parser import parse_tree
 from pytest_envssot.gotemplate.tree import (
     MAX_NESTING,
@@ -547,8 +551,6 @@ def test_the_common_actions_are_built_from_their_text() -> None:
 def test_generated_templates_parse_the_same_with_and_without_simple_actions(
     data: st.DataObject,
 ) -> None:
-    from test_template_vs_go import _TEMPLATE, _mutated
-
     text = data.draw(st.one_of(_TEMPLATE, _mutated()))
     assert _parsed(text, simple=True) == _parsed(text, simple=False)
 
