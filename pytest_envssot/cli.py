@@ -13,9 +13,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from pytest_envssot import __version__
+from pytest_envssot.gc_threshold import for_this_process
 
 if TYPE_CHECKING:
     from pytest_envssot.engine import Report
@@ -121,6 +122,12 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def console() -> NoReturn:
+    """The ``envssot`` command: :func:`main` in a process of its own."""
+    for_this_process()
+    sys.exit(main())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # template-roundtrip's hypothesis keeps storage under ./.hypothesis; a check writes nothing
@@ -207,21 +214,14 @@ class _Progress:
 
 def _smoke(report: Report, args: argparse.Namespace) -> int:
     """One line per service: ok / skipped with the reason / the failure text. Exit 1 on a failure."""
-    import os
 
     from pytest_envssot import smoke
     from pytest_envssot.findings import Outcome
 
     try:
+        env_file = Path(args.env_file) if args.env_file else None
         checks = smoke.checks_for(
-            report.index,
-            report.redactor,
-            report.config.smoke,
-            os.environ,
-            Path(args.env_file) if args.env_file else None,
-            args.env_file or "",
-            args.timeout,
-            args.critical_only,
+            report, env_file, args.env_file or "", args.timeout, args.critical_only
         )
     except smoke.EnvFileError as exc:
         print(f"envssot: error: --env-file {exc}", file=sys.stderr)
@@ -404,4 +404,4 @@ def _render(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

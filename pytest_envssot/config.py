@@ -60,6 +60,8 @@ class Component:
 
 @dataclass(frozen=True)
 class Config:
+    """The merged configuration of one run: pyproject, ini options and command line."""
+
     root: Path
     project: str
     env_example: str = ".env.example"

@@ -37,10 +37,13 @@ from pytest_envssot.readers.template import parse_template, read_template
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import CONTRACT_RULES, RULES_BY_NAME, Rule
 from pytest_envssot.safefile import file_limit
+from pytest_envssot.secretscan import scan
 
 
 @dataclass(frozen=True)
 class Report:
+    """What one check found, with what it needs to render it."""
+
     config: Config
     layers: LayerFiles
     index: Index
@@ -250,6 +253,8 @@ def check(
     layers = discover(config)
     config = replace(config, env_example=layers.env_example)
     how = _adoption(config, rules, only, disable, baseline)
+    # The verdicts on the previous run's values (kept for its output and deferred checks).
+    scan.cache_clear()
     try:
         with fewer_collections(), file_limit(config.max_file_bytes):
             index = Index.build(read_contract(config, layers, texts, progress), config)

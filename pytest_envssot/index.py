@@ -119,6 +119,8 @@ def _field_at(
 
 @dataclass
 class Index:
+    """Every layer of the contract, cross-referenced for the rules."""
+
     contract: Contract
     config: Config
     settings: tuple[ResolvedSettings, ...] = ()

@@ -84,6 +84,8 @@ class TemplateVar:
 
 @dataclass(frozen=True, slots=True)
 class TemplateFile:
+    """One Vault Agent template: its secret blocks and the lines it renders."""
+
     path: str
     blocks: tuple[SecretBlock, ...] = ()
     vars: tuple[TemplateVar, ...] = ()
@@ -105,6 +107,8 @@ class AliasSpec:
 
 @dataclass(frozen=True, slots=True)
 class SettingsField:
+    """One field of a settings class, as the static reader sees it."""
+
     name: str  # the Python attribute name
     location: Location
     annotation: str  # the annotation source exactly as written
@@ -132,6 +136,8 @@ class SettingsField:
 
 @dataclass(frozen=True, slots=True)
 class SettingsClass:
+    """One pydantic-settings class of a settings file."""
+
     name: str
     qualname: str  # module-ish dotted name used for cross-file inheritance
     location: Location
@@ -151,6 +157,8 @@ class SettingsClass:
 
 @dataclass(frozen=True, slots=True)
 class SettingsFile:
+    """One Python file holding settings classes."""
+
     path: str
     classes: tuple[SettingsClass, ...] = ()
     error: ReaderError | None = None
@@ -161,6 +169,8 @@ class SettingsFile:
 
 @dataclass(frozen=True, slots=True)
 class ExampleEntry:
+    """One ``KEY=value`` line (or commented-out one) of the example file."""
+
     key: str
     location: Location
     value: str | None  # parsed value; None for `KEY` without `=`, or for commented-out lines
@@ -173,6 +183,8 @@ class ExampleEntry:
 
 @dataclass(frozen=True, slots=True)
 class ExampleFile:
+    """The example file (``.env.example``) and its entries."""
+
     path: str
     entries: tuple[ExampleEntry, ...] = ()
     error: ReaderError | None = None
@@ -183,6 +195,8 @@ class ExampleFile:
 
 @dataclass(frozen=True, slots=True)
 class DockerInstruction:
+    """One instruction of a Dockerfile."""
+
     kind: str  # ARG | ENV | RUN | FROM | ...
     location: Location
     names: tuple[str, ...] = ()  # variables an ARG/ENV declares
@@ -191,6 +205,8 @@ class DockerInstruction:
 
 @dataclass(frozen=True, slots=True)
 class DockerFile:
+    """One Dockerfile and its instructions."""
+
     path: str
     instructions: tuple[DockerInstruction, ...] = ()
     error: ReaderError | None = None
@@ -214,6 +230,8 @@ class ComposeEnvVar:
 
 @dataclass(frozen=True, slots=True)
 class ComposeService:
+    """One service of a compose file."""
+
     name: str  # the key under ``services``
     location: Location
     container_name: str | None = None
@@ -229,6 +247,8 @@ class ComposeService:
 
 @dataclass(frozen=True, slots=True)
 class ComposeFile:
+    """One compose file and its services."""
+
     path: str
     services: tuple[ComposeService, ...] = ()
     error: ReaderError | None = None

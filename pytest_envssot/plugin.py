@@ -317,16 +317,9 @@ def _with_smoke(config: pytest.Config, report: Report) -> Report:
         env_file = str(config.getini("envssot_env_file") or "")
         folder = config.inipath.parent if config.inipath else config.rootpath
     try:
-        checks = smoke.checks_for(
-            report.index,
-            report.redactor,
-            report.config.smoke,
-            os.environ,
-            folder / env_file if env_file else None,
-            env_file,
-            timeout if timeout is not None else ini_timeout or None,
-            _critical_only(config),
-        )
+        env_path = folder / env_file if env_file else None
+        timeout = timeout if timeout is not None else ini_timeout or None
+        checks = smoke.checks_for(report, env_path, env_file, timeout, _critical_only(config))
     except smoke.EnvFileError as exc:
         raise pytest.UsageError(f"envssot: --envssot-env-file {exc}") from None
     return replace(report, findings=(*kept, *checks))

@@ -54,6 +54,8 @@ _SIMPLE_ESCAPES = {
 
 @dataclass(frozen=True)
 class _PrintTable:
+    """Go's strconv.IsPrint ranges, as read from data/go_isprint.txt."""
+
     header: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]

@@ -19,7 +19,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from itertools import compress
-from urllib.parse import quote, quote_plus, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from pytest_envssot.maskkey import mask_key
 from pytest_envssot.secretscan import (
@@ -385,13 +385,17 @@ _NAME_CHARS = frozenset(string.ascii_letters + string.digits + "_")
 
 def spellings(value: str) -> set[str]:
     """``value`` as output may carry it: as is, JSON/repr/Go-%q escaped, URL-encoded, decoded."""
+    quoted = quote(value, safe="")
     out = {
         value,
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
         repr(value)[1:-1],
-        quote(value, safe=""),
-        quote_plus(value),
+        quoted,
+        # quote_plus(value): the same but a blank is '+' (each '%' of ``quoted`` starts an
+        # escape, so "%20" there is a blank); urllib's quoting per value was a fifth of
+        # building a 10,000-var render's redactor
+        quoted.replace("%20", "+"),
         unquote(value),
     }
     return {s for s in out if len(s) >= MIN_SCRUB_LENGTH}
@@ -485,9 +489,9 @@ class _ValueMatcher:
     Compiling that regex cost ~1 us per character: 2 s for the 25,000 values of a 50,000-var
     render, before a single line was scrubbed. Here each value is filed under its first
     :data:`MIN_SCRUB_LENGTH` characters (every value has that many) and its length; a scan
-    looks each position's head up and, as the regex does, takes the longest value starting
-    there (one set lookup per distinct length, however many values share the head: URLs all
-    start with ``http``), then goes on after it.
+    looks each candidate position's head up and, as the regex does, takes the longest value
+    starting there (one set lookup per distinct length, however many values share the head:
+    URLs all start with ``http``), then goes on after it.
     """
 
     def __init__(self, values: Iterable[str]) -> None:
@@ -500,47 +504,50 @@ class _ValueMatcher:
             head: tuple((n, frozenset(vs)) for n, vs in sorted(by_len.items(), reverse=True))
             for head, by_len in grouped.items()
         }
+        # Candidate positions: each character of the head in the set of characters found at
+        # that place in some head. One regex scan finds them where heads are few or alike;
+        # a report of a million characters rarely holds any.
+        classes = (
+            "[" + "".join(map(re.escape, sorted({head[k] for head in grouped}))) + "]"
+            for k in range(MIN_SCRUB_LENGTH)
+        )
+        first, *rest = classes
+        self._candidates = re.compile(f"{first}(?={''.join(rest)})") if grouped else None
 
     def sub(self, text: str, replace: Callable[[str, int, int], str]) -> str:
-        heads = self._by_head
-        if not heads:
-            return text
-        width, n = MIN_SCRUB_LENGTH, len(text)
-        if len(heads) <= _FEW_HEADS:
-            # A few secrets (most repositories): one C scan of the text per head.
-            candidates: Iterable[int] = sorted(
-                {i for head in heads for i in _occurrences(text, head)}
-            )
-        else:
-            # Every position's head looked up without a Python step per character: the slices,
-            # substrings and lookups are made by map() and picked by compress(), all in C.
-            starts = map(slice, range(n), range(width, n + width))
-            found = map(heads.__contains__, map(text.__getitem__, starts))
-            candidates = compress(range(n - width + 1), found)
+        heads, width = self._by_head, MIN_SCRUB_LENGTH
         parts: list[str] = []
         done = 0  # end of the last replaced value: matches never overlap
-        for i in candidates:
+        for i in self._positions(text):
             if i < done:
                 continue
-            for length, values in heads[text[i : i + width]]:
+            for length, values in heads.get(text[i : i + width], ()):
                 if text[i : i + length] in values:
                     parts += [text[done:i], replace(text, i, i + length)]
                     done = i + length
                     break
         return "".join(parts) + text[done:] if parts else text
 
+    def _positions(self, text: str) -> Iterator[int]:
+        """Candidate starts, left to right: the regex's, until they turn out dense (heads of
+        thousands of random values span every letter), then every position whose head is
+        known, looked up without a Python step per character."""
+        if self._candidates is None:
+            return
+        for count, m in enumerate(self._candidates.finditer(text), 1):
+            start = m.start()
+            yield start
+            if count >= 64 and count * 4 > start:  # a match object per 4 characters or less
+                yield from self._known_heads(text, start + 1)
+                return
 
-# Up to this many distinct heads a text is searched once per head (``str.find``, ~0.1 us per
-# 700-character message); beyond, each position's head is looked up (~0.3 us per character).
-_FEW_HEADS = 64
-
-
-def _occurrences(text: str, head: str) -> Iterator[int]:
-    """Every index where ``head`` starts in ``text``, overlapping ones included."""
-    at = text.find(head)
-    while at >= 0:
-        yield at
-        at = text.find(head, at + 1)
+    def _known_heads(self, text: str, begin: int) -> Iterator[int]:
+        """Every position from ``begin`` whose head is known: the slices, substrings and
+        lookups are made by map() and picked by compress(), all in C."""
+        width, n = MIN_SCRUB_LENGTH, len(text)
+        starts = map(slice, range(begin, n), range(begin + width, n + width))
+        found = map(self._by_head.__contains__, map(text.__getitem__, starts))
+        return compress(range(begin, n - width + 1), found)
 
 
 def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:

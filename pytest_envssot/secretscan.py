@@ -356,12 +356,14 @@ def allowance(value: str | None) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=256)
+@functools.cache
 def scan(value: str | None) -> Suspicion | None:
     """Does ``value`` look like a real credential? None when it is allowed or looks harmless.
 
     Memoised: several rules ask about the same value, and the token shapes' regexes over a
-    10 MB value took seconds each time."""
+    10 MB value took seconds each time. Unbounded, and emptied when the next run starts (engine.check):
+    256 entries held a 1,000-var repository's values but not a 5,000-var one's, where 15
+    times as many values were scanned again."""
     allowed = allowance(value)
     if value is None or allowed in ("empty", "a placeholder"):
         return None

@@ -9,6 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# imported here, not in the test: a module that defines @given tests, imported while one
+# runs, trips hypothesis' nested-given health check
+from test_template_vs_go import _TEMPLATE, _mutated
+
 from pytest_envssot.gotemplate.parser import parse_tree
 from pytest_envssot.gotemplate.tree import (
     MAX_NESTING,
@@ -471,6 +475,84 @@ def test_with_node_and_else_with_chain() -> None:
     (node,) = parse_tree("{{ with .A }}a{{ else with .B }}b{{ end }}", "t")
     assert isinstance(node, With)
     assert node.else_body is not None and isinstance(node.else_body[0], With)
+
+
+def test_nodes_are_frozen_values() -> None:
+    """Nodes are built through their slots (tree._quick_init): still immutable, compared
+    and hashed by value, with their defaults and a complete signature."""
+    import dataclasses
+
+    node = Pipeline(0, 1, 3, (), False, ())
+    assert node.parenthesized is False and node == Pipeline(0, 1, 3, (), False, (), False)
+    assert hash(Field(0, 1, 2, ("A",))) == hash(Field(0, 1, 2, ("A",)))
+    assert Field(0, 1, 2, ("A",)) != Variable(0, 1, 2, "A", ())  # type: ignore[comparison-overlap]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        node.pos = 5  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Dot(0, 1)  # type: ignore[call-arg]
+
+
+# Actions the parser builds from their text alone (gotemplate/simple.py), next to ones it
+# must not: keywords, blanks, pipes, constants, chains, errors, lines.
+SIMPLE_OR_NOT = [
+    'A={{ with .Data.data.A }}{{ printf "%q" . }}{{ else }}""{{ end }}',
+    "{{if .A}}a{{else}}b{{end}}{{ range .L }}{{ . }}{{ end }}{{range .L}}{{break}}{{end}}",
+    '{{ .A .B "c" true false nil . }}{{ .A|printf "%s"|printf "%q" }}{{ .A | printf }}',
+    '{{ "a" | .B }}{{ .A | "x" }}{{ .A | . }}{{ .A | true }}{{ .A | nil }}',
+    '{{ true.X }}{{ "s".X }}{{ ..X }}{{ nil.X }}{{ printf.X }}{{ .A"b" }}{{ .A.B.C }}',
+    "{{ with }}{{ end }}",
+    "{{ if .A }}",
+    "{{ end }}",
+    "{{ else }}",
+    "{{ with .A }}{{ else }}{{ else }}{{ end }}",
+    '{{ define "d" }}{{ else }}{{ end }}',
+    '{{ printf "\\z" }}',
+    '{{ printf "\\u00e9\\x41" . }}',
+    "x\n{{-\n.A }}\n{{ .B\n}}{{\t.C\t}}{{ .D\r}}",
+    "{{- .A -}} {{- with .B -}} {{- else -}} {{- end -}}",
+    "{{ .A | }}{{ | .A }}{{ .A | | .B }}{{ }}{{- -}}",
+    "{{ with.A }}{{ end }}{{if.B}}{{end}}",
+    "{{ if .A }}" * (MAX_NESTING + 1) + "{{ end }}" * (MAX_NESTING + 1),
+    "{{ with $x := .A }}{{ $x }}{{ end }}{{ .A.é }}{{ 1 }}",
+]
+
+
+def _parsed(text: str, simple: bool) -> object:
+    from pytest_envssot.gotemplate.parser import _Parser
+
+    try:
+        return _Parser(text, simple).parse()
+    except TemplateSyntaxError as exc:
+        return (exc.line, exc.message)
+
+
+@pytest.mark.parametrize("text", SIMPLE_OR_NOT)
+def test_simple_actions_give_the_nodes_and_errors_of_the_parser(text: str) -> None:
+    for part in [text, *text.split("}}{{")]:
+        assert _parsed(part, simple=True) == _parsed(part, simple=False), part
+
+
+def test_the_common_actions_are_built_from_their_text() -> None:
+    """The shortcut is taken (else the comparisons above compare the parser with itself)."""
+    from pytest_envssot.gotemplate.parser import _Parser
+
+    parser = _Parser(SIMPLE_OR_NOT[0])
+    parser.parse()
+    assert sorted(t for t, simple in parser._simple.items() if simple is not None) == [
+        " else }}",
+        " end }}",
+        ' printf "%q" . }}',
+        " with .Data.data.A }}",
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_generated_templates_parse_the_same_with_and_without_simple_actions(
+    data: st.DataObject,
+) -> None:
+    text = data.draw(st.one_of(_TEMPLATE, _mutated()))
+    assert _parsed(text, simple=True) == _parsed(text, simple=False)
 
 
 def test_vault_references_lines() -> None:

@@ -91,6 +91,40 @@ def test_redactor_masks_what_the_alternation_regex_would(values: list[str], text
     assert Redactor(values).scrub(text) == expected
 
 
+@given(
+    values=st.lists(st.text("abc", min_size=4, max_size=6), min_size=1, max_size=8),
+    sparse=st.text("xyz abc-", max_size=600),
+    dense=st.text("abc", min_size=300, max_size=600),
+)
+def test_a_long_text_is_masked_as_the_regex_would_where_values_are_sparse_or_dense(
+    values: list[str], sparse: str, dense: str
+) -> None:
+    """A report of a million characters is scanned from the candidate starts a regex finds,
+    and from every position once those turn dense: the masks are those of ``v1|v2|...``."""
+    import re
+
+    kept = sorted(set(values), key=len, reverse=True)
+    text = sparse + dense + sparse
+    expected = re.sub("|".join(map(re.escape, kept)), lambda m: mask(m.group(0)), text)
+    assert Redactor(values).scrub(text) == expected
+
+
+@given(st.lists(st.sampled_from(["password", "SMTP_PASSWORD", "sslpwd", "api_key", "?token",
+                                 "&sig", "key", "x", "_", " ", "=", "\n", ";", "'", "{"]),
+                max_size=14))  # fmt: skip
+def test_password_keys_are_found_as_the_key_regex_finds_them(words: list[str]) -> None:
+    """Keys are looked for only before each '=': the same matches as searching everywhere."""
+    from pytest_envssot.redact import _KV_START, _next_key
+
+    text = "".join(words)
+    for pos in range(len(text) + 1):
+        want, got = _KV_START.search(text, pos), _next_key(text, pos)
+        assert (want and want.span(), want and want.lastgroup) == (
+            got and got.span(),
+            got and got.lastgroup,
+        )
+
+
 def test_a_redactor_of_25000_values_finds_each() -> None:
     """The values of a 50,000-var render: the first and the last are both masked."""
     values = [f"value-{i:05d}-secret" for i in range(25_000)]
@@ -247,6 +281,16 @@ def test_the_scrubber_knows_every_spelling_of_a_value() -> None:
         assert "Zq8" not in redact(f"context {spelled} more"), spelled
     encoded = Redactor([urllib.parse.quote(value, safe="")])  # written encoded, shown decoded
     assert "Zq8" not in encoded(f"x {value} y")
+
+
+@given(st.text(" %+20aZé/&=?~_-.!*'()", min_size=4, max_size=16))
+def test_the_scrubber_knows_the_form_encoded_spelling(value: str) -> None:
+    """``quote_plus`` (a blank as '+'), as an HTML form or a query string carries it."""
+    from urllib.parse import quote_plus
+
+    from pytest_envssot.redact import spellings
+
+    assert quote_plus(value) in spellings(value) or len(quote_plus(value)) < 4
 
 
 def test_a_value_is_never_replaced_inside_a_name() -> None:

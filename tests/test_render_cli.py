@@ -405,3 +405,33 @@ def test_as_a_real_process(sample_repo: Path, secrets: Path, outdir: Path) -> No
     assert "12 keys: 4 rendered, 8 fallback, 0 <no value>" in done.stdout
     assert CANARY not in done.stdout + done.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o600 and CANARY in target.read_text()
+
+
+def test_the_summary_lists_each_path_once_with_its_keys_in_line_order(
+    tmp_path: Path, outdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reads of two paths interleave; the summary groups the keys under their path."""
+    template = tmp_path / "t.ctmpl"
+    template.write_text(
+        f'{{{{ with secret "{PG_PATH}" }}}}P1={{{{ .Data.data.POSTGRES_DB }}}}{{{{ end }}}}\n'
+        f'{{{{ with secret "{APP_PATH}" }}}}A1={{{{ .Data.data.S3_BUCKET }}}}{{{{ end }}}}\n'
+        f'{{{{ with secret "{PG_PATH}" }}}}P2={{{{ .Data.data.POSTGRES_USER }}}}{{{{ end }}}}\n'
+        f'{{{{ with secret "{APP_PATH}" }}}}A2={{{{ .Data.data.CORS_ORIGINS }}}}{{{{ end }}}}\n'
+    )
+    keyed = tmp_path / "keyed.json"
+    keyed.write_text(
+        json.dumps({APP_PATH: response(APP_DATA), PG_PATH: response({"POSTGRES_DB": "fr"})})
+    )
+    code, out, _ = run(
+        capsys, template, "--secrets", keyed, "--env", "production", "--out", outdir / "x.env"
+    )
+    assert code == 1  # POSTGRES_USER is missing: <no value>
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
+    assert listed[:6] == [
+        PG_PATH,
+        "POSTGRES_DB",
+        "POSTGRES_USER",
+        APP_PATH,
+        "S3_BUCKET",
+        "CORS_ORIGINS",
+    ], out

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_envssot.engine import check
 from pytest_envssot.findings import Outcome
+from pytest_envssot.maskkey import fixed_key
 from pytest_envssot.rules import ALL_RULES, CONTRACT_RULES, RULES_BY_NAME, Rule
 from pytest_envssot.rules.base import RuleExample
 
@@ -33,14 +34,27 @@ def _write(root: Path, example: RuleExample) -> None:
 @pytest.mark.parametrize(("rule", "example", "kind"), CASES)
 def test_rule_example(tmp_path: Path, rule: Rule, example: RuleExample, kind: str) -> None:
     _write(tmp_path, example)
-    report = check(tmp_path, only=[rule.name])
-    mine = [f for f in report.findings if f.rule == rule.name and f.variable == example.variable]
+    with fixed_key(b"envssot docs"):  # the masks an example pins are made with the docs' key
+        report = check(tmp_path, {"seed": 0}, only=[rule.name])
+        mine = [
+            f.resolve()
+            for f in report.findings
+            if f.rule == rule.name and f.variable == example.variable
+        ]
     assert mine, f"{rule.name} made no item for {example.variable!r}: {report.findings}"
     outcomes = {f.outcome for f in mine}
     if kind == "valid":
         assert outcomes == {Outcome.PASSED}, [f.render() for f in mine]
     else:
-        assert Outcome.FAILED in outcomes
+        failed = [(f.lines, f.fix) for f in mine if f.outcome is Outcome.FAILED]
+        # the explanation is the product: the example pins it word for word
+        assert (example.message, example.fix) in failed, failed
+
+
+@pytest.mark.parametrize("rule", CONTRACT_RULES, ids=lambda r: r.name)
+def test_every_invalid_example_pins_what_its_rule_reports(rule: Rule) -> None:
+    assert all(example.message for example in rule.invalid), rule.name
+    assert not any(example.message or example.fix for example in rule.valid), rule.name
 
 
 @pytest.mark.parametrize("rule", CONTRACT_RULES, ids=lambda r: r.name)

@@ -27,6 +27,8 @@ _UNSTABLE = re.compile(r"\*\*\*[0-9a-f]*|(?<=:)\d+|\blines? [\d, ]+")
 
 @dataclass(frozen=True)
 class Entry:
+    """One known failure the baseline accepts."""
+
     path: str
     rule: str
     variable: str

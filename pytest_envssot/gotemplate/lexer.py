@@ -79,22 +79,30 @@ def _skip_space(src: str, i: int) -> int:
     return i
 
 
-def _lex(src: str, lines: _Lines) -> tuple[list[_Tok], TemplateSyntaxError | None]:
+# An action's tokens as (kind, start, end, value) relative to its start (after ``{{`` and
+# any trim marker), ending in its rdelim; and whether that rdelim trims the text after it.
+Shape = tuple[tuple[tuple[str, int, int, str], ...], bool]
+
+
+def _lex(
+    src: str, lines: _Lines, shapes: dict[str, Shape | None] | None = None
+) -> tuple[list[_Tok], TemplateSyntaxError | None]:
     """Go's lexer: text, comments and actions, all at once into a list (a generator per
     token cost more than the parsing). The first lexical error ends the list and is returned
-    beside it: the parser raises it on reaching that point, so errors keep source order."""
+    beside it: the parser raises it on reaching that point, so errors keep source order.
+
+    An action made of common tokens only (see :func:`_whole_action`) is one ``action``
+    token: ``pos`` at its ``{{``, ``end`` after its ``}}``, ``val`` its text from after the
+    ``{{`` and any trim marker, whose tokens are ``shapes[val]`` (lexed once per text)."""
     out: list[_Tok] = []
     try:
-        _lex_into(src, lines, out, {})
+        _lex_into(src, lines, out, {} if shapes is None else shapes)
     except TemplateSyntaxError as exc:
         return out, exc
     return out, None
 
 
-_Shape = tuple[tuple[tuple[str, int, int, str], ...], bool]
-
-
-def _lex_into(src: str, lines: _Lines, out: list[_Tok], shapes: dict[str, _Shape | None]) -> None:
+def _lex_into(src: str, lines: _Lines, out: list[_Tok], shapes: dict[str, Shape | None]) -> None:
     pos, n = 0, len(src)
     add = out.append
     while True:
@@ -114,7 +122,6 @@ def _lex_into(src: str, lines: _Lines, out: list[_Tok], shapes: dict[str, _Shape
         if src.startswith("/*", inner):
             pos = _lex_comment(src, x, inner, lines, out)
         else:
-            add(_Tok("ldelim", x, inner, "{{"))
             pos = _lex_action(src, x, inner, lines, out, shapes)
 
 
@@ -155,26 +162,27 @@ _new_tok = tuple.__new__  # _Tok(...) without NamedTuple's Python-level __new__
 
 
 def _lex_action(
-    src: str, opened: int, i: int, lines: _Lines, out: list[_Tok], shapes: dict[str, _Shape | None]
+    src: str, opened: int, i: int, lines: _Lines, out: list[_Tok], shapes: dict[str, Shape | None]
 ) -> int:
     """Tokens between ``{{`` and ``}}``; returns the offset where text resumes."""
     close = src.find("}}", i)
     if close >= 0:
         # Templates repeat their actions ({{ end }}, {{ printf "%q" . }}): the tokens of an
-        # action text, relative to its start, are lexed once per file.
+        # action text, relative to its start, are lexed once per file, and the parser
+        # reads them from there (or, for most, builds its nodes from the text alone).
         text = src[i : close + 2]
         if text in shapes:
             shape = shapes[text]
         else:
             shape = shapes[text] = _whole_action(text)
         if shape is not None:
-            toks, trim = shape
-            out += [_new_tok(_Tok, (k, a + i, b + i, v)) for k, a, b, v in toks]
-            return _skip_space(src, close + 2) if trim else close + 2
+            out.append(_new_tok(_Tok, ("action", opened, close + 2, text)))
+            return _skip_space(src, close + 2) if shape[1] else close + 2
+    out.append(_Tok("ldelim", opened, i, "{{"))
     return _lex_action_by_token(src, opened, i, lines, out)
 
 
-def _whole_action(text: str) -> _Shape | None:
+def _whole_action(text: str) -> Shape | None:
     """The common case in one C call: an action ``text`` (up to the first ``}}``) that is
     nothing but fast tokens, parentheses balanced, as (kind, start, end, value) relative to
     it and whether it ends in a trim marker; None leaves the action (a ``}}`` inside a

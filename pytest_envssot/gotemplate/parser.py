@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 
 from pytest_envssot.gc_threshold import fewer_collections
 from pytest_envssot.gotemplate import tree as gt
-from pytest_envssot.gotemplate.lexer import _TERM_KINDS, _lex, _Lines, _number_value, _Tok, _unquote
+from pytest_envssot.gotemplate.lexer import (
+    _TERM_KINDS,
+    Shape,
+    _lex,
+    _Lines,
+    _new_tok,
+    _number_value,
+    _Tok,
+    _unquote,
+)
+from pytest_envssot.gotemplate.simple import Simple, build_pipe, simple_action
 
 
 class _Stream:
@@ -35,6 +45,10 @@ class _Stream:
 
     def backup(self, tok: _Tok) -> None:
         self._back.append(tok)
+
+    def insert(self, tokens: list[_Tok]) -> None:
+        """Read ``tokens`` next, before the rest."""
+        self._back += reversed(tokens)
 
     def peek(self) -> _Tok:
         if self._back:
@@ -74,7 +88,7 @@ class _Open:
     """A block whose ``{{ end }}`` has not been seen yet."""
 
     kind: str  # root | if | with | range | define | block
-    ldelim: _Tok
+    pos: int  # of its {{
     pipe: gt.Pipeline | None = None
     name: str = ""
     body: list[gt.Node] = field(default_factory=list)
@@ -104,14 +118,17 @@ _DESCRIBE = {"rdelim": "}}", "eof": "end of file", "(": "(", ")": ")"}
 
 
 class _Parser:
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, simple: bool = True) -> None:
         self._src = src
         self._lines = _Lines(src)
-        self._ts = _Stream(_lex(src, self._lines))
+        self._shapes: dict[str, Shape | None] = {}
+        self._ts = _Stream(_lex(src, self._lines, self._shapes))
+        # action text -> its Simple form (None: the parser's), built on first sight
+        self._simple: dict[str, Simple | None] = {} if simple else dict.fromkeys(self._shapes)
         self._vars: list[str] = ["$"]  # declared variables in scope, in order (Go's t.vars)
         self._var_count: dict[str, int] = {"$": 1}  # the same as a multiset, for O(1) lookup
         self._range_depth = 0  # open range bodies: {{ break }} and {{ continue }} need one
-        self._stack = [_Open("root", _Tok("ldelim", 0, 0, ""))]
+        self._stack = [_Open("root", 0)]
         self._defined: dict[str, bool] = {}  # define/block name -> has a non-empty body
 
     # ------------------------------------------------------------------ helpers
@@ -151,6 +168,8 @@ class _Parser:
                 return self._finish()
             if tok.kind == "text":
                 self._append(gt.Text(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
+            elif tok.kind == "action":
+                self._shaped_action(tok)
             elif tok.kind == "comment":
                 self._append(gt.Comment(tok.pos, self._lines.of(tok.pos), tok.end, tok.val))
             else:  # ldelim: the lexer emits nothing else outside actions
@@ -159,13 +178,43 @@ class _Parser:
     def _finish(self) -> list[gt.Node]:
         if len(self._stack) > 1:
             open_ = next(o for o in reversed(self._stack) if not o.implicit)
-            raise self._err(
-                open_.ldelim.pos, f"{{{{ {open_.kind} }}}} has no matching {{{{ end }}}}"
-            )
+            raise self._err(open_.pos, f"{{{{ {open_.kind} }}}} has no matching {{{{ end }}}}")
         return self._stack[0].body
 
     def _append(self, node: gt.Node) -> None:
         self._stack[-1].items.append(node)
+
+    def _shaped_action(self, tok: _Tok) -> None:
+        """An action the lexer read whole: built from its :class:`Simple` form when it has
+        one, else its tokens go through :meth:`_action`."""
+        text = tok.val
+        inner = tok.end - len(text)  # after the {{ and any trim marker
+        if text in self._simple:
+            simple = self._simple[text]
+        else:
+            shape = self._shapes[text]
+            simple = self._simple[text] = None if shape is None else simple_action(shape[0])
+        if simple is not None and "\n" not in self._src[tok.pos : inner]:
+            self._simple_action(tok.pos, tok.end, inner, simple)
+            return
+        shape = self._shapes[text]
+        assert shape is not None  # the lexer makes action tokens of shapes only
+        self._ts.insert([_new_tok(_Tok, (k, a + inner, b + inner, v)) for k, a, b, v in shape[0]])
+        self._action(_Tok("ldelim", tok.pos, inner, "{{"))
+
+    def _simple_action(self, pos: int, end: int, inner: int, simple: Simple) -> None:
+        keyword = simple.keyword
+        if keyword == "end":
+            self._close(pos, end)
+        elif keyword == "else":
+            self._start_else(pos)
+        elif keyword:
+            self._nesting_check(pos)
+            pipe = build_pipe(simple.commands, inner, self._lines.of(pos))
+            self._push_control(pos, keyword, pipe, len(self._vars))
+        else:
+            line = self._lines.of(pos)
+            self._append(gt.Action(pos, line, end, build_pipe(simple.commands, inner, line)))
 
     def _action(self, ldelim: _Tok) -> None:
         tok = self._ts.next_non_space()
@@ -177,7 +226,7 @@ class _Parser:
         elif kind == "else":
             self._else(ldelim)
         elif kind == "end":
-            self._close(ldelim, self._expect_rdelim("end"))
+            self._close(ldelim.pos, self._expect_rdelim("end").end)
         elif kind in ("break", "continue"):
             self._loop_control(ldelim, kind)
         elif kind == "template":
@@ -218,9 +267,14 @@ class _Parser:
         self._nesting_check(ldelim.pos)
         mark = len(self._vars)  # the pipeline's own variables end with the block
         pipe, _ = self._pipeline(kind)
+        self._push_control(ldelim.pos, kind, pipe, mark, implicit)
+
+    def _push_control(
+        self, pos: int, kind: str, pipe: gt.Pipeline, mark: int, implicit: bool = False
+    ) -> None:
         if kind == "range":
             self._range_depth += 1
-        self._stack.append(_Open(kind, ldelim, pipe, implicit=implicit, vars_mark=mark))
+        self._stack.append(_Open(kind, pos, pipe, implicit=implicit, vars_mark=mark))
 
     def _open_named(self, ldelim: _Tok, kind: str, context: str) -> None:
         """define/block: a separate Go tree, so variables and range depth start afresh."""
@@ -233,7 +287,7 @@ class _Parser:
             self._expect_rdelim(context)
         saved = (self._vars, self._var_count, self._range_depth)
         self._vars, self._var_count, self._range_depth = ["$"], {"$": 1}, 0
-        self._stack.append(_Open(kind, ldelim, pipe, name=name, saved=saved))
+        self._stack.append(_Open(kind, ldelim.pos, pipe, name=name, saved=saved))
 
     def _else(self, ldelim: _Tok) -> None:
         open_ = self._stack[-1]
@@ -244,25 +298,29 @@ class _Parser:
             self._ts.next_non_space()
         else:
             self._expect_rdelim("else")
-        if open_.kind not in ("if", "with", "range") or open_.else_body is not None:
-            raise self._err(ldelim.pos, "unexpected {{ else }}")
-        open_.else_body = []
-        if open_.kind == "range":
-            self._range_depth -= 1
+        self._start_else(ldelim.pos)
         if chain:
             self._open_control(ldelim, chained.kind, implicit=True)
 
-    def _close(self, ldelim: _Tok, rdelim: _Tok) -> None:
+    def _start_else(self, pos: int) -> None:
+        open_ = self._stack[-1]
+        if open_.kind not in ("if", "with", "range") or open_.else_body is not None:
+            raise self._err(pos, "unexpected {{ else }}")
+        open_.else_body = []
+        if open_.kind == "range":
+            self._range_depth -= 1
+
+    def _close(self, pos: int, end: int) -> None:
         if len(self._stack) == 1:
-            raise self._err(ldelim.pos, "unexpected {{ end }}: no block is open")
+            raise self._err(pos, "unexpected {{ end }}: no block is open")
         while True:
             open_ = self._stack.pop()
-            self._append(self._build(open_, rdelim.end))
+            self._append(self._build(open_, end))
             if not open_.implicit:
                 return
 
     def _build(self, open_: _Open, end: int) -> gt.Node:
-        pos, line = open_.ldelim.pos, self._lines.of(open_.ldelim.pos)
+        pos, line = open_.pos, self._lines.of(open_.pos)
         body = tuple(open_.body)
         if open_.saved is not None:  # define / block
             self._vars, self._var_count, self._range_depth = open_.saved
@@ -289,7 +347,7 @@ class _Parser:
             for n in body
         )
         if not empty and self._defined.get(open_.name):
-            raise self._err(open_.ldelim.pos, f"template {open_.name!r} is defined twice")
+            raise self._err(open_.pos, f"template {open_.name!r} is defined twice")
         self._defined[open_.name] = self._defined.get(open_.name, False) or not empty
 
     # ------------------------------------------------------------------ pipelines

@@ -87,6 +87,8 @@ class Unresolved:
 
 @dataclass(frozen=True)
 class ResolvedType:
+    """A field's annotation as a real type, ready for pydantic."""
+
     annotation: Any  # the type to validate with, constraints applied
     source: str  # the annotation as written, for messages
     no_decode: bool  # Annotated[..., NoDecode]: pydantic-settings passes the raw string
@@ -595,6 +597,10 @@ VALIDATION_KEYS = frozenset(
 )  # fmt: skip
 
 
+# One probe base class per env-source config (most classes share one), for the process.
+_PROBE_BASES: dict[tuple[object, ...], type[Any]] = {}
+
+
 class SettingsProbe:
     """pydantic-settings' own env source on one field, fed one text at a time.
 
@@ -615,8 +621,21 @@ class SettingsProbe:
         self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
-        model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, **settings_config)  # type: ignore[typeddict-item]
-        base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+        # Keyed by the BaseSettings class too: pytester's in-process runs re-import
+        # pydantic-settings, and a base from another import mixes its NoDecode and sources.
+        key = (BaseSettings, *settings_config.items())
+        base = _PROBE_BASES.get(key)
+        if base is None:
+            # The settings class is only read by EnvSettingsSource (its fields and config),
+            # never validated: defer_build skips its validator, a third of the probe's cost.
+            model_config = SettingsConfigDict(
+                extra="ignore",
+                case_sensitive=True,
+                defer_build=True,
+                **settings_config,  # type: ignore[typeddict-item]
+            )
+            base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+            _PROBE_BASES[key] = base
         field_spec = (resolved.annotation, Field(validation_alias="V"))
         settings_cls: type[BaseSettings] = create_model(
             "EnvssotProbe", __base__=base, value=field_spec

@@ -6,3 +6,5 @@ HAZARDS = (
     "${A}", "${}", "$A", "$(id)", "`id`", '"', "'", "\\", "\\n", " ", "#", " #x", "~",
     "\x1b", "\x00", "\t", "\n", "\u00a0", "\u200d", "\U0001f468\u200d\U0001f469", "é", ";",
 )  # fmt: skip
+# Text that breaks a value composed into a URL or quoted line, tried by the composed round trip.
+COMPOSITION_HAZARDS = ("@", "/", "#", "?", ":", "%", "%41", " ", '"', "\\", "'", "$", "${A}")

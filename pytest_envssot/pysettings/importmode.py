@@ -60,12 +60,16 @@ class ImportFailure:
 
 @dataclass(frozen=True)
 class RealField:
+    """A field of the real class, as import mode reports it."""
+
     names: tuple[str, ...]  # env names as pydantic-settings looks them up (folded if insensitive)
     case_sensitive: bool
 
 
 @dataclass(frozen=True)
 class RealClass:
+    """A settings class imported by import mode."""
+
     name: str
     fields: Mapping[str, RealField]
 
@@ -82,6 +86,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class EnvError:
+    """A value the real class rejected, as import mode reports it."""
+
     field: str
     env: str
     type: str

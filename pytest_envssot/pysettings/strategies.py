@@ -25,43 +25,24 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from pytest_envssot.pysettings.alphabets import ALPHABETS as _ALPHABETS
+from pytest_envssot.pysettings.alphabets import BEGIN as _BEGIN
+from pytest_envssot.pysettings.alphabets import BOOL_TEXT, PRINTABLE_ALPHABET
+from pytest_envssot.pysettings.alphabets import END as _END
+from pytest_envssot.pysettings.alphabets import HOST as _HOST
+from pytest_envssot.pysettings.alphabets import UNRESERVED as _UNRESERVED
+from pytest_envssot.pysettings.alphabets import URL_SCHEMES as _URL_SCHEMES
+from pytest_envssot.pysettings.alphabets import is_str_like as _is_str_like
+from pytest_envssot.pysettings.alphabets import is_union as _is_union
+from pytest_envssot.pysettings.alphabets import literal_text as _literal_text
+from pytest_envssot.pysettings.alphabets import set_chars as _set_chars
+from pytest_envssot.pysettings.alphabets import sre as _sre
+from pytest_envssot.pysettings.alphabets import sre_parse as _sre_parse
+from pytest_envssot.pysettings.alphabets import unwrap as _unwrap
+from pytest_envssot.pysettings.alphabets import url_schemes as _url_schemes
 from pytest_envssot.pysettings.annotations import ResolvedType
 from pytest_envssot.pysettings.domains import DOMAINS, INFERRED, domain_error
-from pytest_envssot.pysettings.hazards import HAZARDS
-
-BOOL_TEXT = (
-    "true",
-    "false",
-    "True",
-    "False",
-    "1",
-    "0",
-    "yes",
-    "no",
-    "on",
-    "off",
-    "t",
-    "f",
-    "y",
-    "n",
-)
-_URL_SCHEMES = ("http", "https")
-_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-# The named domains of pytest_envssot.pysettings.domains.DOMAINS as (alphabet, min, max).
-_ALPHABETS = {
-    "word": (_ALNUM + "_.,:/@+=%?&~*!-", 1, 128),
-    "token_urlsafe": (_ALNUM + "_-", 1, 86),
-    "token_hex": ("0123456789abcdef", 2, 128),
-    "alnum": (_ALNUM, 1, 64),
-    "ascii_printable": ("".join(map(chr, range(0x20, 0x7F))), 1, 64),
-}
-# "printable": ASCII text plus letters, marks and symbols of other scripts, each one Go's
-# strconv.IsPrint accepts (tests check it). A fixed alphabet: no Unicode tables to build.
-PRINTABLE_ALPHABET = "".join(map(chr, range(0x20, 0x7F))) + "éüßçñÅøЖщ中文日本語한글αβ€£¥©°±→✓🙂👍"
-# Text known to break a consumer whatever else the value holds.
-COMPOSITION_HAZARDS = ("@", "/", "#", "?", ":", "%", "%41", " ", '"', "\\", "'", "$", "${A}")
-_UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
-_HOST = "abcdefghijklmnopqrstuvwxyz0123456789"
+from pytest_envssot.pysettings.hazards import COMPOSITION_HAZARDS, HAZARDS
 
 
 class Unsupported(Exception):
@@ -113,18 +94,6 @@ def _sequence_text(pattern: str, anchored: bool = False) -> st.SearchStrategy[st
     return _seq(items)
 
 
-try:  # Python 3.11+
-    import re._constants as _sre  # type: ignore[import-not-found,unused-ignore]
-    import re._parser as _sre_parser  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _sre  # type: ignore[no-redef,unused-ignore]
-    import sre_parse as _sre_parser  # type: ignore[no-redef,unused-ignore]
-
-_sre_parse = _sre_parser.parse
-_BEGIN = (_sre.AT_BEGINNING, _sre.AT_BEGINNING_STRING)
-_END = (_sre.AT_END, _sre.AT_END_STRING)
-
-
 def _seq(items: list[tuple[Any, Any]]) -> st.SearchStrategy[str] | None:
     parts: list[st.SearchStrategy[str]] = []
     literal = ""
@@ -171,18 +140,6 @@ def _node(op: Any, av: Any) -> st.SearchStrategy[str] | None:
             return None
         return st.one_of(*typing.cast(list[st.SearchStrategy[str]], branches))
     return None
-
-
-def _set_chars(entries: list[tuple[Any, Any]]) -> str | None:
-    chars: list[str] = []
-    for op, av in entries:
-        if op is _sre.LITERAL:
-            chars.append(chr(av))
-        elif op is _sre.RANGE:
-            chars.extend(chr(c) for c in range(av[0], av[1] + 1))
-        else:
-            return None  # NEGATE, CATEGORY (\\d, \\w: Unicode classes)...
-    return "".join(dict.fromkeys(chars)) or None
 
 
 def _any_text(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
@@ -316,56 +273,10 @@ class _Builder:
         raise Unsupported(f"no value strategy for {_name(tp)}")
 
 
-def _unwrap(tp: Any, meta: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Strip ``Annotated`` layers, collecting constraints from FieldInfo / annotated_types."""
-    while typing.get_origin(tp) is typing.Annotated:
-        base, *extras = typing.get_args(tp)
-        for extra in extras:
-            _collect(extra, meta)
-        tp = base
-    for extra in getattr(tp, "__metadata__", ()):
-        _collect(extra, meta)
-    return tp, meta
-
-
-def _collect(extra: Any, meta: dict[str, Any]) -> None:
-    for item in [extra, *getattr(extra, "metadata", ())]:
-        for key in ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern"):
-            value = getattr(item, key, None)
-            if value is not None and not callable(value):
-                meta[key] = value
-
-
 def _bounds(meta: dict[str, Any], step: int) -> tuple[Any, Any]:
     low = meta.get("ge", None if meta.get("gt") is None else meta["gt"] + step)
     high = meta.get("le", None if meta.get("lt") is None else meta["lt"] - step)
     return low, high
-
-
-def _is_union(tp: Any) -> bool:
-    import types as pytypes
-
-    return typing.get_origin(tp) in (typing.Union, pytypes.UnionType)
-
-
-def _is_str_like(tp: Any) -> bool:
-    from pydantic import SecretStr
-
-    return tp is str or (isinstance(tp, type) and issubclass(tp, (str, SecretStr)))
-
-
-def _url_schemes(tp: Any) -> tuple[str, ...] | None:
-    """The allowed schemes of a pydantic URL/DSN type, or None if ``tp`` is none."""
-    constraints = getattr(tp, "_constraints", None)
-    if constraints is None or not hasattr(constraints, "allowed_schemes"):
-        return None
-    return tuple(constraints.allowed_schemes or _URL_SCHEMES)
-
-
-def _literal_text(value: object) -> str:
-    if isinstance(value, enum.Enum):
-        value = value.value
-    return str(value)
 
 
 def _number_text(value: object) -> str:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pytest_envssot.model import Location, ReaderError
 from pytest_envssot.safefile import Refused, escapes, max_file_bytes, read_bytes
+
+F = TypeVar("F")
 
 
 def outside_link(path: Path, rel: str) -> str | None:
@@ -60,3 +64,29 @@ def read_text(path: Path, rel: str) -> str | ReaderError:
         line = text.count("\n", 0, text.index("\x00")) + 1
         return ReaderError(Location(rel, line), "NUL byte in a text file")
     return text
+
+
+def read_file(
+    path: Path, rel: str, parse: Callable[[str, str], F], failed: Callable[[ReaderError], F]
+) -> F:
+    """``parse(text, rel)`` of ``path``'s text; a file that cannot be read is ``failed(error)``."""
+    text = read_text(path, rel)
+    return failed(text) if isinstance(text, ReaderError) else parse(text, rel)
+
+
+def parse_guarded(
+    parse: Callable[[str, str], F],
+    text: str,
+    rel: str,
+    reader: str,
+    failed: Callable[[ReaderError], F],
+) -> F:
+    """``parse`` of ``text`` without its BOM; a reader bug fails this file, not the whole run.
+
+    Only the exception's type is reported: its text could quote a value.
+    """
+    try:
+        return parse(text.removeprefix("\ufeff"), rel)
+    except Exception as exc:
+        message = f"internal error in the {reader} reader ({type(exc).__name__})"
+        return failed(ReaderError(Location(rel, 0), message))

@@ -46,6 +46,8 @@ class Scope:
 
 @dataclass(eq=False)
 class Binding:
+    """A name bound by an import, and where it is visible."""
+
     name: str  # as bound: `a.b` for `import a.b` (which also binds `a`)
     scope: Scope | None  # None for a builtin
     visible: int  # position (see start_key) from which later code of the same scope sees it

@@ -18,7 +18,7 @@ from pytest_envssot.model import (
     Location,
     ReaderError,
 )
-from pytest_envssot.readers._io import read_text
+from pytest_envssot.readers._io import read_file
 
 if TYPE_CHECKING:
     import yaml
@@ -26,10 +26,7 @@ if TYPE_CHECKING:
 
 def read_compose(path: Path, rel: str) -> ComposeFile:
     """Read and parse ``path``; never raises."""
-    text = read_text(path, rel)
-    if isinstance(text, ReaderError):
-        return ComposeFile(path=rel, error=text)
-    return parse_compose(text, rel)
+    return read_file(path, rel, parse_compose, lambda error: ComposeFile(path=rel, error=error))
 
 
 # PyYAML's scanner does work proportional to the open flow collections ([ and {) at every

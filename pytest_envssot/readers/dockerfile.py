@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_envssot.model import DockerFile, DockerInstruction, Location, ReaderError
-from pytest_envssot.readers._io import read_text
+from pytest_envssot.readers._io import parse_guarded, read_file
 
 INSTRUCTIONS = frozenset(
     {
@@ -33,19 +33,14 @@ _HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)[ \t]*([\"']?)([^\s\"'<>|&;()]+)\2")
 
 def read_dockerfile(path: Path, rel: str) -> DockerFile:
     """Read and parse ``path``; never raises."""
-    text = read_text(path, rel)
-    if isinstance(text, ReaderError):
-        return DockerFile(path=rel, error=text)
-    return parse_dockerfile(text, rel)
+    return read_file(path, rel, parse_dockerfile, lambda error: DockerFile(path=rel, error=error))
 
 
 def parse_dockerfile(text: str, rel: str) -> DockerFile:
     """Parse Dockerfile text; never raises, problems become ``DockerFile.error``."""
-    try:
-        return _parse(text.removeprefix("\ufeff"), rel)
-    except Exception as exc:  # a reader bug must not take the whole test session down
-        message = f"internal error in the Dockerfile reader ({type(exc).__name__})"
-        return DockerFile(path=rel, error=ReaderError(Location(rel, 0), message))
+    return parse_guarded(
+        _parse, text, rel, "Dockerfile", lambda error: DockerFile(path=rel, error=error)
+    )
 
 
 @dataclass
@@ -65,6 +60,8 @@ class _Lines:
 
 @dataclass
 class _State:
+    """What the Dockerfile reader has read so far."""
+
     rel: str
     escape: str = "\\"
     instructions: list[DockerInstruction] = field(default_factory=list)

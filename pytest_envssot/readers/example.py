@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pytest_envssot.model import ExampleEntry, ExampleFile, Location, ReaderError
 from pytest_envssot.readers._dotenv import parse_stream, quoted_end, value_reader
-from pytest_envssot.readers._io import read_text
+from pytest_envssot.readers._io import parse_guarded, read_file
 
 if TYPE_CHECKING:
     from dotenv.parser import Binding
@@ -37,20 +37,14 @@ _COMMENTED_BINDING = re.compile(r"#[^\S\r\n]*((?:export[^\S\r\n]+)?[A-Z_][A-Z0-9
 
 def read_example(path: Path, rel: str) -> ExampleFile:
     """Read and parse ``path``; never raises."""
-    text = read_text(path, rel)
-    if isinstance(text, ReaderError):
-        return ExampleFile(path=rel, error=text)
-    return parse_example(text, rel)
+    return read_file(path, rel, parse_example, lambda error: ExampleFile(path=rel, error=error))
 
 
 def parse_example(text: str, rel: str) -> ExampleFile:
     """Parse ``.env.example`` text; never raises, problems become ``ExampleFile.error``."""
-    try:
-        return _parse(text.removeprefix("\ufeff"), rel)
-    except Exception as exc:  # a reader bug must not take the whole test session down
-        # The exception text may quote a value, so only its type is reported.
-        message = f"internal error in the .env.example reader ({type(exc).__name__})"
-        return ExampleFile(path=rel, error=ReaderError(Location(rel, 0), message))
+    return parse_guarded(
+        _parse, text, rel, ".env.example", lambda error: ExampleFile(path=rel, error=error)
+    )
 
 
 @dataclass

@@ -50,7 +50,7 @@ from pytest_envssot.model import (
     SettingsField,
     SettingsFile,
 )
-from pytest_envssot.readers._io import read_text
+from pytest_envssot.readers._io import read_file
 from pytest_envssot.readers._pyscope import LOCAL, Names, QualNames, Scope, collect
 from pytest_envssot.readers._pytext import SourceText, literal_eval, single_string_token, start_key
 
@@ -117,10 +117,7 @@ def parse_module(source: str, rel: str) -> ast.Module:
 
 def read_settings(path: Path, rel: str) -> SettingsFile:
     """Read and parse one settings file; I/O problems become ``SettingsFile.error``."""
-    text = read_text(path, rel)
-    if isinstance(text, ReaderError):
-        return SettingsFile(path=rel, error=text)
-    return parse_settings(text, rel)
+    return read_file(path, rel, parse_settings, lambda error: SettingsFile(path=rel, error=error))
 
 
 def parse_settings(source: str, rel: str) -> SettingsFile:

@@ -17,7 +17,7 @@ from pytest_envssot.gotemplate import tree as gt
 from pytest_envssot.gotemplate.lexer import _Lines
 from pytest_envssot.gotemplate.parser import parse_tree
 from pytest_envssot.model import Location, ReaderError, SecretBlock, TemplateFile, TemplateVar
-from pytest_envssot.readers._io import read_text
+from pytest_envssot.readers._io import read_file
 
 __all__ = ["parse_template", "read_template", "vault_references"]
 
@@ -548,12 +548,11 @@ def parse_template(text: str, rel: str) -> TemplateFile:
     except gt.TemplateSyntaxError as exc:
         return TemplateFile(path=rel, error=ReaderError(Location(rel, exc.line), exc.message))
     except Exception as exc:  # a reader bug must fail one item, not the whole collection
-        message = f"internal error reading template: {type(exc).__name__}: {exc}"
+        # Only the type: the exception's text could quote a value.
+        message = f"internal error in the template reader ({type(exc).__name__})"
         return TemplateFile(path=rel, error=ReaderError(Location(rel, 0), message))
 
 
 def read_template(path: Path, rel: str) -> TemplateFile:
-    text = read_text(path, rel)
-    if isinstance(text, ReaderError):
-        return TemplateFile(path=rel, error=text)
-    return parse_template(text, rel)
+    """Read and parse ``path``; never raises."""
+    return read_file(path, rel, parse_template, lambda error: TemplateFile(path=rel, error=error))

@@ -8,18 +8,25 @@ returns None.
 from __future__ import annotations
 
 import atexit
+import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_envssot.index import FieldRef, Index
-from pytest_envssot.pysettings.importmode import (
-    Answer,
-    ImportFailure,
-    ImportSession,
-    RealClass,
-    RealField,
-    settings_classes,
-)
+
+if TYPE_CHECKING:  # import mode's machinery is imported only when import mode is on
+    from typing_extensions import TypeIs
+
+    from pytest_envssot.pysettings.importmode import (
+        Answer,
+        ImportFailure,
+        ImportSession,
+        RealClass,
+        RealField,
+    )
+
+_IMPORTMODE = "pytest_envssot.pysettings.importmode"
 
 Question = tuple[FieldRef, str, "str | None"]  # (field, "env" | "default", text)
 
@@ -42,6 +49,8 @@ class ImportState:
         self.answers: dict[Key, Answer | ImportFailure | None] = {}  # None: asked, pending
 
     def session(self) -> ImportSession:
+        from pytest_envssot.pysettings.importmode import ImportSession
+
         if self.child is None:
             self.child = ImportSession(
                 Path(self.index.contract.root), self.index.config.import_timeout
@@ -62,6 +71,8 @@ def session(index: Index) -> ImportSession | None:
 
 
 def file_classes(index: Index) -> dict[str, list[str]]:
+    from pytest_envssot.pysettings.importmode import settings_classes
+
     state = index.service(ImportState)
     if state.classes is None:
         state.classes = settings_classes(index.contract.settings)
@@ -76,10 +87,22 @@ def load(index: Index, rel: str) -> dict[str, RealClass] | ImportFailure | None:
     return child.load(rel, file_classes(index).get(rel, []))
 
 
+def failed(found: object) -> TypeIs[ImportFailure]:
+    """Whether ``found`` is import mode's failure. No failure exists before import mode's
+    module is loaded, so with import mode off this imports nothing."""
+    if found is None or _IMPORTMODE not in sys.modules:
+        return False
+    from pytest_envssot.pysettings.importmode import ImportFailure
+
+    return isinstance(found, ImportFailure)
+
+
 def real_field(index: Index, ref: FieldRef) -> RealField | ImportFailure | None:
     loaded = load(index, ref.owner.cls.location.path)
-    if loaded is None or isinstance(loaded, ImportFailure):
+    if loaded is None or failed(loaded):
         return loaded
+    from pytest_envssot.pysettings.importmode import ImportFailure
+
     cls = loaded.get(ref.owner.cls.name)
     if cls is None:
         return ImportFailure(
@@ -122,6 +145,8 @@ def ask(index: Index, questions: Iterable[Question]) -> None:
 
 def answer(index: Index, ref: FieldRef, kind: str, text: str | None) -> Answer | ImportFailure:
     """The oracle's answer (asking now if no batch asked it before)."""
+    from pytest_envssot.pysettings.importmode import Answer, ImportFailure
+
     answers = index.service(ImportState).answers
     key = _key(ref, kind, text)
     found = answers.get(key)

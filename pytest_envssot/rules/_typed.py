@@ -23,6 +23,8 @@ _PROBE_CONFIG = frozenset(
 
 @dataclass(frozen=True)
 class Typed:
+    """A field's resolved type with its probe."""
+
     resolved: ResolvedType
     probe: SettingsProbe
 

@@ -57,13 +57,21 @@ class Reporter(str):
 
 @dataclass(frozen=True)
 class RuleExample:
+    """A small repository a rule must pass (valid) or fail (invalid) for ``variable``."""
+
     files: Mapping[str, str]
     variable: str  # the item the example is about (a variable, or "" for file-level rules)
     git: bool = False  # run `git init` + `git add -A` in it first (rules that ask git)
+    # An invalid example pins what its rule reports (the explanation is the product): the
+    # failure's lines and fix lines, exactly (masks made with the docs' fixed key).
+    message: tuple[str, ...] = ()
+    fix: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the catalogue."""
+
     name: str
     layer: Layer
     summary: str

@@ -353,6 +353,12 @@ RULES = (
                     }
                 ),
                 "backend",
+                message=(
+                    "docker-compose.staging.yml:4 names service backend container 'backend', which does not start with the project's name",
+                    "docker-compose.staging.yml:6 sets ENV=staging, so the seed's naming pattern expects <project>-<service>-staging",
+                    "In a shared network container names are hostnames; a name outside the pattern can collide with another environment's. Use:",
+                ),
+                fix=("container_name: finance-report-backend-staging",),
             ),
             # the staging file names its container like production's
             RuleExample(
@@ -360,6 +366,12 @@ RULES = (
                     {"docker-compose.staging.yml": _STAGING.replace("-backend-staging", "-backend")}
                 ),
                 "backend",
+                message=(
+                    "docker-compose.staging.yml:4 names service backend container 'finance-report-backend', which lacks the -staging suffix of its environment",
+                    "docker-compose.staging.yml:6 sets ENV=staging, so the seed's naming pattern expects <project>-<service>-staging",
+                    "In a shared network container names are hostnames; a name outside the pattern can collide with another environment's. Use:",
+                ),
+                fix=("container_name: finance-report-backend-staging",),
             ),
             # its siblings carry the discriminator, this one would be the same in every environment
             RuleExample(
@@ -370,8 +382,21 @@ RULES = (
                     }
                 ),
                 "worker",
+                message=(
+                    "docker-compose.yml:7 names service worker container 'finance-report-worker', which carries no environment discriminator while the file's other containers do, so every environment deploying this file claims the same hostname",
+                    "the file names no environment (ENV or file name), so the seed's naming pattern expects <project>-<service>${ENV_SUFFIX:-}",
+                    "In a shared network container names are hostnames; a name outside the pattern can collide with another environment's. Use:",
+                ),
+                fix=("container_name: finance-report-worker${ENV_SUFFIX:-}",),
             ),
-            RuleExample(_repo({"docker-compose.yml": "services:\n  backend: [\n"}), ""),
+            RuleExample(
+                _repo({"docker-compose.yml": "services:\n  backend: [\n"}),
+                "",
+                message=(
+                    "docker-compose.yml:3: invalid YAML: expected the node content, but found '<stream end>'",
+                    "Fix the file so its services can be checked.",
+                ),
+            ),
         ),
     ),
     Rule(
@@ -389,6 +414,11 @@ RULES = (
                     {"docker-compose.yml": _LOCAL + "    environment:\n      - VAULT_ROOT_TOKEN\n"}
                 ),
                 "backend",
+                message=(
+                    "docker-compose.yml:6 passes VAULT_ROOT_TOKEN into service backend",
+                    "The root token is for admin operations only (invoke vault.setup-tokens); an application container reads Vault with its own read-only VAULT_APP_TOKEN.",
+                    "Remove it from the service's environment.",
+                ),
             ),
             RuleExample(
                 _repo(
@@ -399,6 +429,11 @@ RULES = (
                     }
                 ),
                 "backend",
+                message=(
+                    "docker-compose.staging.yml:7 passes VAULT_ROOT_TOKEN into service backend",
+                    "The root token is for admin operations only (invoke vault.setup-tokens); an application container reads Vault with its own read-only VAULT_APP_TOKEN.",
+                    "Remove it from the service's environment.",
+                ),
             ),
         ),
     ),

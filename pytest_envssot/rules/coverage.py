@@ -364,7 +364,19 @@ RULES = (
         details="a template var is read by no settings field (and is not `external`)",
         why="Vault renders a value no code reads: either the field was renamed (production runs on a default) or the secret is dead weight that still has to be rotated.",
         valid=(RuleExample(_TEMPLATE_OK, "REDIS_URL"),),
-        invalid=(RuleExample(_TEMPLATE_ORPHAN, "OLD_URL"),),
+        invalid=(
+            RuleExample(
+                _TEMPLATE_ORPHAN,
+                "OLD_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:3 renders OLD_URL from Vault key OLD_URL of secret/data/demo/%s/app",
+                    "no settings field reads OLD_URL (searched app/config.py), and no code or configuration in the repository names it",
+                    "Settings uses extra='forbid' (pydantic-settings' default): a rendered env file carrying OLD_URL, which no field reads, makes the app refuse to start.",
+                    "Add a field, or list OLD_URL under [tool.envssot] external if a non-Python consumer reads it:",
+                ),
+                fix=('old_url: str = Field(default="", validation_alias="OLD_URL")',),
+            ),
+        ),
     ),
     Rule(
         FIELD_DOCUMENTED,
@@ -386,7 +398,17 @@ RULES = (
                 "REDIS_URL",
             ),
         ),
-        invalid=(RuleExample(mini_repo(_ONE_FIELD, "OTHER=1\n"), "REDIS_URL"),),
+        invalid=(
+            RuleExample(
+                mini_repo(_ONE_FIELD, "OTHER=1\n"),
+                "REDIS_URL",
+                message=(
+                    'app/config.py:6 Settings.redis_url reads REDIS_URL (str, default "")',
+                    ".env.example has no line for it. Add:",
+                ),
+                fix=("# Settings.redis_url", "REDIS_URL="),
+            ),
+        ),
     ),
     Rule(
         EXAMPLE_VAR_HAS_FIELD,
@@ -407,7 +429,19 @@ RULES = (
                 "NEXT_PUBLIC_API_URL",
             ),
         ),
-        invalid=(RuleExample(mini_repo(_ONE_FIELD, "REDIS_URL=\nLEGACY_FLAG=1\n"), "LEGACY_FLAG"),),
+        invalid=(
+            RuleExample(
+                mini_repo(_ONE_FIELD, "REDIS_URL=\nLEGACY_FLAG=1\n"),
+                "LEGACY_FLAG",
+                message=(
+                    ".env.example:2 documents LEGACY_FLAG",
+                    "no settings field reads it, no Dockerfile ARG declares it, no code or configuration in the repository names it, and it is not listed under [tool.envssot] external",
+                    "Settings uses extra='forbid' (pydantic-settings' default): a .env copied from .env.example carrying LEGACY_FLAG, which no field reads, makes the app refuse to start.",
+                    "Remove the line, add a field, or list LEGACY_FLAG under external. Field stub:",
+                ),
+                fix=('legacy_flag: str = Field(default="", validation_alias="LEGACY_FLAG")',),
+            ),
+        ),
     ),
     Rule(
         REQUIRED_FIELD_IN_TEMPLATE,
@@ -436,6 +470,14 @@ RULES = (
                     tmpl_line("REDIS_URL"),
                 ),
                 "SECRET_KEY",
+                message=(
+                    "app/config.py:6 Settings.secret_key reads SECRET_KEY (str, required)",
+                    "it has no default, and no template renders it (deploy/app/secrets.ctmpl): production would fail validation at startup",
+                    "Render it from Vault, or give the field a safe default:",
+                ),
+                fix=(
+                    'SECRET_KEY={{ with .Data.data.SECRET_KEY }}{{ printf "%q" . }}{{ else }}""{{ end }}',
+                ),
             ),
         ),
     ),

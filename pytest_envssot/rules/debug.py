@@ -66,6 +66,12 @@ RULES = (
                     "class Settings(BaseSettings):\n    debug: bool = True\n", "DEBUG=false\n"
                 ),
                 "DEBUG",
+                message=(
+                    "app/config.py:6 Settings.debug reads DEBUG (bool, default true)",
+                    "Settings.debug defaults to true. A debug flag that defaults to true is on wherever nobody sets it: production too, the day Vault or Dokploy forgets it (stack traces, debug endpoints, verbose logs with values in them).",
+                    "Default it to False; turn it on locally with DEBUG=true in your .env:",
+                ),
+                fix=("debug: bool = False",),
             ),
             RuleExample(
                 mini_repo(
@@ -74,6 +80,12 @@ RULES = (
                     "APP_SQL_DEBUG=false\n",
                 ),
                 "APP_SQL_DEBUG",
+                message=(
+                    "app/config.py:6 Settings.sql_debug reads APP_SQL_DEBUG (bool, default true)",
+                    "Settings.sql_debug defaults to true. A debug flag that defaults to true is on wherever nobody sets it: production too, the day Vault or Dokploy forgets it (stack traces, debug endpoints, verbose logs with values in them).",
+                    "Default it to False; turn it on locally with APP_SQL_DEBUG=true in your .env:",
+                ),
+                fix=("sql_debug: bool = False",),
             ),
         ),
     ),

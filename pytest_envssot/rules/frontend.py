@@ -183,6 +183,15 @@ RULES = (
                     extra={"web/Dockerfile": _GOOD.replace("ENV NEXT_PUBLIC_APP_URL", "ENV OTHER")},
                 ),
                 "NEXT_PUBLIC_APP_URL",
+                message=(
+                    "web/Dockerfile: the build stage before web/Dockerfile:5 (RUN npm run build) has ARG NEXT_PUBLIC_APP_URL but no ENV NEXT_PUBLIC_APP_URL",
+                    "Next.js inlines NEXT_PUBLIC_* into the static bundle while it builds; a value set only when the container runs never reaches the browser.",
+                    "Declare it in the build stage before web/Dockerfile:5:",
+                ),
+                fix=(
+                    'ARG NEXT_PUBLIC_APP_URL=""',
+                    "ENV NEXT_PUBLIC_APP_URL=${NEXT_PUBLIC_APP_URL}",
+                ),
             ),
             RuleExample(
                 mini_repo(
@@ -194,6 +203,15 @@ RULES = (
                     },
                 ),
                 "NEXT_PUBLIC_APP_URL",
+                message=(
+                    "web/Dockerfile: the build stage before web/Dockerfile:2 (RUN npm run build) has neither ARG NEXT_PUBLIC_APP_URL nor ENV NEXT_PUBLIC_APP_URL",
+                    "Next.js inlines NEXT_PUBLIC_* into the static bundle while it builds; a value set only when the container runs never reaches the browser.",
+                    "Declare it in the build stage before web/Dockerfile:2:",
+                ),
+                fix=(
+                    'ARG NEXT_PUBLIC_APP_URL=""',
+                    "ENV NEXT_PUBLIC_APP_URL=${NEXT_PUBLIC_APP_URL}",
+                ),
             ),
         ),
     ),

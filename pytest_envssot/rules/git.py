@@ -251,6 +251,11 @@ RULES = (
                 mini_repo(_FIELD, "X=1\n", extra={".env": "X=2\nSECRET_KEY=hunter2-but-longer\n"}),
                 ENV_FILE,
                 git=True,
+                message=(
+                    ".env is tracked by git: every value in it is in the repository's history.",
+                    "Untrack it, ignore it, and rotate every credential it ever held:",
+                ),
+                fix=("git rm --cached .env", "echo '.env' >> .gitignore"),
             ),
             RuleExample(
                 mini_repo(
@@ -260,6 +265,11 @@ RULES = (
                 ),
                 "api/.env.local",
                 git=True,
+                message=(
+                    "api/.env.local is tracked by git: every value in it is in the repository's history.",
+                    "Untrack it, ignore it, and rotate every credential it ever held:",
+                ),
+                fix=("git rm --cached api/.env.local", "echo '.env.local' >> .gitignore"),
             ),
         ),
     ),

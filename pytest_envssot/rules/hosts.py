@@ -29,7 +29,9 @@ from pytest_envssot.secretscan import is_loopback
 
 RULE = Reporter("url-host-is-service")
 # scheme://[userinfo@]host — the host up to a port, path, query, quote or space
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s\"'?#]*@)?([^:/\s\"'?#@]+)")
+# The scheme is bounded (real ones are short): unbounded, every word start in a megabyte of
+# `sk-ant-a...` began a scan to the end of the run (quadratic: minutes).
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,31}://(?:[^@/\s\"'?#]*@)?([^:/\s\"'?#@]+)")
 # what a template or an env file fills in at render time
 _DYNAMIC = re.compile(r"%[-+# 0-9.]*[a-zA-Z]|\{\{.*?\}\}|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 _LABEL = re.compile(r"[a-z0-9_-]+")
@@ -179,10 +181,23 @@ RULES = (
         ),
         invalid=(
             # the compose file names it demo-redis…, the URL says demo-cache
-            RuleExample(_repo("REDIS_URL=redis://demo-cache${ENV_SUFFIX}:6379/0\n"), "REDIS_URL"),
+            RuleExample(
+                _repo("REDIS_URL=redis://demo-cache${ENV_SUFFIX}:6379/0\n"),
+                "REDIS_URL",
+                message=(
+                    ".env.example:1 gives REDIS_URL a URL whose host is 'demo-cache${ENV_SUFFIX}'",
+                    "but no compose file (docker-compose.yml) defines a service, container_name, hostname or alias of that name for any environment.",
+                    "Container names are hostnames: on the shared network that URL reaches nothing, or another environment's container. Use the container's name (with its environment suffix), or add the service.",
+                ),
+            ),
             RuleExample(
                 _repo("REDIS_URL=\n", tmpl=_TMPL.replace("demo-redis%s", "demo-valkey%s")),
                 "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:3 gives REDIS_URL a URL whose host is 'demo-valkey%s'",
+                    "but no compose file (docker-compose.yml, deploy/app/compose.yaml) defines a service, container_name, hostname or alias of that name for any environment.",
+                    "Container names are hostnames: on the shared network that URL reaches nothing, or another environment's container. Use the container's name (with its environment suffix), or add the service.",
+                ),
             ),
         ),
     ),

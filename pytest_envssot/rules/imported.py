@@ -9,13 +9,16 @@ names come from pydantic-settings' own env source in the child process.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index
 from pytest_envssot.model import Layer, Location
-from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
+
+if TYPE_CHECKING:
+    from pytest_envssot.pysettings.importmode import ImportFailure
 
 ENV_NAMES_MATCH_IMPORT = Reporter("env-names-match-import")
 
@@ -28,7 +31,7 @@ def settings_imports(index: Index) -> Iterator[Finding]:
         return
     for rel, classes in _imported.file_classes(index).items():
         loaded = _imported.load(index, rel)
-        if isinstance(loaded, ImportFailure):
+        if _imported.failed(loaded):
             yield _import_failed(rel, loaded)
             continue
         missing = [c for c in classes if loaded is not None and c not in loaded]
@@ -103,7 +106,7 @@ def _compare(index: Index, ref: FieldRef) -> tuple[str, list[str]] | None:
             f"{owner.name} is a nested class; import mode looks up module-level classes"
         ]
     real = _imported.real_field(index, ref)
-    if isinstance(real, ImportFailure):
+    if _imported.failed(real):
         return "skip", [
             f"{_imported.failure_reason(real)} (see settings-imports for {owner.location.path})"
         ]
@@ -179,6 +182,10 @@ RULES = (
                     "X=1\n",
                 ),
                 "",
+                message=(
+                    "import mode could not import app/config.py: ModuleNotFoundError: No module named 'missing_dependency_xyz'",
+                    "The static checks still ran; the type and env-name checks that need the real class are skipped until it imports.",
+                ),
             ),
             RuleExample(
                 _example(
@@ -186,6 +193,10 @@ RULES = (
                     "X=1\n",
                 ),
                 "",
+                message=(
+                    "import mode could not import app/config.py: the module called sys.exit(3) while being imported",
+                    "The static checks still ran; the type and env-name checks that need the real class are skipped until it imports.",
+                ),
             ),
         ),
     ),
@@ -206,6 +217,18 @@ RULES = (
                 "WORKERS",
             ),
         ),
-        invalid=(RuleExample(_example(_PREFIXED, "WORKERS=2\n", _PREFIX_CONST), "WORKERS"),),
+        invalid=(
+            RuleExample(
+                _example(_PREFIXED, "WORKERS=2\n", _PREFIX_CONST),
+                "WORKERS",
+                message=(
+                    "app/config.py:11 Settings.workers: envssot predicted WORKERS",
+                    "the imported class reads SHOP_WORKERS (pydantic-settings' own env source)",
+                    "predicted but not read: WORKERS",
+                    "read but not predicted: SHOP_WORKERS",
+                    "Every other envssot rule uses the predicted names. Make the names visible statically: literal env_prefix / alias / validation_alias in the class, an alias_generator of pydantic's own (to_camel, to_snake...), no names computed at import.",
+                ),
+            ),
+        ),
     ),
 )

@@ -154,14 +154,33 @@ RULES = (
                     "REDIS_URL=\nVAULT_ROOT_TOKEN=\n",
                 ),
                 "VAULT_ROOT_TOKEN",
+                message=(
+                    "app/config.py:7 names VAULT_ROOT_TOKEN",
+                    "VAULT_ROOT_TOKEN is Vault's root token: write access to every path of every environment. In an app container one compromised dependency owns every secret you have.",
+                    "Apps read their secrets through Vault Agent with a per-service, read-only token (VAULT_APP_TOKEN, set in Dokploy); the root token lives in 1Password for admin tasks only. Rotate it if it ever reached an app.",
+                    "Remove the field Settings.vault_root_token. If the app really needs it, take it out of [tool.envssot] infra.",
+                ),
             ),
             RuleExample(
                 mini_repo(
                     _FIELD, "REDIS_URL=\n", tmpl_line("REDIS_URL") + tmpl_line("DOKPLOY_URL")
                 ),
                 "DOKPLOY_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:3 names DOKPLOY_URL",
+                    "DOKPLOY_URL is an infra variable ([tool.envssot] infra matches DOKPLOY_*): it belongs to deployment tooling (direnv .envrc, CI secrets, Dokploy), not to the app's configuration.",
+                    "Remove the template line (and the key from the Vault path). If the app really needs it, take it out of [tool.envssot] infra.",
+                ),
             ),
-            RuleExample(mini_repo(_FIELD, "REDIS_URL=\nVPS_HOST=1.2.3.4\n"), "VPS_HOST"),
+            RuleExample(
+                mini_repo(_FIELD, "REDIS_URL=\nVPS_HOST=1.2.3.4\n"),
+                "VPS_HOST",
+                message=(
+                    ".env.example:2 names VPS_HOST",
+                    "VPS_HOST is an infra variable ([tool.envssot] infra matches VPS_HOST): it belongs to deployment tooling (direnv .envrc, CI secrets, Dokploy), not to the app's configuration.",
+                    "Remove the line (document it in .envrc / the ops runbook). If the app really needs it, take it out of [tool.envssot] infra.",
+                ),
+            ),
         ),
     ),
 )

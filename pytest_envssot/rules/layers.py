@@ -60,10 +60,21 @@ RULES = (
             RuleExample(mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n"), ""),
         ),
         invalid=(
-            RuleExample(mini_repo("class Settings(BaseSettings:\n    x: int = 1\n", "X=1\n"), ""),
+            RuleExample(
+                mini_repo("class Settings(BaseSettings:\n    x: int = 1\n", "X=1\n"),
+                "",
+                message=(
+                    "app/config.py:5: syntax error: invalid syntax",
+                    "Items of the other layers still ran; fix this file first.",
+                ),
+            ),
             RuleExample(
                 mini_repo("class Settings(BaseSettings):\n    x: int = 1\n", "X=1\n", "{{ if }}\n"),
                 "",
+                message=(
+                    "deploy/app/secrets.ctmpl:2: missing value for if",
+                    "Items of the other layers still ran; fix this file first.",
+                ),
             ),
         ),
     ),

@@ -104,6 +104,12 @@ RULES = (
                     tmpl_line("REDIS_URL") + tmpl_line("DB_URL"),
                 ),
                 "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders REDIS_URL from Vault key REDIS_URL of secret/data/demo/%s/app",
+                    "but .env.example:2 does not mark it [VAULT]: readers cannot tell it is production-managed.",
+                    "Add the marker to its comment:",
+                ),
+                fix=("# [VAULT] cache",),
             ),
             RuleExample(
                 mini_repo(
@@ -112,6 +118,11 @@ RULES = (
                     tmpl_line("REDIS_URL"),
                 ),
                 "DEBUG",
+                message=(
+                    ".env.example:4 marks DEBUG [VAULT]",
+                    "but no template renders it (deploy/app/secrets.ctmpl): production will not get it from Vault.",
+                    "Render it in a template, or drop [VAULT] from its comment.",
+                ),
             ),
         ),
     ),

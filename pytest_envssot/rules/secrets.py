@@ -183,7 +183,17 @@ RULES = (
             ),
         ),
         invalid=(
-            RuleExample(mini_repo(_SECRET_IMPORT + _KEY_FIELD, f"API_KEY={_TOKEN}\n"), "API_KEY"),
+            RuleExample(
+                mini_repo(_SECRET_IMPORT + _KEY_FIELD, f"API_KEY={_TOKEN}\n"),
+                "API_KEY",
+                message=(
+                    ".env.example:1 sets API_KEY to ***bb0a98: it has the shape of a GitHub token (ghp_/gho_/ghu_/ghs_/ghr_…)",
+                    "API_KEY is secret-classified (a SecretStr field reads it).",
+                    "The repository is not a vault: anyone with read access (and its history) has that value. If it was ever real, rotate it.",
+                    "Keep the real value in Vault and your untracked .env; in .env.example leave it empty or a placeholder:",
+                ),
+                fix=("API_KEY=",),
+            ),
             RuleExample(
                 mini_repo(
                     'class Settings(BaseSettings):\n    database_url: str = ""\n',
@@ -191,6 +201,13 @@ RULES = (
                     tmpl_line("DATABASE_URL"),
                 ),
                 "DATABASE_URL",
+                message=(
+                    ".env.example:2 sets DATABASE_URL to ***96735b: it is a URL with a password for the non-local host db.prod.internal",
+                    "DATABASE_URL is secret-classified ([VAULT] in .env.example; a template renders it from Vault; its value carries a URL password).",
+                    "The repository is not a vault: anyone with read access (and its history) has that value. If it was ever real, rotate it.",
+                    "Keep the real value in Vault and your untracked .env; in .env.example leave it empty or a placeholder:",
+                ),
+                fix=("DATABASE_URL=",),
             ),
         ),
     ),
@@ -247,11 +264,25 @@ RULES = (
                     'class Settings(BaseSettings):\n    secret_key: str = "MYAPPSECRET"\n', ""
                 ),
                 "SECRET_KEY",
+                message=(
+                    "app/config.py:6 Settings.secret_key reads SECRET_KEY (str, default ***)",
+                    "SECRET_KEY is secret-classified (its name looks secret); its default is a hard-coded credential (neither empty, a placeholder nor a local default).",
+                    "A default ships with the code and keeps working wherever Vault or .env forgets the key, production included. The repository is not a vault: anyone with read access (and its history) has that value. If it was ever real, rotate it.",
+                    "Drop the default (the value comes from Vault, locally from .env), or default to empty:",
+                ),
+                fix=('secret_key: str = Field(validation_alias="SECRET_KEY")',),
             ),
             # a known weak password is a credential, however guessable
             RuleExample(
                 mini_repo('class Settings(BaseSettings):\n    admin_password: str = "admin"\n', ""),
                 "ADMIN_PASSWORD",
+                message=(
+                    "app/config.py:6 Settings.admin_password reads ADMIN_PASSWORD (str, default ***)",
+                    "ADMIN_PASSWORD is secret-classified (its name looks secret); its default is a well-known weak password.",
+                    "A default ships with the code and keeps working wherever Vault or .env forgets the key, production included. The repository is not a vault: anyone with read access (and its history) has that value. If it was ever real, rotate it.",
+                    "Drop the default (the value comes from Vault, locally from .env), or default to empty:",
+                ),
+                fix=('admin_password: str = Field(validation_alias="ADMIN_PASSWORD")',),
             ),
             RuleExample(
                 mini_repo(
@@ -259,6 +290,13 @@ RULES = (
                     "WEBHOOK_SECRET=\n",
                 ),
                 "WEBHOOK_SECRET",
+                message=(
+                    "app/config.py:6 Settings.webhook_secret reads WEBHOOK_SECRET (str, default ***b0d090)",
+                    "WEBHOOK_SECRET is secret-classified (its name looks secret); its default is a hard-coded credential (neither empty, a placeholder nor a local default).",
+                    "A default ships with the code and keeps working wherever Vault or .env forgets the key, production included. The repository is not a vault: anyone with read access (and its history) has that value. If it was ever real, rotate it.",
+                    "Drop the default (the value comes from Vault, locally from .env), or default to empty:",
+                ),
+                fix=('webhook_secret: str = Field(validation_alias="WEBHOOK_SECRET")',),
             ),
             RuleExample(
                 mini_repo(
@@ -267,6 +305,13 @@ RULES = (
                     "API_KEY=\n",
                 ),
                 "API_KEY",
+                message=(
+                    "app/config.py:7 Settings.api_key reads API_KEY (SecretStr, default ***7baed6)",
+                    "API_KEY is secret-classified (a SecretStr field reads it); its default is hard-coded, and it has the shape of a GitHub token (ghp_/gho_/ghu_/ghs_/ghr_…).",
+                    "A default ships with the code and keeps working wherever Vault or .env forgets the key, production included. The repository is not a vault: anyone with read access (and its history) has that value. If it was ever real, rotate it.",
+                    "Drop the default (the value comes from Vault, locally from .env), or default to empty:",
+                ),
+                fix=('api_key: SecretStr = Field(validation_alias="API_KEY")',),
             ),
         ),
     ),

@@ -513,10 +513,32 @@ RULES = (
             RuleExample(seed_repo(envssot=_URLSAFE), "DATABASE_URL"),
         ),
         invalid=(
-            RuleExample(_repo("REDIS_URL={{ .Data.data.REDIS_URL }}\n"), "REDIS_URL"),
+            RuleExample(
+                _repo("REDIS_URL={{ .Data.data.REDIS_URL }}\n"),
+                "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders REDIS_URL from Vault key REDIS_URL of secret/data/demo/%s/app",
+                    "the rendered file is read by pydantic-settings (python-dotenv; [tool.envssot] consumer), and",
+                    "- it renders the Vault value raw: python-dotenv cuts an unquoted value at ' #', strips quotes and stops at a newline, so such a value reaches pydantic changed. Quote it with printf \"%q\" (python-dotenv decodes its escapes).",
+                    "- it reads the key without {{ with }}…{{ else }}: a key missing from Vault renders '<no value>' (or '%!q(<nil>)' through printf), a non-empty value the app accepts.",
+                    "Render it like this (the same value, quoted for its consumer):",
+                ),
+                fix=(
+                    'REDIS_URL={{ with .Data.data.REDIS_URL }}{{ printf "%q" . }}{{ else }}""{{ end }}',
+                ),
+            ),
             RuleExample(
                 _repo('REDIS_URL={{ with .Data.data.REDIS_URL }}{{ printf "%q" . }}{{ end }}\n'),
                 "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders REDIS_URL from Vault key REDIS_URL of secret/data/demo/%s/app",
+                    "the rendered file is read by pydantic-settings (python-dotenv; [tool.envssot] consumer), and",
+                    "- it has no {{ else }}: a key missing from Vault silently renders an empty value. Write the fallback out so readers (and template-fallback-type) see what production gets.",
+                    "Render it like this (the same value, quoted for its consumer):",
+                ),
+                fix=(
+                    'REDIS_URL={{ with .Data.data.REDIS_URL }}{{ printf "%q" . }}{{ else }}""{{ end }}',
+                ),
             ),
             RuleExample(
                 {
@@ -525,12 +547,42 @@ RULES = (
                     'consumer = "docker-env-file"\n',
                 },
                 "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders REDIS_URL from Vault key REDIS_URL of secret/data/demo/%s/app",
+                    "the rendered file is read by docker-env-file (docker run --env-file; [tool.envssot] consumer), and",
+                    "- it quotes the value with printf \"%q\", but docker --env-file keeps every byte after '=': the app receives the quote characters and backslashes too. Render it raw.",
+                    "- its {{ else }} fallback is quoted, and docker --env-file passes the quotes on literally. Write it bare ({{ else }}{{ end }} for empty).",
+                    "Render it like this (the same value, quoted for its consumer):",
+                ),
+                fix=("REDIS_URL={{ with .Data.data.REDIS_URL }}{{ . }}{{ else }}{{ end }}",),
             ),
             RuleExample(
-                {**_repo(tmpl_line("REDIS_URL")), "pyproject.toml": _SHELL_PYPROJECT}, "REDIS_URL"
+                {**_repo(tmpl_line("REDIS_URL")), "pyproject.toml": _SHELL_PYPROJECT},
+                "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders REDIS_URL from Vault key REDIS_URL of secret/data/demo/%s/app",
+                    "the rendered file is read by posix-shell (`. file` in a POSIX shell; [tool.envssot] consumer), and",
+                    "- it quotes it with printf \"%q\", and a shell still expands $NAME, $(...) and backticks in that value (and does not decode %q's escapes). Only single quotes keep it verbatim, with each ' written as '\\''.",
+                    "Render it like this (the same value, quoted for its consumer):",
+                ),
+                fix=(
+                    "REDIS_URL='{{ with .Data.data.REDIS_URL }}{{ . | replaceAll \"'\" \"'\\\\''\" }}{{ else }}{{ end }}'",
+                ),
             ),
             # a free-form password inside literal "...": a '"' or '\\' in it ends the value
-            RuleExample(seed_repo(), "DATABASE_URL"),
+            RuleExample(
+                seed_repo(),
+                "DATABASE_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:5 renders DATABASE_URL from Vault key POSTGRES_PASSWORD of secret/data/demo/%s/postgres",
+                    "the rendered file is read by pydantic-settings (python-dotenv; [tool.envssot] consumer), and",
+                    "- it builds the value from Vault values inside literal \"…\" quotes, and POSTGRES_PASSWORD (domain printable) may hold '\"', '\\\\': python-dotenv then ends the value early or decodes it, so the composition reaches pydantic changed. Quote the whole composition with printf \"%q\" (python-dotenv decodes its escapes), or declare the keys' domains ([tool.envssot.domains]).",
+                    "Render it like this (the same value, quoted for its consumer):",
+                ),
+                fix=(
+                    'DATABASE_URL={{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}',
+                ),
+            ),
         ),
     ),
     Rule(
@@ -559,11 +611,42 @@ RULES = (
             ),
         ),
         invalid=(
-            RuleExample(_repo(tmpl_line("REDIS_URL", key="CACHE_URL")), "REDIS_URL"),
-            RuleExample(_repo(tmpl_line("REDIS_URL", key="Redis_Url")), "REDIS_URL"),
+            RuleExample(
+                _repo(tmpl_line("REDIS_URL", key="CACHE_URL")),
+                "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders REDIS_URL from Vault key CACHE_URL of secret/data/demo/%s/app",
+                    "REDIS_URL= renders the Vault key CACHE_URL: the name in Vault and the name the app reads have drifted apart, so `vault kv put … REDIS_URL=…` changes nothing.",
+                    "Rename the key in Vault to REDIS_URL and render it:",
+                ),
+                fix=(
+                    'REDIS_URL={{ with .Data.data.REDIS_URL }}{{ printf "%q" . }}{{ else }}""{{ end }}',
+                ),
+            ),
+            RuleExample(
+                _repo(tmpl_line("REDIS_URL", key="Redis_Url")),
+                "REDIS_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders REDIS_URL from Vault key Redis_Url of secret/data/demo/%s/app",
+                    "REDIS_URL= renders the Vault key Redis_Url: the name in Vault and the name the app reads have drifted apart, so `vault kv put … REDIS_URL=…` changes nothing. Vault keys are case-sensitive.",
+                    "Rename the key in Vault to REDIS_URL and render it:",
+                ),
+                fix=(
+                    'REDIS_URL={{ with .Data.data.REDIS_URL }}{{ printf "%q" . }}{{ else }}""{{ end }}',
+                ),
+            ),
             # the whole value of another key, through a variable: still a drifted name
             RuleExample(
-                seed_repo('{{ with $pw }}{{ printf "%q" . }}{{ else }}""{{ end }}'), "DATABASE_URL"
+                seed_repo('{{ with $pw }}{{ printf "%q" . }}{{ else }}""{{ end }}'),
+                "DATABASE_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:5 renders DATABASE_URL from Vault key POSTGRES_PASSWORD of secret/data/demo/%s/postgres",
+                    "DATABASE_URL= renders the Vault key POSTGRES_PASSWORD: the name in Vault and the name the app reads have drifted apart, so `vault kv put … DATABASE_URL=…` changes nothing.",
+                    "Rename the key in Vault to DATABASE_URL and render it:",
+                ),
+                fix=(
+                    'DATABASE_URL={{ with .Data.data.DATABASE_URL }}{{ printf "%q" . }}{{ else }}""{{ end }}',
+                ),
             ),
         ),
     ),
@@ -583,19 +666,65 @@ RULES = (
             RuleExample(seed_repo(env_expr='or (env "ENV") "production"'), "app"),
         ),
         invalid=(
-            RuleExample(seed_repo(env_expr='env "STAGE"'), "app"),
-            RuleExample(seed_repo(env_expr='"production"'), "postgres"),
-            RuleExample(_repo(tmpl_line("REDIS_URL"), '"secret/data/demo/production/app"'), "app"),
+            RuleExample(
+                seed_repo(env_expr='env "STAGE"'),
+                "app",
+                message=(
+                    'deploy/app/secrets.ctmpl:7 reads secrets from printf "secret/data/demo/%s/app" $env',
+                    'the environment segment comes from env "STAGE", not env "ENV" (what Dokploy sets per container: production, staging, pr-47).',
+                    'Vault paths follow secret/data/<project>/<env>/<component>, the environment read from env "ENV" at render time:',
+                ),
+                fix=('{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}',),
+            ),
+            RuleExample(
+                seed_repo(env_expr='"production"'),
+                "postgres",
+                message=(
+                    'deploy/app/secrets.ctmpl:3 reads secrets from printf "secret/data/demo/%s/postgres" $env',
+                    'the environment segment comes from no env lookup, not env "ENV" (what Dokploy sets per container: production, staging, pr-47).',
+                    'Vault paths follow secret/data/<project>/<env>/<component>, the environment read from env "ENV" at render time:',
+                ),
+                fix=('{{ with secret (printf "secret/data/demo/%s/postgres" (env "ENV")) }}',),
+            ),
+            RuleExample(
+                _repo(tmpl_line("REDIS_URL"), '"secret/data/demo/production/app"'),
+                "app",
+                message=(
+                    'deploy/app/secrets.ctmpl:1 reads secrets from "secret/data/demo/production/app"',
+                    "the path secret/data/demo/production/app hard-codes the environment 'production': every deployment of this template (staging, pr-47, production) would read that environment's secrets.",
+                    'Vault paths follow secret/data/<project>/<env>/<component>, the environment read from env "ENV" at render time:',
+                ),
+                fix=('{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}',),
+            ),
             RuleExample(
                 _repo(tmpl_line("REDIS_URL"), 'printf "secret/data/other/%s/app" (env "ENV")'),
                 "app",
+                message=(
+                    'deploy/app/secrets.ctmpl:1 reads secrets from printf "secret/data/other/%s/app" (env "ENV")',
+                    "the path's project segment is 'other', but this project is 'demo' ([tool.envssot] project, else [project].name) and no folder of the template is named 'other'.",
+                    'Vault paths follow secret/data/<project>/<env>/<component>, the environment read from env "ENV" at render time:',
+                ),
+                fix=('{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}',),
             ),
             RuleExample(
                 _repo(tmpl_line("REDIS_URL"), 'printf "secret/data/demo/%s/app" (env "STAGE")'),
                 "app",
+                message=(
+                    'deploy/app/secrets.ctmpl:1 reads secrets from printf "secret/data/demo/%s/app" (env "STAGE")',
+                    'the environment segment comes from env "STAGE", not env "ENV" (what Dokploy sets per container: production, staging, pr-47).',
+                    'Vault paths follow secret/data/<project>/<env>/<component>, the environment read from env "ENV" at render time:',
+                ),
+                fix=('{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}',),
             ),
             RuleExample(
-                _repo(tmpl_line("REDIS_URL"), 'printf "secret/demo/%s/app" (env "ENV")'), "app"
+                _repo(tmpl_line("REDIS_URL"), 'printf "secret/demo/%s/app" (env "ENV")'),
+                "app",
+                message=(
+                    'deploy/app/secrets.ctmpl:1 reads secrets from printf "secret/demo/%s/app" (env "ENV")',
+                    "the path secret/demo/%s/app is not secret/data/<project>/%s/<component>.",
+                    'Vault paths follow secret/data/<project>/<env>/<component>, the environment read from env "ENV" at render time:',
+                ),
+                fix=('{{ with secret (printf "secret/data/demo/%s/app" (env "ENV")) }}',),
             ),
         ),
     ),

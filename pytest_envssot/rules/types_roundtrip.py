@@ -11,7 +11,10 @@ Breaking values are stored in hypothesis' database under a key per template, var
 consumer, type and domain. ``seed`` fixes the draws; under ``CI=true`` hypothesis runs
 derandomized (it then uses no database, by its own rule).
 
-Known hazards are tried first; one that breaks settles the verdict without a search. A
+Known hazards are tried first; one that breaks settles the verdict without a search. A line
+no drawable value can break (``printf "%q"`` read by pydantic-settings, over an alphabet of
+characters that come back as written) is settled as a pass by construction
+(:mod:`pytest_envssot.rules._settled`): no search, no hypothesis import. A
 verdict for a shape made of library types (pass, skip, or which hazards break it; never a
 drawn value) is kept in the per-user cache (:mod:`pytest_envssot.cache`), so an unchanged
 repository re-runs no search.
@@ -52,6 +55,7 @@ from pytest_envssot.rules._compose import (
     template_nodes,
     url_slot,
 )
+from pytest_envssot.rules._settled import altered, settled_pass
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import (
     Typed,
@@ -428,8 +432,18 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
             return False
         return not _same(original, back)
 
+    def settled() -> bool:
+        return settled_pass(
+            var,
+            consumer,
+            found.resolved.annotation,
+            domain,
+            lambda value: read_back(consumer, line_for(value), var.name),
+            partial(_consumer_wide, consumer),
+        )
+
     if not isinstance(verdict, _Verdict) or not verdict.holds_for(broken):
-        verdict = _fuzz(index, found, domain, broken, repr(shape), secret)
+        verdict = _fuzz(index, found, domain, broken, repr(shape), secret, settled)
         # Only the shape's own verdict is kept: one re-fuzzed for a later variable (its
         # breaking values did not hold there) would give the first variable another text.
         if verdicts.setdefault(shape, verdict) is verdict and shape_key[0] == "type":
@@ -528,7 +542,7 @@ def _composed_roundtrip(
 
 def _chars(value: str) -> str:
     """The hazard characters of a drawn value, named (they come from our lists, not Vault)."""
-    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+    from pytest_envssot.pysettings.hazards import COMPOSITION_HAZARDS, HAZARDS
 
     for hazard in sorted({*HAZARDS, *COMPOSITION_HAZARDS}, key=len, reverse=True):
         if hazard in value:
@@ -538,7 +552,7 @@ def _chars(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _composition_values() -> tuple[str, ...]:
-    from pytest_envssot.pysettings.strategies import COMPOSITION_HAZARDS, HAZARDS
+    from pytest_envssot.pysettings.hazards import COMPOSITION_HAZARDS, HAZARDS
 
     values = {*HAZARDS, *COMPOSITION_HAZARDS}
     return tuple(sorted(values | {f"a{h}b" for h in values}, key=lambda v: (len(v), v)))
@@ -579,18 +593,37 @@ def _fuzz(
     broken: Callable[[str], bool],
     ident: str,
     secret: bool,
+    settled: Callable[[], bool],
 ) -> _Verdict:
-    from pytest_envssot.pysettings.strategies import Unsupported, text_strategy
+    from pytest_envssot.pysettings.alphabets import drawn_alphabet
 
-    try:
-        strategy = text_strategy(found.resolved, domain)
-    except Unsupported as exc:
-        return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
+    strategy: SearchStrategy[str] | None = None
+    if drawn_alphabet(found.resolved.annotation, domain) is None:
+        # A type without a strategy is skipped before any hazard is tried.
+        from pytest_envssot.pysettings.strategies import Unsupported, text_strategy
+
+        try:
+            strategy = text_strategy(found.resolved, domain)
+        except Unsupported as exc:
+            return _Verdict(skip=f"{{type}}: {exc}; declare a domain in [tool.envssot.domains]")
     # Known hazards first: deterministic, whatever hypothesis version or seed draws. One that
     # breaks settles the verdict (the report names hazards only, then), so no search runs.
-    hazards = tuple(h for h in _hazard_values() if domain_accepts(domain, h) and broken(h))
+    # On a line settled by construction (rules/_settled) only a hazard holding a character
+    # the line alters can break: the others come back as written and are not tried.
+    intact = strategy is None and settled()
+    hazards = tuple(
+        h
+        for h in _hazard_values()
+        if (altered(h) or not intact) and domain_accepts(domain, h) and broken(h)
+    )
     if hazards:
         return _Verdict(breaking=hazards)
+    if intact:  # ... and no drawable value can break it: no search
+        return _Verdict()
+    if strategy is None:
+        from pytest_envssot.pysettings.strategies import text_strategy
+
+        strategy = text_strategy(found.resolved, domain)
     outcome = _search(index, ident, secret, strategy, broken)
     if isinstance(outcome, _Verdict):
         return outcome
@@ -903,21 +936,51 @@ RULES = (
         invalid=(
             # control characters only when declared
             RuleExample(
-                _example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'), "NAME"
+                _example("str", '""', "NAME", '[tool.envssot.domains]\nNAME = "any"\n'),
+                "NAME",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders NAME from Vault key NAME of secret/data/demo/%s/app",
+                    "app/config.py:8 Settings.name: str; values drawn from domain any",
+                    "smallest breaking value (known hazard): '\\x00'",
+                    "rendered by Vault Agent and read back by pydantic-settings, it gives a different value",
+                    'why: printf "%q" writes control and non-printable characters as Go escapes (\\xNN, \\uNNNN) that python-dotenv leaves as literal text (Go strconv.IsPrint tables: go1.19.8)',
+                    'Fix: declare the value domain Vault really holds ([tool.envssot.domains] NAME = "token_urlsafe" or "regex:..."), or constrain the field (Field(pattern=...)).',
+                ),
             ),
             # issue 13 class 2: a free-form password inside the URL's userinfo ('@', '/', '#')
-            RuleExample(seed_repo(_SEED_DSN_QUOTED), "DATABASE_URL"),
+            RuleExample(
+                seed_repo(_SEED_DSN_QUOTED),
+                "DATABASE_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:5 renders DATABASE_URL from Vault key POSTGRES_PASSWORD of secret/data/demo/%s/postgres",
+                    "POSTGRES_PASSWORD lands in the URL's user or password as it is, and its domain (printable) lets it hold '@', '/', '?', '#', '%', '[', ']', a blank: each ends that part of the URL or is percent-decoded, so the app connects elsewhere or as someone else. Keep POSTGRES_PASSWORD URL-safe (secrets.token_urlsafe, then [tool.envssot.domains] POSTGRES_PASSWORD = \"token_urlsafe\"), or store it percent-encoded in Vault",
+                ),
+            ),
             # ... and inside literal quotes ('"' ends the value)
             RuleExample(
                 seed_repo(
                     envssot='[tool.envssot.domains]\nPOSTGRES_PASSWORD = "ascii_printable"\n'
                 ),
                 "DATABASE_URL",
+                message=(
+                    "deploy/app/secrets.ctmpl:5 renders DATABASE_URL from Vault key POSTGRES_PASSWORD of secret/data/demo/%s/postgres",
+                    "a POSTGRES_PASSWORD value holding '\"' (domain ascii_printable), rendered by Vault Agent and read back by pydantic-settings, gives a different DATABASE_URL: the composition is not quoted for its consumer",
+                    "POSTGRES_PASSWORD lands in the URL's user or password as it is, and its domain (ascii_printable) lets it hold '@', '/', '?', '#', '%', '[', ']', a blank: each ends that part of the URL or is percent-decoded, so the app connects elsewhere or as someone else. Keep POSTGRES_PASSWORD URL-safe (secrets.token_urlsafe, then [tool.envssot.domains] POSTGRES_PASSWORD = \"token_urlsafe\"), or store it percent-encoded in Vault",
+                    "Quote the composition as a whole:",
+                ),
+                fix=(
+                    'DATABASE_URL={{ printf "postgresql://app:%s@demo-postgres%s:5432/demo" $pw $suffix | printf "%q" }}',
+                ),
             ),
             # issue 13 class 4: python-dotenv's ${...} expansion, once for the template
             RuleExample(
                 _example("SecretStr", 'SecretStr("")', "API_KEY"),
                 CONSUMER_ITEM.format(consumer="pydantic-settings"),
+                message=(
+                    "deploy/app/secrets.ctmpl is read back by pydantic-settings, whose python-dotenv expands ${NAME} in every value, inside double and single quotes alike, and has no escape for it: a Vault value holding ${…} reaches the app changed, however the line is quoted.",
+                    "values that may hold it (value domain): API_KEY (printable)",
+                    "Fix it for the consumer, not per line: hand the values to the process environment instead of a file (Vault Agent's env_template stanzas with exec mode run the app with them; pydantic-settings never parses a file), or source the file in a shell (`set -a; . /vault/secrets/.env; set +a`) with single-quoted lines and [tool.envssot] consumer = \"posix-shell\"; or, if Vault can never hold ${, declare those values' domains ([tool.envssot.domains], default_secret_domain).",
+                ),
             ),
             RuleExample(
                 _example(
@@ -927,8 +990,31 @@ RULES = (
                     'consumer = "docker-env-file"\n[tool.envssot.domains]\nNAME = "alnum"\n',
                 ),
                 "NAME",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders NAME from Vault key NAME of secret/data/demo/%s/app",
+                    "app/config.py:8 Settings.name: str; values drawn from domain alnum",
+                    "smallest breaking value (hypothesis, shrunk): '0'",
+                    "rendered by Vault Agent and read back by docker-env-file, it gives a different value",
+                    "why: docker --env-file takes the text after '=' verbatim: the quotes and escapes printf \"%q\" adds become part of the value",
+                    'Render it raw for docker: NAME={{ with .Data.data.NAME }}{{ . }}{{ end }} (a newline still cannot be carried: declare the value domain Vault really holds ([tool.envssot.domains] NAME = "token_urlsafe" or "regex:..."), or constrain the field (Field(pattern=...))).',
+                ),
             ),
-            RuleExample(_example("str", '""', "NAME", 'consumer = "posix-shell"\n'), "NAME"),
+            RuleExample(
+                _example("str", '""', "NAME", 'consumer = "posix-shell"\n'),
+                "NAME",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 renders NAME from Vault key NAME of secret/data/demo/%s/app",
+                    "app/config.py:8 Settings.name: str; values drawn from domain printable",
+                    "smallest breaking value (known hazard): '$A'",
+                    "rendered by Vault Agent and read back by posix-shell, it gives a different value",
+                    "why: a POSIX shell sourcing the file expands $A (parameter expansion)",
+                    'Quote for sh with single quotes: \'{{ .Data.data.NAME | replaceAll "\'" "\'\\\\\'\'" }}\', or declare the value domain Vault really holds ([tool.envssot.domains] NAME = "token_urlsafe" or "regex:..."), or constrain the field (Field(pattern=...)).',
+                    "also breaks: '${}': a POSIX shell sourcing the file expands ${...} (parameter expansion)",
+                    "also breaks: '`id`': a POSIX shell sourcing the file executes `...` (command substitution)",
+                    "also breaks: 'a$Ab': a POSIX shell sourcing the file expands $Ab (parameter expansion)",
+                    "also breaks: '$(id)': a POSIX shell sourcing the file executes $(...) (command substitution)",
+                ),
+            ),
         ),
     ),
 )

@@ -17,7 +17,6 @@ from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.model import ExampleEntry, Layer, TemplateVar
 from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
-from pytest_envssot.pysettings.importmode import ImportFailure
 from pytest_envssot.quoting import interpolate, read_back
 from pytest_envssot.redact import SECRET_TYPES, is_secret_type, show
 from pytest_envssot.rules import _imported
@@ -104,7 +103,7 @@ def _needs_oracle(index: Index, ref: FieldRef, name: str, validators: bool = Fal
 def _oracle(index: Index, ref: FieldRef, kind: str, text: str | None) -> Checked | str:
     """The real class's verdict as a :class:`Checked` (value: a digest), or a skip reason."""
     got = _imported.answer(index, ref, kind, text)
-    if isinstance(got, ImportFailure):
+    if _imported.failed(got):
         return f"{type_words(ref)}: {_imported.failure_reason(got)}"
     return Checked(ok=got.ok, value=got.digest or None, unset=got.unset, error=got.error)
 
@@ -469,17 +468,59 @@ RULES = (
         ),
         invalid=(
             RuleExample(
-                mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), "MODELS=a,b\n"), "MODELS"
+                mini_repo(_LIST_FIELD.format(ann="list[str]", extra=""), "MODELS=a,b\n"),
+                "MODELS",
+                message=(
+                    ".env.example:1 sets MODELS=a,b",
+                    "app/config.py:10 Settings.models: list[str] rejects it under pydantic-settings: pydantic-settings cannot decode it: JSONDecodeError: Expecting value at column 1",
+                    "pydantic-settings JSON-decodes list, set, tuple, dict and model fields before any validator runs; only Annotated[..., NoDecode] passes the raw text on.",
+                    "Write it as JSON (or mark the field NoDecode and split it in a before-validator):",
+                ),
+                fix=('MODELS=["a", "b"]',),
             ),
             RuleExample(
                 mini_repo(
                     _IMPORTS + _LIST_FIELD.format(ann="list[str]", extra=_SPLITTER), "MODELS=a,b\n"
                 ),
                 "MODELS",
+                message=(
+                    ".env.example:1 sets MODELS=a,b",
+                    "app/config.py:13 Settings.models: list[str] rejects it under pydantic-settings: pydantic-settings cannot decode it: JSONDecodeError: Expecting value at column 1",
+                    "pydantic-settings JSON-decodes list, set, tuple, dict and model fields before any validator runs; only Annotated[..., NoDecode] passes the raw text on.",
+                    "Write it as JSON (or mark the field NoDecode and split it in a before-validator):",
+                ),
+                fix=('MODELS=["a", "b"]',),
             ),
-            RuleExample(mini_repo(_IMPORTS + _LEVEL, "LOG_LEVEL=debug\n"), "LOG_LEVEL"),
-            RuleExample(mini_repo(_INT, "WORKERS=four\n"), "WORKERS"),
-            RuleExample(mini_repo(_INT, "WORKERS=0\n"), "WORKERS"),
+            RuleExample(
+                mini_repo(_IMPORTS + _LEVEL, "LOG_LEVEL=debug\n"),
+                "LOG_LEVEL",
+                message=(
+                    ".env.example:1 sets LOG_LEVEL=debug",
+                    "app/config.py:9 Settings.log_level: Literal[\"INFO\", \"DEBUG\"] rejects it under pydantic-settings: Input should be 'INFO' or 'DEBUG'",
+                    "Literal values are case-sensitive: 'debug' is not 'DEBUG'. Write:",
+                ),
+                fix=("LOG_LEVEL=DEBUG",),
+            ),
+            RuleExample(
+                mini_repo(_INT, "WORKERS=four\n"),
+                "WORKERS",
+                message=(
+                    ".env.example:1 sets WORKERS=four",
+                    "app/config.py:6 Settings.workers: int rejects it under pydantic-settings: Input should be a valid integer, unable to parse string as an integer",
+                    "Use a value of the field's type, e.g. its default:",
+                ),
+                fix=("WORKERS=2",),
+            ),
+            RuleExample(
+                mini_repo(_INT, "WORKERS=0\n"),
+                "WORKERS",
+                message=(
+                    ".env.example:1 sets WORKERS=0",
+                    "app/config.py:6 Settings.workers: int rejects it under pydantic-settings: Input should be greater than or equal to 1",
+                    "Use a value of the field's type, e.g. its default:",
+                ),
+                fix=("WORKERS=2",),
+            ),
         ),
     ),
     Rule(
@@ -500,6 +541,12 @@ RULES = (
             RuleExample(
                 mini_repo('class Settings(BaseSettings):\n    port: int = "80a"\n', "PORT=80\n"),
                 "PORT",
+                message=(
+                    'app/config.py:6 Settings.port: int has the default "80a"',
+                    "it does not validate as int: Input should be a valid integer, unable to parse string as an integer",
+                    "pydantic does not validate defaults (unless validate_default=True), so the application would start with a value of the wrong type whenever the variable is unset.",
+                    "Give the field a default of its type, or correct the annotation.",
+                ),
             ),
         ),
     ),
@@ -557,8 +604,23 @@ RULES = (
                     _IMPORTS + _FALLBACK, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS", '"two"')
                 ),
                 "WORKERS",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 falls back to WORKERS=two (pydantic-settings's reading) when Vault has no WORKERS",
+                    "app/config.py:10 Settings.workers: int rejects it: Input should be a valid integer, unable to parse string as an integer",
+                    "Render a fallback of the field's type (e.g. the settings default):",
+                ),
+                fix=('{{ else }}"2"{{ end }}',),
             ),
-            RuleExample(mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")), "WORKERS"),
+            RuleExample(
+                mini_repo(_INT, "# [VAULT]\nWORKERS=2\n", tmpl_line("WORKERS")),
+                "WORKERS",
+                message=(
+                    'deploy/app/secrets.ctmpl:2 falls back to WORKERS="" (pydantic-settings\'s reading) when Vault has no WORKERS',
+                    "app/config.py:6 Settings.workers: int rejects it: Input should be a valid integer, unable to parse string as an integer",
+                    "An empty fallback is meant to leave the settings default in place: that takes env_ignore_empty=True in the settings class:",
+                ),
+                fix=("model_config = SettingsConfigDict(..., env_ignore_empty=True)",),
+            ),
             # "" is no PostgresDsn (no env_ignore_empty to turn it into "unset")
             RuleExample(
                 mini_repo(
@@ -567,6 +629,12 @@ RULES = (
                     tmpl_line("DATABASE_URL"),
                 ),
                 "DATABASE_URL",
+                message=(
+                    'deploy/app/secrets.ctmpl:2 falls back to DATABASE_URL="" (pydantic-settings\'s reading) when Vault has no DATABASE_URL',
+                    "app/config.py:9 Settings.database_url: PostgresDsn rejects it: Input should be a valid URL, input is empty",
+                    "An empty fallback is meant to leave the settings default in place: that takes env_ignore_empty=True in the settings class:",
+                ),
+                fix=("model_config = SettingsConfigDict(..., env_ignore_empty=True)",),
             ),
             # a credential in the template: production's secret whenever Vault lacks the key
             RuleExample(
@@ -574,6 +642,12 @@ RULES = (
                     _SECRET, "# [VAULT]\nSECRET_KEY=\n", tmpl_line("SECRET_KEY", '"changeme"')
                 ),
                 "SECRET_KEY",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 falls back to SECRET_KEY=*** (pydantic-settings's reading) when Vault has no SECRET_KEY",
+                    "SECRET_KEY is read by a SecretStr field and the fallback is not empty: whenever Vault lacks SECRET_KEY, production runs with a credential everybody who can read the repository knows.",
+                    "Fall back to nothing and let the settings class refuse to start without it:",
+                ),
+                fix=('{{ else }}""{{ end }}',),
             ),
             # a known weak password for a password-named var
             RuleExample(
@@ -581,6 +655,12 @@ RULES = (
                     _PASSWORD, "# [VAULT]\nSMTP_PASSWORD=\n", tmpl_line("SMTP_PASSWORD", '"admin"')
                 ),
                 "SMTP_PASSWORD",
+                message=(
+                    "deploy/app/secrets.ctmpl:2 falls back to SMTP_PASSWORD=*** (pydantic-settings's reading) when Vault has no SMTP_PASSWORD",
+                    "SMTP_PASSWORD looks secret by its name and the fallback is a well-known weak value: whenever Vault lacks SMTP_PASSWORD, production runs with a credential everybody who can read the repository knows.",
+                    "Fall back to nothing and let the settings class refuse to start without it:",
+                ),
+                fix=('{{ else }}""{{ end }}',),
             ),
         ),
     ),

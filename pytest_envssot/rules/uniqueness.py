@@ -89,6 +89,12 @@ RULES = (
                     "DEBUG=false\n",
                 ),
                 "DEBUG",
+                message=(
+                    "2 fields of Settings read DEBUG:",
+                    "app/config.py:6 Settings.debug reads DEBUG (bool, default false)",
+                    "app/config.py:7 Settings.verbose reads DEBUG (bool, default false)",
+                    "pydantic-settings feeds the same value to each; keep one field, or give each its own name.",
+                ),
             ),
             RuleExample(
                 mini_repo(
@@ -96,6 +102,10 @@ RULES = (
                     "DEBUG=false\nDEBUG=true\n",
                 ),
                 "DEBUG",
+                message=(
+                    "DEBUG is set 2 times in .env.example (lines 1, 2)",
+                    "python-dotenv keeps the last one; readers see the first. Keep one line.",
+                ),
             ),
         ),
     ),

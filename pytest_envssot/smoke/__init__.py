@@ -7,10 +7,12 @@ check runs when its item runs. Nothing here knows pytest; the clients are import
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from pytest_envssot.findings import Finding, Outcome
@@ -65,23 +67,39 @@ def findings(
     return tuple(out)
 
 
+class _Settings(Protocol):
+    @property
+    def smoke(self) -> object: ...
+
+
+class CheckedRun(Protocol):
+    """What both faces hold after a contract run (the engine's ``Report``)."""
+
+    @property
+    def index(self) -> Index: ...
+    @property
+    def redactor(self) -> Redactor: ...
+    @property
+    def config(self) -> _Settings: ...
+
+
 def checks_for(
-    index: Index,
-    redactor: Redactor,
-    table: object,
-    environ: Mapping[str, str],
+    run: CheckedRun,
     env_file: Path | None,
     env_file_label: str,
     timeout: object,
     critical_only: bool,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[Finding, ...]:
-    """The one entry point of both faces: the values (environment, then ``env_file``), the
-    ``[tool.envssot.smoke]`` table and one pending finding per service.
+    """The one entry point of both faces: the values (``environ``, by default the process
+    environment, then ``env_file``), the ``[tool.envssot.smoke]`` table and one pending finding
+    per service.
 
     Raises :class:`EnvFileError` (the faces word it) or ConfigError for a bad table.
     """
-    sources = Sources.load(environ, env_file, env_file_label)
-    return findings(index, parse(table, timeout), sources, redactor, critical_only)
+    sources = Sources.load(os.environ if environ is None else environ, env_file, env_file_label)
+    table = parse(run.config.smoke, timeout)
+    return findings(run.index, table, sources, run.redactor, critical_only)
 
 
 def show_value(role: str, value: str, secret: bool) -> str:

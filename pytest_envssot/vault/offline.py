@@ -274,12 +274,13 @@ def _summary(rel: str, options: Options, sources: RenderSources, ev: Evaluation)
     for env_name, origin in sorted(sources.read_env.items()):
         if env_name != "ENV":
             lines.append(f"  env {env_name}: {origin}")
-    paths = dict.fromkeys(path for path, _ in status)
-    for path in paths:
+    by_path: dict[str, list[tuple[str, tuple[str, int]]]] = {}  # in first-read order
+    for (path, name), outcome in status.items():
+        by_path.setdefault(path, []).append((name, outcome))
+    for path, keys in by_path.items():
         source = sources.store.sources.get(path, "")
         bound = " as the first path read" if path == sources.store.bare_path else ""
         lines.append(f"  {path} (from {source}{bound})")
-        keys = [(k, v) for (p, k), v in status.items() if p == path]
         width = max(len(k) for k, _ in keys)
         for name, (kind, line) in sorted(keys, key=lambda kv: kv[1][1]):
             lines.append(f"    {name.ljust(width)}  {_SHOWN[kind]:<10}  line {line}")
