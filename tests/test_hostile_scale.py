@@ -28,7 +28,7 @@ KV_PIECES = (
 def test_key_value_search_finds_what_the_regex_finds(pieces: list[str], pos: int) -> None:
     text = "".join(pieces)
     expected = redact._KV_START.search(text, pos)
-    found = redact._kv_start(text, pos)
+    found = redact._next_key(text, pos)
     assert (found and (found.span(), found.lastgroup)) == (
         expected and (expected.span(), expected.lastgroup)
     )
@@ -39,7 +39,7 @@ def test_key_value_search_is_not_fooled_by_long_runs() -> None:
     text = "=" * 3000 + "a=" * 1000 + "xpassword=1 " * 300 + "&token=t " * 300 + "pwd=2"
     for pos in range(0, len(text), 37):
         expected = redact._KV_START.search(text, pos)
-        found = redact._kv_start(text, pos)
+        found = redact._next_key(text, pos)
         assert (found and found.span()) == (expected and expected.span())
 
 
