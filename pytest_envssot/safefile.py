@@ -55,34 +55,34 @@ def escapes(root: Path | str, path: Path | str) -> str | None:
     return None if os.path.commonpath([real, top]) == top else real
 
 
-def read_bytes(path: Path | str, limit: int) -> bytes:
+def read_bytes(path: Path | str, limit: int, name: str = "max_file_bytes") -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
     Raises :class:`Refused` for a non-regular file or one over the limit, ``OSError`` when
     the OS refuses (permission, a loop, a missing file).
     """
     info = os.stat(path)
-    _check(info, limit)
+    _check(info, limit, name)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     fd = os.open(path, flags)
     try:
-        _check(os.fstat(fd), limit)  # what was opened, should it have been swapped meanwhile
+        _check(os.fstat(fd), limit, name)  # what was opened, should it have been swapped meanwhile
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise Refused(f"file is larger than {limit} bytes (max_file_bytes)")
+        raise Refused(f"file is larger than {limit} bytes ({name})")
     return data
 
 
-def _check(info: os.stat_result, limit: int) -> None:
+def _check(info: os.stat_result, limit: int, name: str = "max_file_bytes") -> None:
     if stat.S_ISDIR(info.st_mode):
         raise Refused("is a directory, expected a file")
     if not stat.S_ISREG(info.st_mode):
         raise Refused(f"is {NOT_REGULAR}")
     if info.st_size > limit:
-        raise Refused(f"file is {info.st_size} bytes, larger than {limit} (max_file_bytes)")
+        raise Refused(f"file is {info.st_size} bytes, larger than {limit} ({name})")
 
 
 def is_regular(path: Path | str) -> bool:

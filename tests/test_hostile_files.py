@@ -536,8 +536,30 @@ def test_max_file_bytes_limits_every_layer_file(sample_repo: Path) -> None:
     size = (sample_repo / CONFIG).stat().st_size
     assert size > 2_000
     failures = _layer_failures(sample_repo)
-    assert f"{CONFIG}: file is {size} bytes, larger than 2000 (max_file_bytes)" in failures[CONFIG]
+    assert (
+        f"{CONFIG}: file is {size} bytes, larger than 250 (max_file_bytes / 8 for this kind of file)"
+        in failures[CONFIG]
+    )
     assert ENV in failures and APP_TMPL not in failures  # 2,398 and 1,380 bytes
+
+
+def test_a_python_layer_file_gets_an_eighth_of_max_file_bytes(sample_repo: Path) -> None:
+    """Python's syntax tree takes ~100 bytes per byte of source, kept for the run: a settings
+    module an eighth of the limit is refused with its reason, the other layers still read."""
+    size = (sample_repo / CONFIG).stat().st_size
+    pyproject = sample_repo / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.envssot]", f"[tool.envssot]\nmax_file_bytes = {size * 8 - 8}"
+        )
+    )
+    failures = _layer_failures(sample_repo)
+    limit = (size * 8 - 8) // 8
+    reason = f"file is {size} bytes, larger than {limit} (max_file_bytes / 8 for this kind of file)"
+    assert reason in failures[CONFIG]
+    assert set(failures) == {CONFIG}  # the example and templates are far under the limit
+    pyproject.write_text(pyproject.read_text().replace(f"{size * 8 - 8}", f"{size * 8}"))
+    assert _layer_failures(sample_repo) == {}
 
 
 def test_progress_on_stderr_when_reading_takes_a_while(sample_repo: Path) -> None:

@@ -29,12 +29,12 @@ def outside_link(path: Path, rel: str) -> str | None:
     return None if target is None or target == lexical else target
 
 
-def read_text(path: Path, rel: str) -> str | ReaderError:
+def read_text(path: Path, rel: str, share: int = 1) -> str | ReaderError:
     """Read ``path`` as UTF-8 (BOM allowed); report problems with the line they sit on.
 
     Never follows a symlink out of the repository, never opens anything but a regular
     file (a FIFO would block the run, ``/dev/zero`` would fill memory), never reads more
-    than ``max_file_bytes``.
+    than ``max_file_bytes`` (``1/share`` of it, for files whose parse costs more per byte).
     """
     target = outside_link(path, rel)
     if target is not None:
@@ -43,7 +43,8 @@ def read_text(path: Path, rel: str) -> str | ReaderError:
             f"is a symlink leading outside the repository ({target}); not followed",
         )
     try:
-        data = read_bytes(path, max_file_bytes())
+        name = "max_file_bytes" if share == 1 else f"max_file_bytes / {share} for this kind of file"
+        data = read_bytes(path, max_file_bytes() // share, name)
     except Refused as exc:
         return ReaderError(Location(rel, 0), str(exc))
     except FileNotFoundError:
@@ -67,10 +68,14 @@ def read_text(path: Path, rel: str) -> str | ReaderError:
 
 
 def read_file(
-    path: Path, rel: str, parse: Callable[[str, str], F], failed: Callable[[ReaderError], F]
+    path: Path,
+    rel: str,
+    parse: Callable[[str, str], F],
+    failed: Callable[[ReaderError], F],
+    share: int = 1,
 ) -> F:
     """``parse(text, rel)`` of ``path``'s text; a file that cannot be read is ``failed(error)``."""
-    text = read_text(path, rel)
+    text = read_text(path, rel, share)
     return failed(text) if isinstance(text, ReaderError) else parse(text, rel)
 
 
