@@ -136,6 +136,11 @@ def _insert(snippets: tuple[bytes, ...]) -> Callable[[Repo, bytes], bytes]:
     return edit
 
 
+def _delete_range(repo: Repo, data: bytes) -> bytes:
+    start, end = sorted((_offset(repo, data), _offset(repo, data)))
+    return data[:start] + data[end:]
+
+
 SYNTAX = (
     b"{{", b"}}", b"{{ end }}", b"{{ if }}", b'{{ "', b"{{/*", b"{{-", b"-}}", b"{{ with secret",
     b'"', b"'", b"\\", b"`", b"=", b"#", b"export ", b"[VAULT]", b"${", b"$(", b"\n",
@@ -332,7 +337,7 @@ FAMILIES: dict[str, Callable[[Repo], str]] = {
     "lone-cr": _bytes(lambda r, d: d.replace(b"\n", b"\r")),
     "invalid-utf8": _bytes(_insert(INVALID_UTF8)),
     "splice-syntax": _bytes(_insert(SYNTAX)),
-    "delete-range": _bytes(lambda r, d: (lambda a, b: d[:a] + d[b:])(*sorted((_offset(r, d), _offset(r, d))))),
+    "delete-range": _bytes(_delete_range),
     "symlink-loop": _symlink_loop,
     "folder-loop": _folder_loop,
     "socket": _socket,
