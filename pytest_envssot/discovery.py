@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +62,7 @@ def walk_files(
     root: Path,
     unreadable: list[tuple[str, str]] | None = None,
     odd_gitignores: list[str] | None = None,
+    pruned: Callable[[str], bool] | None = None,
 ) -> Iterator[str]:
     """Every file under ``root`` outside pruned folders, as sorted relative POSIX paths.
 
@@ -69,8 +70,10 @@ def walk_files(
     thousands deep end no run (os.walk recursed on Python < 3.12). A folder that cannot be
     listed goes to ``unreadable`` with the OS's reason; symlinked folders are not entered.
     A ``.gitignore`` that is not a regular file goes to ``odd_gitignores`` (the listing's file
-    type: no extra stat).
+    type: no extra stat). ``pruned`` says which folder names are not entered (by default the
+    dependencies, builds, caches and tests settings discovery skips).
     """
+    skip = pruned or _pruned
     stack = [""]
     while stack:
         rel_dir = stack.pop()
@@ -85,7 +88,7 @@ def walk_files(
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if _is_folder(entry):
-                if not (_pruned(entry.name) or entry.is_symlink()):
+                if not (skip(entry.name) or entry.is_symlink()):
                     folders.append(rel)
                 continue
             if entry.name == ".gitignore" and odd_gitignores is not None and not _is_file(entry):

@@ -507,6 +507,27 @@ def test_folders_nested_thousands_deep_under_pytest(
     assert "INTERNALERROR" not in out and "Traceback" not in out
 
 
+def test_the_search_for_readers_outside_the_settings_walks_thousands_deep(
+    deep_repo: Path,
+) -> None:
+    """A template variable no field reads sends ``template-var-has-field`` looking through the
+    code for a reader: that search walked with os.walk, which recursed per level (a failing
+    "internal error in this rule (RecursionError)" item, found by benchmarks/hostile.py)."""
+    (deep_repo / "deploy").mkdir(exist_ok=True)
+    (deep_repo / "deploy/extra.ctmpl").write_text(
+        "DEEP_ONLY={{ .DEEP_ONLY }}\nNOWHERE={{ .NOWHERE }}\n"
+    )
+    script = deep_repo / DEEP_TMPL.replace("deep.ctmpl", "run.sh")
+    script.write_text('echo "$DEEP_ONLY"\n')
+
+    report = check(deep_repo, only=("template-var-has-field",))
+    found = {f.variable: f for f in report.findings}
+    assert not [f.render() for f in report.findings if "internal error" in f.render()]
+    assert found["DEEP_ONLY"].outcome.value == "passed"  # read by the script 1,100 folders down
+    assert DEEP_TMPL.replace("deep.ctmpl", "run.sh") in found["DEEP_ONLY"].render()
+    assert found["NOWHERE"].outcome.value == "failed"
+
+
 def test_a_fifo_named_gitignore_fails_without_asking_git(sample_repo: Path) -> None:
     subprocess.run(["git", "init", "-q", str(sample_repo)], check=True)
     (sample_repo / ".gitignore").unlink()

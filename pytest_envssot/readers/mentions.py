@@ -15,6 +15,7 @@ import stat
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
+from pytest_envssot.discovery import walk_files
 from pytest_envssot.model import Location
 
 MAX_FILE_BYTES = 1024 * 1024  # minified bundles and data files beyond this are not code
@@ -44,16 +45,16 @@ def _is_code(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in _CODE_SUFFIXES
 
 
+def _pruned(name: str) -> bool:
+    return name in _PRUNED or name.endswith(".egg-info")
+
+
 def _candidates(root: Path, skip: Collection[str]) -> Iterable[tuple[str, Path]]:
-    for dirpath, dirnames, filenames in os.walk(root):  # never follows links to folders
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _PRUNED and not d.endswith(".egg-info")
-        )
-        rel_dir = os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
-            rel = (name if rel_dir == "." else f"{rel_dir}/{name}").replace(os.sep, "/")
-            if rel not in skip and _is_code(name):
-                yield rel, Path(dirpath) / name
+    # The discovery's walk (a stack, not os.walk's recursion: folders 1,000+ deep), without
+    # its pruning of tests: a test script can be what reads a variable.
+    for rel in walk_files(root, pruned=_pruned):
+        if rel not in skip and _is_code(rel.rpartition("/")[2]):
+            yield rel, root / rel
 
 
 def find_mentions(
