@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import itertools
 import json
 import multiprocessing
 import os
@@ -49,7 +50,7 @@ from pathlib import Path
 from pytest_envssot.config import ConfigError, load_config
 from pytest_envssot.discovery import discover
 from pytest_envssot.engine import check
-from pytest_envssot.output import render_json, render_text
+from pytest_envssot.output import iter_json, iter_text, render_json, render_text
 
 EXAMPLES = sorted(
     p for p in (Path(__file__).resolve().parent.parent / "examples").iterdir() if p.is_dir()
@@ -436,14 +437,17 @@ def _child(root: Path, nobody: bool, text_too: bool, memory: int, out_fd: int) -
     try:
         report = check(root, disable=IN_PROCESS_DISABLE)
         # every message through the redactor, as `check --format json` prints it (the issue's
-        # face and limits); every other input the text renderer too
-        text = render_json(report)
-        if text_too:
-            text += render_text(report, verbose=True)
-        marker = next((m for m in CRASH_MARKERS if m in text), None)
-        if marker:
-            line = next(x for x in text.splitlines() if marker in x)
-            verdict = {"outcome": "crash", "why": f"output says: {line.strip()[:300]}"}
+        # face and limits), piece by piece as the CLI writes it; every other input the text
+        # renderer too
+        pieces = itertools.chain(
+            iter_json(report), iter_text(report, verbose=True) if text_too else ()
+        )
+        for piece in pieces:
+            marker = next((m for m in CRASH_MARKERS if m in piece), None)
+            if marker:
+                line = next(x for x in piece.splitlines() if marker in x)
+                verdict = {"outcome": "crash", "why": f"output says: {line.strip()[:300]}"}
+                break
     except ConfigError as exc:
         message = str(exc)
         bad = "\n" in message.strip() or any(m in message for m in CRASH_MARKERS)
