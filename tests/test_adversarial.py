@@ -273,14 +273,20 @@ def _merge_bomb(text: str, levels: int) -> str:
                                f"    container_name: finance-report-db\n    x-env:\n      <<: *m{levels - 1}\n")  # fmt: skip
 
 
-# The CLI in a child process that reports its own peak RSS (ru_maxrss, KiB on Linux).
+# The CLI in a child process that reports its own peak RSS in KiB: VmHWM, the high-water mark
+# of the memory this program mapped. Not ru_maxrss: Linux keeps it across exec, so a child of a
+# pytest worker that had grown to 400 MB reported 400 MB whatever it did itself.
 MAXRSS_CLI = (
-    "import resource, sys\n"
+    "import re, resource, sys\n"
     "from pytest_envssot.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
-    "print('envssot-maxrss-kb=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-    " file=sys.stderr)\n"
+    "try:\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        kb = int(re.search(r'^VmHWM:\\s+(\\d+)', status.read(), re.M)[1])\n"
+    "except (OSError, TypeError):\n"
+    "    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "print('envssot-maxrss-kb=%d' % kb, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 BASE_RSS = 300 * MB  # the interpreter, pydantic, hypothesis, PyYAML
