@@ -459,12 +459,21 @@ def _child(root: Path, nobody: bool, text_too: bool, memory: int, out_fd: int) -
     os.write(out_fd, json.dumps(verdict).encode())
 
 
-def run_input(task: Task, timeout: float, memory: int, keep: bool) -> Result:
+def _copy_or_skip(task: Task) -> tuple[Path, str] | Result:
+    """The mutated copy and what was done, or the skipped result of a mutation that cannot
+    be made here (counted, not run)."""
     try:
-        root, detail = _make_copy(task)
-    except Exception as exc:  # a mutation that cannot be made here is skipped, and counted
+        return _make_copy(task)
+    except Exception as exc:
         _remove(task.base / f"in{task.index}")
         return Result(task.index, task.family, f"not made: {exc}", task.nobody, "skipped", 0, 0)
+
+
+def run_input(task: Task, timeout: float, memory: int, keep: bool) -> Result:
+    made = _copy_or_skip(task)
+    if isinstance(made, Result):
+        return made
+    root, detail = made
     before = _listing(root)
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
@@ -551,11 +560,10 @@ sys.exit(main(["check", "--format", "json", sys.argv[3]]))
 
 
 def run_cli(task: Task, timeout: float, memory: int, keep: bool) -> Result:
-    try:
-        root, detail = _make_copy(task)
-    except Exception as exc:  # a mutation that cannot be made here is skipped, and counted
-        _remove(task.base / f"in{task.index}")
-        return Result(task.index, task.family, f"not made: {exc}", task.nobody, "skipped", 0, 0)
+    made = _copy_or_skip(task)
+    if isinstance(made, Result):
+        return made
+    root, detail = made
     before = _listing(root)
     started = time.monotonic()
 

@@ -214,7 +214,6 @@ class _Progress:
 
 def _smoke(report: Report, args: argparse.Namespace) -> int:
     """One line per service: ok / skipped with the reason / the failure text. Exit 1 on a failure."""
-
     from pytest_envssot import smoke
     from pytest_envssot.findings import Outcome
 
