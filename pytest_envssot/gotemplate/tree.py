@@ -5,7 +5,7 @@ Nesting is capped at :data:`MAX_NESTING` so that walking the tree recursively is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pytest_envssot.records import frozen
 from typing import TypeAlias
 
 # Blocks plus parentheses open at once. Real templates stay under 10; the cap keeps the
@@ -25,7 +25,7 @@ class TemplateSyntaxError(Exception):
 # =========================================================================== tree
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Span:
     """Where a node sits: ``pos``/``end`` are offsets into the source, ``line`` is pos's line."""
 
@@ -34,24 +34,24 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Dot(Span):
     """``.``"""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Nil(Span):
     """``nil``"""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Bool(Span):
     """``true`` or ``false``."""
 
     value: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Number(Span):
     """An integer, float, imaginary, complex or character constant (``'a'`` is 97)."""
 
@@ -59,7 +59,7 @@ class Number(Span):
     value: int | float | complex
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class String(Span):
     """A quoted or raw string; ``value`` has escapes decoded as Go's strconv.Unquote does."""
 
@@ -67,21 +67,21 @@ class String(Span):
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Identifier(Span):
     """A function name such as ``printf``, ``env`` or ``secret``."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Field(Span):
     """``.Data.data.KEY`` -> names ``("Data", "data", "KEY")``."""
 
     names: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Variable(Span):
     """``$x`` or ``$x.A.B`` (name ``"$x"``, fields ``("A", "B")``); ``$`` is the root."""
 
@@ -89,7 +89,7 @@ class Variable(Span):
     fields: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Chain(Span):
     """Fields read off another term: ``(secret "p").Data.data.KEY``."""
 
@@ -98,14 +98,14 @@ class Chain(Span):
     fields_line: int  # line of the first ``.field`` (Go reports the chain there)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Command(Span):
     """One stage of a pipeline: a function or value followed by its arguments."""
 
     args: tuple[Operand, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pipeline(Span):
     """``$x := a b | c d``; when ``parenthesized``, pos/end include the parentheses."""
 
@@ -120,28 +120,28 @@ Operand: TypeAlias = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Text(Span):
     """Literal output, already trimmed by any adjacent ``{{-`` / ``-}}``."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Comment(Span):
     """``{{/* ... */}}``."""
 
     text: str  # ``/* ... */`` as written
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Action(Span):
     """``{{ pipeline }}``: prints its value unless the pipeline declares variables."""
 
     pipe: Pipeline
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Branch(Span):
     """What ``if``, ``with`` and ``range`` share: a pipeline, a body and an else body."""
 
@@ -150,32 +150,32 @@ class _Branch(Span):
     else_body: tuple[Node, ...] | None  # ``{{ else if }}`` is an else_body of one If
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class If(_Branch):
     """``{{ if p }}body{{ else }}else_body{{ end }}``"""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class With(_Branch):
     """``{{ with p }}``: body runs with dot set to p when p is non-empty."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Range(_Branch):
     """``{{ range p }}``: body once per element; else_body when p is empty."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Break(Span):
     """``{{ break }}``."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Continue(Span):
     """``{{ continue }}``."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TemplateCall(Span):
     """``{{ template "name" p }}``"""
 
@@ -183,7 +183,7 @@ class TemplateCall(Span):
     pipe: Pipeline | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Define(Span):
     """``{{ define "name" }}body{{ end }}``: renders nothing where it stands."""
 
@@ -191,7 +191,7 @@ class Define(Span):
     body: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Block(Span):
     """``{{ block "name" p }}body{{ end }}``: a define plus ``{{ template "name" p }}``."""
 
