@@ -5,8 +5,9 @@ Nesting is capped at :data:`MAX_NESTING` so that walking the tree recursively is
 
 from __future__ import annotations
 
-from pytest_envssot.records import frozen
 from typing import TypeAlias
+
+from pytest_envssot.records import frozen
 
 # Blocks plus parentheses open at once. Real templates stay under 10; the cap keeps the
 # tree shallow enough for recursive walkers (ours, the evaluator's, dataclass repr/eq).

@@ -53,6 +53,7 @@ from pytest_envssot.model import (
 from pytest_envssot.readers._io import read_file
 from pytest_envssot.readers._pyscope import LOCAL, Names, QualNames, Scope, collect
 from pytest_envssot.readers._pytext import SourceText, single_string_token, start_key
+from pytest_envssot.records import frozen
 
 BASE_SETTINGS = frozenset({"pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings"})
 BASE_MODEL = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
@@ -85,7 +86,7 @@ _NOT_MODEL_ROOTS = frozenset(sys.stdlib_module_names) | {
 _MAX_CONST_DEPTH = 20  # `A = B; B = A` must not loop
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Expr:
     """A config value that is not a literal.
 

@@ -1,0 +1,101 @@
+"""``@frozen`` behaves as ``@dataclass(frozen=True[, slots=True])`` does, to a user of the class."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pickle
+from dataclasses import dataclass, field
+
+import pytest
+
+from pytest_envssot.records import frozen
+
+
+@frozen
+class Point:
+    x: int
+    y: float = 0.0
+    tags: tuple[str, ...] = ()
+    note: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PointDC:
+    x: int
+    y: float = 0.0
+    tags: tuple[str, ...] = ()
+    note: str = field(default="", compare=False, repr=False)
+
+
+@frozen
+class Point3(Point):
+    z: int = 0
+
+
+@frozen(slots=False)
+class Loose:
+    name: str
+    items: list[int] = field(default_factory=list)
+
+
+@frozen
+class Empty:
+    pass
+
+
+@frozen(slots=False)
+class OwnRepr:
+    secret: str
+
+    def __repr__(self) -> str:
+        return "OwnRepr(***)"
+
+
+def test_equality_hash_and_repr_match_a_dataclass() -> None:
+    a, b = Point(1, 2.5, ("t",), note="a"), Point(1, 2.5, ("t",), note="b")
+    dc = PointDC(1, 2.5, ("t",), note="a")
+    assert a == b  # note is not compared
+    assert hash(a) == hash(b) == hash(dc)
+    assert repr(a) == repr(dc).replace("PointDC", "Point") == "Point(x=1, y=2.5, tags=('t',))"
+    assert a != Point(2)
+    other: object = dc
+    assert a != other  # another class is never equal, as with dataclasses
+    assert {a, b} == {a}
+    nan = math.nan  # the same object: tuples compare it equal to itself, as dataclasses do
+    assert Point(1, nan) == Point(1, nan)
+    assert PointDC(1, nan) == PointDC(1, nan)
+
+
+def test_subclasses_compare_their_own_fields_and_never_equal_the_base() -> None:
+    assert Point3(1, z=2) == Point3(1, z=2)
+    assert Point3(1, z=2) != Point3(1, z=3)
+    assert Point3(1) != Point(1)
+    assert repr(Point3(1, z=2)) == "Point3(x=1, y=0.0, tags=(), z=2)"
+
+
+def test_instances_stay_frozen_slotted_and_picklable() -> None:
+    p = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del p.x
+    assert not hasattr(p, "__dict__")
+    assert pickle.loads(pickle.dumps(p)) == p
+    assert dataclasses.replace(p, x=5) == Point(5)
+    assert [f.name for f in dataclasses.fields(Point)] == ["x", "y", "tags", "note"]
+    loose = Loose("n")
+    assert hasattr(loose, "__dict__")
+    assert loose == Loose("n", [])
+    with pytest.raises(TypeError):  # a list field: unhashable, as the dataclass' hash would be
+        hash(loose)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loose.name = "m"  # type: ignore[misc]
+
+
+def test_a_class_without_fields_and_a_class_with_its_own_repr() -> None:
+    assert Empty() == Empty()
+    assert hash(Empty()) == hash(())
+    assert repr(Empty()) == "Empty()"
+    assert repr(OwnRepr("hunter2")) == "OwnRepr(***)"
+    assert OwnRepr("a") == OwnRepr("a")
