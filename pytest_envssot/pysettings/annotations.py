@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pytest_envssot.model import SettingsClass, SettingsField
 from pytest_envssot.readers.settings import module_name, parse_module
+from pytest_envssot.records import frozen
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -77,14 +78,14 @@ _MAX_DEPTH = 30
 _LIBRARY_ROOTS = frozenset({"pydantic", "datetime", "decimal", "pathlib", "uuid", "ipaddress"})
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Unresolved:
     """Why a field's type could not be known statically; the item is skipped with it."""
 
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class ResolvedType:
     """A field's annotation as a real type, ready for pydantic."""
 
@@ -574,7 +575,7 @@ def _qualname(obj: object) -> str:
 # --------------------------------------------------------------------------- the probe
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Checked:
     """One text value run through pydantic-settings: ok with the value, unset, or an error."""
 
