@@ -6,13 +6,13 @@ node ids, messages and JSON are stable across machines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from pytest_envssot.records import frozen
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@frozen(order=True)
 class Location:
     """A place in a layer file. ``line`` is 1-based; 0 means the file as a whole."""
 
