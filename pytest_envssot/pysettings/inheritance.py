@@ -15,16 +15,15 @@ class's own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from pytest_envssot.model import ReaderError, SettingsClass, SettingsField, SettingsFile
-from pytest_envssot.records import frozen
 
 # Bases that are pydantic's own classes: never looked up among the user's classes.
 _PYDANTIC_ROOTS = ("pydantic.", "pydantic_settings.")
 
 
-@frozen(slots=False)
+@dataclass(frozen=True)
 class ResolvedSettings:
     """One class with everything it inherits."""
 
