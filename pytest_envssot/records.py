@@ -14,7 +14,8 @@ package) reads ``@frozen`` classes as frozen dataclasses and refuses any assignm
 so values hash by their fields safely. At run time there is no ``__setattr__`` guard: that
 guard is two of the six compiled methods, and every constructor would go through
 ``object.__setattr__`` for it; a plain slot store is faster for the millions of nodes a large
-template builds.
+template builds. ``@mutable`` does the same for a plain ``@dataclass`` (equal by fields, so
+unhashable, as there).
 """
 
 from __future__ import annotations
@@ -47,21 +48,30 @@ def frozen(cls: type[T], /) -> type[T]: ...
 
 
 @overload
-def frozen(*, slots: bool = True, order: bool = False) -> Callable[[type[T]], type[T]]: ...
+def frozen(
+    *, slots: bool = True, order: bool = False, eq: bool = True
+) -> Callable[[type[T]], type[T]]: ...
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def frozen(
-    cls: type[T] | None = None, /, *, slots: bool = True, order: bool = False
+    cls: type[T] | None = None, /, *, slots: bool = True, order: bool = False, eq: bool = True
 ) -> type[T] | Callable[[type[T]], type[T]]:
     """For ``@dataclass(frozen=True, slots=True)``; ``@frozen(slots=False)`` for
-    ``@dataclass(frozen=True)``; ``order=True`` adds ``<``, ``<=``, ``>``, ``>=`` as there."""
+    ``@dataclass(frozen=True)``; ``order=True`` adds ``<``, ``<=``, ``>``, ``>=`` as there;
+    ``eq=False`` keeps identity for ``==`` and ``hash()``."""
     if cls is None:
-        return lambda later: _frozen(later, slots, order)
-    return _frozen(cls, slots, order)
+        return lambda later: _record(later, slots, order, eq, hashable=True)
+    return _record(cls, slots, order, eq, hashable=True)
 
 
-def _frozen(cls: type[T], slots: bool, order: bool) -> type[T]:
+@dataclass_transform(field_specifiers=(dataclasses.field,))
+def mutable(cls: type[T], /) -> type[T]:
+    """For a plain ``@dataclass``: fields may be assigned; equal by fields, so unhashable."""
+    return _record(cls, False, False, True, hashable=False)
+
+
+def _record(cls: type[T], slots: bool, order: bool, eq: bool, hashable: bool) -> type[T]:
     own = dict(cls.__dict__)  # what the class body defines itself stays, as with dataclass
     made = dataclasses.dataclass(cls, slots=slots, eq=False, repr=False)
     fields = dataclasses.fields(cast(Any, made))
@@ -86,7 +96,12 @@ def _frozen(cls: type[T], slots: bool, order: bool) -> type[T]:
     # that Python put there because the body defines __eq__ is not one).
     own_hash = own.get("__hash__", _ABSENT)
     explicit_hash = not (own_hash is _ABSENT or (own_hash is None and "__eq__" in own))
-    methods = [__eq__, __hash__, __repr__]
+    methods: list[Callable[..., Any]] = [__repr__]
+    if eq:
+        methods += [__eq__, __hash__]
+    if eq and not hashable and not explicit_hash:
+        made.__hash__ = None  # type: ignore[assignment]  # as dataclass does for eq without frozen
+        methods.remove(__hash__)
     if order:
         methods += [_ordering(name, op, compared) for name, op in _ORDER]
     for method in methods:

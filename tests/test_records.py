@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pytest_envssot.records import frozen
+from pytest_envssot.records import frozen, mutable
 
 
 @frozen
@@ -116,3 +116,36 @@ def test_a_class_without_fields_and_a_class_with_its_own_repr() -> None:
     assert repr(Empty()) == "Empty()"
     assert repr(OwnRepr("hunter2")) == "OwnRepr(***)"
     assert OwnRepr("a") == OwnRepr("a")
+
+
+@mutable
+class Builder:
+    name: str
+    parts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuilderDC:
+    name: str
+    parts: list[str] = field(default_factory=list)
+
+
+@frozen(eq=False)
+class Handle:
+    name: str
+
+
+def test_mutable_records_compare_by_fields_and_are_unhashable_as_dataclasses() -> None:
+    b = Builder("a")
+    b.parts.append("x")
+    b.name = "b"
+    assert b == Builder("b", ["x"]) and b != Builder("b")
+    assert repr(b) == repr(BuilderDC("b", ["x"])).replace("BuilderDC", "Builder")
+    assert Builder.__hash__ is None and BuilderDC.__hash__ is None
+
+
+def test_frozen_without_eq_keeps_identity() -> None:
+    one, two = Handle("h"), Handle("h")
+    assert one != two and one == one
+    assert len({one, two}) == 2
+    assert repr(one) == "Handle(name='h')"

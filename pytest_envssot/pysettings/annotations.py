@@ -25,14 +25,14 @@ import importlib
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from pytest_envssot.model import SettingsClass, SettingsField
 from pytest_envssot.readers.settings import module_name, parse_module
-from pytest_envssot.records import frozen
+from pytest_envssot.records import frozen, mutable
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -104,7 +104,7 @@ class _Fail(Exception):
 # --------------------------------------------------------------------------- modules
 
 
-@dataclass
+@mutable
 class _Module:
     """One settings file: its import bindings and top-level definitions, as ast nodes."""
 
