@@ -12,12 +12,13 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pytest_envssot.quoting import DEFAULT_CONSUMER
+from pytest_envssot.records import frozen
 from pytest_envssot.redact import DEFAULT_SECRET_NAMES
 from pytest_envssot.safefile import DEFAULT_MAX_FILE_BYTES, Refused, escapes, read_bytes
 
@@ -49,7 +50,7 @@ class ConfigError(Exception):
     """The configuration itself is wrong: a usage error with ``path:line`` where known."""
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Component:
     """A named slice of the repo: its templates are covered only by its own settings."""
 
@@ -58,7 +59,7 @@ class Component:
     templates: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Config:
     """The merged configuration of one run: pyproject, ini options and command line."""
 

@@ -11,7 +11,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pytest_envssot.config import (
@@ -20,6 +20,7 @@ from pytest_envssot.config import (
     is_glob,
     match_paths,
 )
+from pytest_envssot.records import frozen
 from pytest_envssot.safefile import escapes
 
 # Folders no layer file lives in: VCS, virtualenvs, caches, builds, dependencies, tests.
@@ -34,7 +35,7 @@ MAX_SCAN_BYTES = 2 * 1024 * 1024  # settings discovery reads only this much of e
 _CLASS_RE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class LayerFiles:
     """Repository-relative POSIX paths per layer.
 

@@ -6,7 +6,7 @@ The plugin and the CLI call :func:`check`; nothing here knows pytest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,13 +34,14 @@ from pytest_envssot.readers.dockerfile import read_dockerfile
 from pytest_envssot.readers.example import parse_example, read_example
 from pytest_envssot.readers.settings import parse_module, parse_settings, read_settings
 from pytest_envssot.readers.template import parse_template, read_template
+from pytest_envssot.records import frozen
 from pytest_envssot.redact import Redactor
 from pytest_envssot.rules import CONTRACT_RULES, RULES_BY_NAME, Rule
 from pytest_envssot.safefile import file_limit
 from pytest_envssot.secretscan import scan
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Report:
     """What one check found, with what it needs to render it."""
 

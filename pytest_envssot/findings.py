@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from pytest_envssot.model import Location
+from pytest_envssot.records import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Edit:
     """What ``envssot fix`` needs to change one finding mechanically (never a Vault or .env value).
 
@@ -36,7 +37,7 @@ class Outcome(str, Enum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Finding:
     """One rule x one variable. ``location`` is the layer file the item hangs under.
 

@@ -12,7 +12,7 @@ import operator
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
@@ -38,6 +38,7 @@ from pytest_envssot.pysettings.inheritance import (
     resolve,
 )
 from pytest_envssot.readers._pytext import literal_eval
+from pytest_envssot.records import frozen, mutable
 from pytest_envssot.redact import (
     SECRET_TYPES,
     has_url_password,
@@ -53,7 +54,7 @@ _T = TypeVar("_T")
 _S = TypeVar("_S")
 
 
-@dataclass(frozen=True, eq=False)  # identity: hashing the owner's whole field tuple is O(n)
+@frozen(slots=False, eq=False)  # identity: hashing the owner's whole field tuple is O(n)
 class FieldRef:
     """A field as one settings class reads it (inherited fields appear once per class)."""
 
@@ -117,7 +118,7 @@ def _field_at(
     return current
 
 
-@dataclass
+@mutable
 class Index:
     """Every layer of the contract, cross-referenced for the rules."""
 

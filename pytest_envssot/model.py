@@ -6,11 +6,13 @@ node ids, messages and JSON are stable across machines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
+from pytest_envssot.records import frozen
 
-@dataclass(frozen=True, slots=True, order=True)
+
+@frozen(order=True)
 class Location:
     """A place in a layer file. ``line`` is 1-based; 0 means the file as a whole."""
 
@@ -21,7 +23,7 @@ class Location:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ReaderError:
     """Why a layer file could not be read; becomes a failing ``layer-parses`` item."""
 
@@ -43,7 +45,7 @@ class Layer(str, Enum):
 # --------------------------------------------------------------------------- layer 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SecretBlock:
     """One ``{{ with secret (...) }}`` block of a template."""
 
@@ -55,7 +57,7 @@ class SecretBlock:
     path_env: tuple[str, ...]  # names read with `env "X"` inside the path expression
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TemplateVar:
     """One ``KEY=value`` line a template renders."""
 
@@ -82,7 +84,7 @@ class TemplateVar:
         return len(set(self.vault_keys)) > 1 or (bool(self.vault_keys) and not self.whole)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TemplateFile:
     """One Vault Agent template: its secret blocks and the lines it renders."""
 
@@ -97,7 +99,7 @@ class TemplateFile:
 # --------------------------------------------------------------------------- layer 2
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AliasSpec:
     """A validation alias: ``alias="X"`` / ``validation_alias="X"`` is one path of one element;
     ``AliasChoices`` is several choices; ``AliasPath("X", 0)`` is one path of several elements."""
@@ -105,7 +107,7 @@ class AliasSpec:
     choices: tuple[tuple[str | int, ...], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SettingsField:
     """One field of a settings class, as the static reader sees it."""
 
@@ -134,7 +136,7 @@ class SettingsField:
         return self.default is None and self.default_factory is None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SettingsClass:
     """One pydantic-settings class of a settings file."""
 
@@ -155,7 +157,7 @@ class SettingsClass:
         return default
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SettingsFile:
     """One Python file holding settings classes."""
 
@@ -167,7 +169,7 @@ class SettingsFile:
 # --------------------------------------------------------------------------- layer 3
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ExampleEntry:
     """One ``KEY=value`` line (or commented-out one) of the example file."""
 
@@ -181,7 +183,7 @@ class ExampleEntry:
     exported: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ExampleFile:
     """The example file (``.env.example``) and its entries."""
 
@@ -193,7 +195,7 @@ class ExampleFile:
 # --------------------------------------------------------------------------- Dockerfiles
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DockerInstruction:
     """One instruction of a Dockerfile."""
 
@@ -203,7 +205,7 @@ class DockerInstruction:
     text: str = ""  # the instruction's arguments (RUN command), joined over continuation lines
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DockerFile:
     """One Dockerfile and its instructions."""
 
@@ -219,7 +221,7 @@ class DockerFile:
 # --------------------------------------------------------------------------- compose files
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ComposeEnvVar:
     """One entry of a service's ``environment`` (mapping or list form)."""
 
@@ -228,7 +230,7 @@ class ComposeEnvVar:
     value: str | None  # None for a bare ``- NAME`` / ``NAME:`` (passed through from the host)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ComposeService:
     """One service of a compose file."""
 
@@ -245,7 +247,7 @@ class ComposeService:
     env_files: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ComposeFile:
     """One compose file and its services."""
 
@@ -258,7 +260,7 @@ class ComposeFile:
 # --------------------------------------------------------------------------- the whole repo
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Contract:
     """All layers of one repository, as read."""
 

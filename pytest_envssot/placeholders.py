@@ -9,16 +9,22 @@ description names the kind of placeholder, never the value.
 from __future__ import annotations
 
 import re
+from functools import cache
 
-_WHOLE = re.compile(
-    r"(?i)^(?:change[-_ ]?me|change[-_ ]?it|placeholder|todo|tbd|fixme|dummy|replace[-_ ]?me|"
-    r"x{3,}|\*{3,}|\.{3}|…|undefined)$"
-)
-# Inside a longer value (a URL): https://<your-domain>, https://your-api.example.com, ${API_URL}.
-_INSIDE = re.compile(
-    r"(?i)<[a-z][a-z0-9_ -]{2,59}>|(?<![a-z0-9])your[-_][a-z0-9]|change[-_]?me|\$\{[^}]*\}|"
-    r"(?<![a-z0-9])x{3,}(?![a-z0-9])"
-)
+
+@cache
+def _whole_and_inside() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: only Vault and frontend-build checks ask (~1 ms to compile)."""
+    whole = re.compile(
+        r"(?i)^(?:change[-_ ]?me|change[-_ ]?it|placeholder|todo|tbd|fixme|dummy|replace[-_ ]?me|"
+        r"x{3,}|\*{3,}|\.{3}|…|undefined)$"
+    )
+    # Inside a longer value (a URL): https://<your-domain>, https://your-api.example.com, ${API_URL}.
+    inside = re.compile(
+        r"(?i)<[a-z][a-z0-9_ -]{2,59}>|(?<![a-z0-9])your[-_][a-z0-9]|change[-_]?me|\$\{[^}]*\}|"
+        r"(?<![a-z0-9])x{3,}(?![a-z0-9])"
+    )
+    return whole, inside
 
 
 def placeholder_kind(value: str) -> str | None:
@@ -28,7 +34,8 @@ def placeholder_kind(value: str) -> str | None:
         return "empty"
     if not value.strip():
         return "whitespace only"
-    if _WHOLE.match(value.strip()) or _INSIDE.search(value):
+    whole, inside = _whole_and_inside()
+    if whole.match(value.strip()) or inside.search(value):
         return "a placeholder (changeme, <...>, your-..., xxx, TODO, ${...})"
     return None
 

@@ -30,9 +30,10 @@ import bisect
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+from pytest_envssot.records import frozen
 
 CONSUMERS = ("pydantic-settings", "docker-env-file", "posix-shell")
 DEFAULT_CONSUMER = "pydantic-settings"
@@ -52,7 +53,7 @@ _SIMPLE_ESCAPES = {
 # --------------------------------------------------------------------------- Go's strconv.Quote
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _PrintTable:
     """Go's strconv.IsPrint ranges, as read from data/go_isprint.txt."""
 
@@ -254,7 +255,7 @@ _SPECIAL_PARAMS = "@*#?-$!0123456789"
 _OPERATORS = ";&|<>()"
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class ShellWord:
     """The value ``sh`` assigns (None: it refuses the line), and what else it would do."""
 

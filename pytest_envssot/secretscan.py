@@ -26,11 +26,11 @@ import math
 import re
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from pytest_envssot.placeholders import is_local_default, is_placeholder
+from pytest_envssot.records import frozen
 
 BASE64_CHARSET = string.ascii_letters + string.digits + "+/" + "-_" + "="
 HEX_CHARSET = string.hexdigits
@@ -68,7 +68,7 @@ _MIN_BODY_DISTINCT = 5
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Suspicion:
     """Why a value looks real; ``reason`` never contains the value or any part of it."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from pytest_envssot.adoption.baseline import Entry, sort_key
@@ -24,6 +24,7 @@ from pytest_envssot.adoption.ignores import Ignore, scan
 from pytest_envssot.discovery import LayerFiles
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.model import Location
+from pytest_envssot.records import frozen
 
 # Checks about the adoption aids themselves: names for disable/warn, rows in SARIF.
 PSEUDO_RULES = {
@@ -32,7 +33,7 @@ PSEUDO_RULES = {
 }
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Adoption:
     """What to apply: the rules that ran, the ``warn`` rules, the baseline (if any)."""
 
@@ -120,7 +121,7 @@ def apply(
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Settled:
     """A pending check whose result goes through the same adoption steps."""
 

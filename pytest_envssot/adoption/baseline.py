@@ -15,17 +15,17 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_envssot.config import ConfigError
 from pytest_envssot.findings import Finding
+from pytest_envssot.records import frozen
 
 BASELINE_FILE = ".envssot-baseline.json"
 _UNSTABLE = re.compile(r"\*\*\*[0-9a-f]*|(?<=:)\d+|\blines? [\d, ]+")
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Entry:
     """One known failure the baseline accepts."""
 

@@ -16,16 +16,17 @@ import io
 import re
 import tokenize
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pytest_envssot.readers._io import read_text
+from pytest_envssot.records import mutable
 
 IGNORE_RE = re.compile(r"envssot:\s*ignore\b(?:\[(?P<rules>[^\]]*)\])?")
 _TEMPLATE_COMMENT = re.compile(r"\{\{-?\s*/\*(?P<body>.*?)\*/\s*-?\}\}")
 
 
-@dataclass
+@mutable
 class Ignore:
     """One ignore comment: where it sits, which lines it covers, which rules it names."""
 

@@ -28,7 +28,7 @@ data (``secret (printf "%q" .Data.data.X)``) is tracked as such and named, never
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import partial
 from typing import NamedTuple, Protocol
 
@@ -36,6 +36,7 @@ from pytest_envssot.gotemplate import gofmt
 from pytest_envssot.gotemplate import tree as gt
 from pytest_envssot.gotemplate.gofmt import JsonNumber, Unsupported, truth
 from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.records import frozen, mutable
 
 MAX_DEPTH = 50  # nested template calls: Go allows 100000, Python's stack not; real ones nest a few
 
@@ -73,7 +74,7 @@ class SecretMissing(Exception):
         self.line = line
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Secret:
     """What ``secret PATH`` returns: Vault's response for that path (the ``-format=json`` object)."""
 
@@ -112,7 +113,7 @@ class Sources(Protocol):
     def secret(self, path: str, line: int) -> Secret: ...
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Lookup:
     """One read of a secret's key: where, which, and what the data held (never the value)."""
 
@@ -158,7 +159,7 @@ class _NilElement:
 _NIL_ELEMENT = _NilElement()
 
 
-@dataclass
+@mutable
 class Evaluation:
     """One execution of a template; ``lookups`` and ``uses`` say what it read and did."""
 

@@ -5,7 +5,7 @@ parentheses live on explicit stacks, so parsing is linear in the input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pytest_envssot.gc_threshold import fewer_collections
 from pytest_envssot.gotemplate import tree as gt
@@ -20,6 +20,7 @@ from pytest_envssot.gotemplate.lexer import (
     _unquote,
 )
 from pytest_envssot.gotemplate.simple import Simple, build_pipe, simple_action
+from pytest_envssot.records import mutable
 
 
 class _Stream:
@@ -83,7 +84,7 @@ class _Stream:
         return tok
 
 
-@dataclass
+@mutable
 class _Open:
     """A block whose ``{{ end }}`` has not been seen yet."""
 
@@ -102,7 +103,7 @@ class _Open:
         return self.body if self.else_body is None else self.else_body
 
 
-@dataclass
+@mutable
 class _PipeBuild:
     """A pipeline being parsed; one per open parenthesis."""
 

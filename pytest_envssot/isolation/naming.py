@@ -18,8 +18,10 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from pytest_envssot.records import frozen
 
 BUILTIN_ENVS = ("local", "ci", "staging", "production")
 DEV_ENVS = frozenset({"local", "ci"})  # developer machine / CI runner: the shared "dev" names
@@ -59,7 +61,7 @@ class IsolationError(AssertionError):
     """Two environments would share a container, path, database, port, prefix or bucket."""
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class EnvNames:
     """Everything one environment is called, for the services and components asked about."""
 
@@ -81,7 +83,7 @@ class EnvNames:
         return out
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Naming:
     """Names for one project. ``project`` as configured (``finance_report``)."""
 

@@ -25,7 +25,7 @@ import importlib
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pytest_envssot.model import SettingsClass, SettingsField
 from pytest_envssot.readers._pytext import literal_eval
 from pytest_envssot.readers.settings import module_name, parse_module
+from pytest_envssot.records import frozen, mutable
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -78,14 +79,14 @@ _MAX_DEPTH = 30
 _LIBRARY_ROOTS = frozenset({"pydantic", "datetime", "decimal", "pathlib", "uuid", "ipaddress"})
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Unresolved:
     """Why a field's type could not be known statically; the item is skipped with it."""
 
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class ResolvedType:
     """A field's annotation as a real type, ready for pydantic."""
 
@@ -104,7 +105,7 @@ class _Fail(Exception):
 # --------------------------------------------------------------------------- modules
 
 
-@dataclass
+@mutable
 class _Module:
     """One settings file: its import bindings and top-level definitions, as ast nodes."""
 
@@ -575,7 +576,7 @@ def _qualname(obj: object) -> str:
 # --------------------------------------------------------------------------- the probe
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Checked:
     """One text value run through pydantic-settings: ok with the value, unset, or an error."""
 

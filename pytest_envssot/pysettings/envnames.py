@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 
 from pytest_envssot.model import AliasSpec, SettingsClass, SettingsField, SettingsFile
 from pytest_envssot.pysettings.inheritance import ModelIndex, ResolvedSettings
 from pytest_envssot.readers.settings import Expr
+from pytest_envssot.records import frozen
 
 _MAX_DEPTH = 8  # nested models deeper than this are not enumerated (and cycles are cut)
 
@@ -38,7 +38,7 @@ _STR_METHODS = {"builtins.str.upper": str.upper, "builtins.str.lower": str.lower
 _ALIAS_GENERATOR = frozenset({"pydantic.AliasGenerator", "pydantic.aliases.AliasGenerator"})
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class EnvName:
     """One environment variable name a field reads."""
 
@@ -109,7 +109,7 @@ class _Naming:
 # --------------------------------------------------------------------------- config
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _SourceConfig:
     """The model_config keys the env source reads, with pydantic-settings' defaults."""
 
@@ -163,7 +163,7 @@ def _index(lookup: Mapping[str, SettingsClass] | None) -> ModelIndex:
 # --------------------------------------------------------------------------- aliases
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Generator:
     """A statically known ``alias_generator``: field name -> validation alias (or None)."""
 

@@ -9,11 +9,12 @@ It is not a full Dockerfile parser: variable expansion and JSON forms are left a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pytest_envssot.model import DockerFile, DockerInstruction, Location, ReaderError
 from pytest_envssot.readers._io import parse_guarded, read_file
+from pytest_envssot.records import mutable
 
 INSTRUCTIONS = frozenset(
     {
@@ -43,7 +44,7 @@ def parse_dockerfile(text: str, rel: str) -> DockerFile:
     )
 
 
-@dataclass
+@mutable
 class _Lines:
     """The file as physical lines (without line ends) and a cursor over them."""
 
@@ -58,7 +59,7 @@ class _Lines:
         return self.pos < len(self.lines)
 
 
-@dataclass
+@mutable
 class _State:
     """What the Dockerfile reader has read so far."""
 

@@ -9,13 +9,14 @@ commented-out bindings. Values are never logged or put into messages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_envssot.model import ExampleEntry, ExampleFile, Location, ReaderError
 from pytest_envssot.readers._dotenv import parse_stream, quoted_end, value_reader
 from pytest_envssot.readers._io import parse_guarded, read_file
+from pytest_envssot.records import mutable
 
 if TYPE_CHECKING:
     from dotenv.parser import Binding
@@ -47,7 +48,7 @@ def parse_example(text: str, rel: str) -> ExampleFile:
     )
 
 
-@dataclass
+@mutable
 class _State:
     """What the walk over dotenv's bindings has seen so far."""
 

@@ -38,7 +38,7 @@ import io
 import sys
 import tokenize
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +53,7 @@ from pytest_envssot.model import (
 from pytest_envssot.readers._io import read_file
 from pytest_envssot.readers._pyscope import LOCAL, Names, QualNames, Scope, collect
 from pytest_envssot.readers._pytext import SourceText, literal_eval, single_string_token, start_key
+from pytest_envssot.records import frozen, mutable
 
 BASE_SETTINGS = frozenset({"pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings"})
 BASE_MODEL = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
@@ -85,7 +86,7 @@ _NOT_MODEL_ROOTS = frozenset(sys.stdlib_module_names) | {
 _MAX_CONST_DEPTH = 20  # `A = B; B = A` must not loop
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Expr:
     """A config value that is not a literal.
 
@@ -200,7 +201,7 @@ def _package(rel: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- parsing
 
 
-@dataclass
+@mutable
 class _Ctx:
     """Per-file state shared by the helpers below."""
 
@@ -315,7 +316,7 @@ def _assignment(ctx: _Ctx, stmt: ast.stmt) -> tuple[str | None, ast.expr | None]
 # --------------------------------------------------------------------------- arguments
 
 
-@dataclass
+@mutable
 class _Arg:
     """One argument of a call or class statement, in source order."""
 
@@ -627,7 +628,7 @@ def _is_class_var(ctx: _Ctx, annotation: ast.expr, value: ast.expr | None) -> bo
     return value is not None and any(q.startswith(_TYPING) and q.endswith(".Final") for q in names)
 
 
-@dataclass
+@mutable
 class _FieldInfo:
     """Mutable accumulator for what ``Field(...)`` calls say about one field."""
 

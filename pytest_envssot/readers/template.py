@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +18,7 @@ from pytest_envssot.gotemplate.lexer import _Lines
 from pytest_envssot.gotemplate.parser import parse_tree
 from pytest_envssot.model import Location, ReaderError, SecretBlock, TemplateFile, TemplateVar
 from pytest_envssot.readers._io import read_file
+from pytest_envssot.records import mutable
 
 __all__ = ["parse_template", "read_template", "vault_references"]
 
@@ -100,7 +101,7 @@ _NOT_KEY_CHAR = re.compile(r"[^A-Za-z0-9_ \t]")
 _MAX_PREFIX = 256  # longer than any `export NAME=`; bounds the work on one line
 
 
-@dataclass
+@mutable
 class _Draft:
     """A TemplateVar under construction; its line may continue through several nodes."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pytest_envssot.gotemplate.execute import Evaluation, ExecError, NotModelled, Secret
@@ -19,6 +18,7 @@ from pytest_envssot.gotemplate.tree import Node, TemplateSyntaxError
 from pytest_envssot.model import TemplateFile, TemplateVar
 from pytest_envssot.quoting import read_back
 from pytest_envssot.readers.template import vault_references
+from pytest_envssot.records import frozen
 
 _ACTION = re.compile(r"\{\{(-?)(\s*)(.*?)(\s*)(-?)\}\}", re.S)
 _NOT_OUTPUT = re.compile(
@@ -81,7 +81,7 @@ def compose_fix(var: TemplateVar, consumer: str) -> str | None:
 # --------------------------------------------------------------------------- rendering whole
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class SyntheticSources:
     """Every ``secret`` path answers the same KV v2 data; every ``env`` the same value."""
 

@@ -10,6 +10,7 @@ name-like thing (identifier, path, header, algorithm), a dev placeholder, nor pu
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # Words that make a name describe *something about* a secret, not the secret itself.
 _DESCRIPTOR_WORDS = frozenset(
@@ -37,14 +38,20 @@ WEAK_PASSWORDS = frozenset(
      "12345678", "qwerty", "letmein", "root", "pass"}
 )  # fmt: skip
 
+
 # Words that say "fill me in" or "only for development": dev_secret_key_change_in_prod,
 # fillmein, DummyKey, super secret jwt secret, minio_local_secret, polar123456789.
-_DEV_PLACEHOLDER = re.compile(
-    r"(?i)(?:^|[^a-z])(?:dev|devel|development|local|localdev|test|testing|example|sample|"
-    r"dummy|fake|mock|placeholder|insecure|unsafe|notsecret|not[-_ ]secret|todo)(?:$|[^a-z])|"
-    r"change[-_ ]?(?:me|it|this|in[-_ ]prod)|fill[-_ ]?me|dummy|super[-_ ]?secret|"
-    r"replace[-_ ]?me|123456"
-)
+@cache
+def _dev_placeholder() -> re.Pattern[str]:
+    """Compiled on first use: a check that meets no credential-looking value never needs it."""
+    return re.compile(
+        r"(?i)(?:^|[^a-z])(?:dev|devel|development|local|localdev|test|testing|example|sample|"
+        r"dummy|fake|mock|placeholder|insecure|unsafe|notsecret|not[-_ ]secret|todo)(?:$|[^a-z])|"
+        r"change[-_ ]?(?:me|it|this|in[-_ ]prod)|fill[-_ ]?me|dummy|super[-_ ]?secret|"
+        r"replace[-_ ]?me|123456"
+    )
+
+
 # Keys that are public by design (shipped to browsers): PostHog project keys, Stripe
 # publishable keys.
 _PUBLISHABLE = re.compile(r"(?:phc_|pk_(?:live|test)_)[A-Za-z0-9]+")
@@ -109,4 +116,4 @@ def not_a_credential(value: str) -> str | None:
 
 def dev_placeholder(value: str) -> bool:
     """A default that says it is for development or to be replaced."""
-    return bool(_DEV_PLACEHOLDER.search(value))
+    return bool(_dev_placeholder().search(value))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_envssot.index import FieldRef, Index
@@ -15,13 +14,14 @@ from pytest_envssot.pysettings.annotations import (
     fingerprint,
 )
 from pytest_envssot.pysettings.inheritance import models
+from pytest_envssot.records import frozen
 
 _PROBE_CONFIG = frozenset(
     {"env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums"}
 )
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Typed:
     """A field's resolved type with its probe."""
 

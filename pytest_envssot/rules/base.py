@@ -8,11 +8,11 @@ an invalid one must fail it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_envssot.findings import Edit, Finding, Outcome
 from pytest_envssot.model import Layer, Location
+from pytest_envssot.records import frozen
 
 if TYPE_CHECKING:
     from pytest_envssot.index import Index
@@ -55,7 +55,7 @@ class Reporter(str):
         return self.finding(variable, Outcome.SKIPPED, at, lines, fix, edit)
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class RuleExample:
     """A small repository a rule must pass (valid) or fail (invalid) for ``variable``."""
 
@@ -68,7 +68,7 @@ class RuleExample:
     fix: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Rule:
     """One rule of the catalogue."""
 

@@ -12,11 +12,11 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
 from pytest_envssot.model import DockerFile, DockerInstruction, Layer, Location
+from pytest_envssot.records import frozen
 from pytest_envssot.rules.base import Reporter, Rule, RuleExample, mini_repo
 
 NEXT_PUBLIC_BAKED = Reporter("next-public-baked")
@@ -25,7 +25,7 @@ PREFIX = "NEXT_PUBLIC_"
 _BUILD = re.compile(r"\b(?:next\s+build|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build)\b")
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Build:
     """The stage of one Dockerfile that runs the frontend build, up to that RUN."""
 

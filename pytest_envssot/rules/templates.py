@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from difflib import SequenceMatcher
 
 from pytest_envssot.config import match_paths
 from pytest_envssot.findings import Finding
@@ -287,6 +286,8 @@ def _mapping_reason(
     if others:
         # one Vault value handed to several programs under each one's name: no rename fits all
         return f"Vault key {key} is also rendered as {', '.join(sorted(others))}: one value, each consumer's name"
+    from difflib import SequenceMatcher  # only for a key that differs from its name
+
     near = SequenceMatcher(None, key.upper(), var.name.upper()).ratio() >= _NEAR_MISS
     if var.location.path in foreign and not near:
         return (

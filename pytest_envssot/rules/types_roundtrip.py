@@ -28,7 +28,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ from pytest_envssot.model import Layer, Location, TemplateVar
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
 from pytest_envssot.pysettings.domains import domain_accepts, domain_may_contain
 from pytest_envssot.quoting import go_tables, read_back, shell_hazards
+from pytest_envssot.records import frozen
 from pytest_envssot.redact import show
 from pytest_envssot.rules import _imported
 from pytest_envssot.rules._compose import (
@@ -285,7 +286,7 @@ def _skip(var: TemplateVar, reason: str) -> Finding:
     return RULE.skipped(var.name, var.location, lines=(reason,))
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Verdict:
     """What fuzzing one shape found, shared by every variable of that shape."""
 
