@@ -241,6 +241,8 @@ CASES = [
     Case("regex-dollar-braces", ENV, _replace("BASE_CURRENCY=SGD", "BASE_CURRENCY=" + "${" * (MB // 2))),
     Case("regex-compose-interpolation", COMPOSE,
          _replace("container_name: finance-report-db", 'container_name: "' + "${" * (MB // 2) + '"')),
+    Case("regex-compose-interpolation-unclosed", COMPOSE,  # no bracket nesting to refuse
+         _replace("container_name: finance-report-db", 'container_name: "' + "${]" * MB + '"')),
     Case("regex-discovery-class-lines", "apps/backend/src/extra.py",
          lambda _: "from .config import Settings\n" + "class A(\n" * 200_000),
     Case("regex-discovery-class-name", "apps/backend/src/extra2.py",

@@ -30,7 +30,7 @@ COMPOSE_NO_ROOT_TOKEN = Reporter("compose-no-root-token")
 COMPOSE_CONTAINER_NAMING = Reporter("compose-container-naming")
 
 ROOT_TOKEN = "VAULT_ROOT_TOKEN"
-_INTERPOLATION = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FILE_ENV = re.compile(r"(?:docker-)?compose[.-]([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.ya?ml")
 PR_FAMILY = "pr-<N>"
 
@@ -57,9 +57,9 @@ def file_environment(file: ComposeFile, naming: Naming) -> tuple[str | None, str
         for var in service.environment:
             if var.name != "ENV" or not var.value:
                 continue
-            if var.value.startswith("pr-") and _INTERPOLATION.search(var.value):
+            if var.value.startswith("pr-") and _interpolation_at(var.value) != -1:
                 return PR_FAMILY, f"{var.location} sets ENV={var.value}"
-            if _INTERPOLATION.search(var.value):
+            if _interpolation_at(var.value) != -1:
                 continue
             try:
                 return naming.check_env(var.value), f"{var.location} sets ENV={var.value}"
@@ -81,8 +81,40 @@ def slug_spellings(project: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((lower.replace("_", "-"), lower.replace("-", "_"), lower)))
 
 
+def _interpolations(text: str) -> Iterator[tuple[int, int]]:
+    r"""Where each ``${...}`` and ``$NAME`` in ``text`` starts and ends, left to right.
+
+    What ``re.finditer(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)", text)`` finds, in linear
+    time: that regex scans to the end of the text from every ``${`` with no ``}`` after it (a
+    value of ``${]`` repeated a million times took minutes). The first ``}`` after a ``${`` is
+    looked for once and reused for every ``${`` before it.
+    """
+    close = -1  # the first "}" at or after the last place looked from; len(text): none
+    start = text.find("$")
+    while start != -1:
+        end = start + 1
+        name = _NAME.match(text, start + 1)
+        if name:
+            end = name.end()
+            yield start, end
+        elif text.startswith("{", start + 1):
+            if close < start + 2:
+                found = text.find("}", start + 2)
+                close = len(text) if found == -1 else found
+            if close < len(text):
+                end = close + 1
+                yield start, end
+        start = text.find("$", end)
+
+
+def _interpolation_at(text: str) -> int:
+    """Where the first interpolation starts in ``text``, else -1."""
+    return next((start for start, _ in _interpolations(text)), -1)
+
+
 def _literal_prefix(name: str) -> str:
-    return _INTERPOLATION.split(name, maxsplit=1)[0]
+    at = _interpolation_at(name)
+    return name if at == -1 else name[:at]
 
 
 def _slug_of(name: str, slugs: tuple[str, ...]) -> str | None:
@@ -93,7 +125,7 @@ def _slug_of(name: str, slugs: tuple[str, ...]) -> str | None:
 
 def _suffixed(name: str) -> bool:
     """An environment discriminator in the name: ``${ENV_SUFFIX}``, ``${ENV_SUFFIX:-}``, …"""
-    return bool(_INTERPOLATION.search(name))
+    return _interpolation_at(name) != -1
 
 
 _LITERAL_ENV = re.compile(r".+-(staging|pr-[1-9][0-9]*)")
@@ -282,8 +314,8 @@ def compose_no_root_token(index: Index) -> Iterator[Finding]:
 
 def _references_root(value: str) -> bool:
     return any(
-        re.fullmatch(r"\$\{?" + ROOT_TOKEN + r"(?:[:?\-+}].*)?", m[0])
-        for m in _INTERPOLATION.finditer(value)
+        re.fullmatch(r"\$\{?" + ROOT_TOKEN + r"(?:[:?\-+}].*)?", value[start:end])
+        for start, end in _interpolations(value)
     )
 
 
