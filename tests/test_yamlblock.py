@@ -342,7 +342,7 @@ def compose_like(draw: st.DrawFn) -> str:
         pos = draw(st.integers(0, len(line)))
         edit = draw(st.sampled_from(["insert", "delete", "indent", "dedent", "duplicate"]))
         if edit == "insert":
-            ch = draw(st.sampled_from(list("\t\r:-#&*'\"[]{} !|>?,\\") + ["\n", "\n  ", "\u2028"]))
+            ch = draw(st.sampled_from([*"\t\r:-#&*'\"[]{} !|>?,\\", "\n", "\n  ", "\u2028"]))
             lines[at] = line[:pos] + ch + line[pos:]
         elif edit == "delete":
             lines[at] = line[:pos] + line[pos + 1 :]
@@ -364,4 +364,35 @@ def compose_like(draw: st.DrawFn) -> str:
 )
 @given(compose_like())
 def test_generated_compose_yaml_reads_as_pyyaml_reads_it(text: str) -> None:
+    same_as_pyyaml(text)
+
+
+# Valid YAML in PyYAML's own style: what ``yaml.safe_dump`` writes for compose-like data,
+# in block style and with one-line flow collections, with its quoting decisions.
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.sampled_from(WORDS),
+    st.text(ALPHABET + "\t\n", max_size=8),
+)
+_data = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, max_size=5)), inner),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(_data, st.sampled_from([False, None]), st.sampled_from([1, 2, 4]), st.booleans())
+def test_pyyaml_dumped_data_reads_as_pyyaml_reads_it(
+    data: object, flow: bool | None, indent: int, unicode: bool
+) -> None:
+    text = yaml.safe_dump(
+        {"services": data}, default_flow_style=flow, indent=indent, allow_unicode=unicode
+    )
     same_as_pyyaml(text)
