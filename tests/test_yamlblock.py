@@ -78,8 +78,8 @@ def test_real_compose_files_read_as_pyyaml_reads_them() -> None:
     "text",
     [
         "a: 1\n",
-        "a: |\n  x\n",  # block scalar
-        "a: >-\n  x\n",
+        "a: |2\n  x\n",  # block scalar with an indentation digit
+        "a: |#c\n  x\n",
         "a: !!str 1\n",  # tag
         "a: b\n  c\n",  # multi-line plain scalar
         'a: "b\n  c"\n',  # multi-line quoted scalar
@@ -277,13 +277,24 @@ def _flow_item(draw: st.DrawFn, depth: int) -> str:
     return _scalar(draw, True)
 
 
+def _block_scalar(draw: st.DrawFn, indent: int) -> list[str]:
+    header = draw(st.sampled_from(["|", ">", "|-", ">-", "|+", ">+", "| # c", "|2", "|#x", "|x"]))
+    step = draw(st.sampled_from([2, 2, 1, 4, 0]))
+    body = []
+    for _ in range(draw(st.integers(0, 4))):
+        extra = draw(st.sampled_from([0, 0, 0, 1, 2, -1]))
+        text = draw(st.sampled_from(["echo $A", "# not a comment", "a: b", "", "x  ", "- y"]))
+        body.append(" " * max(0, indent + step + extra) + text if text else " " * extra)
+    return [" " + header, *body]
+
+
 def _comment(draw: st.DrawFn) -> str:
     return draw(st.sampled_from(["", "", " # note", "  #", "#x"]))
 
 
 def _value(draw: st.DrawFn, indent: int, depth: int, item: bool) -> list[str]:
     """Text after ``key:`` / ``-`` (first element), then the lines below it."""
-    kinds = ["scalar", "scalar", "empty", "alias", "flow"]
+    kinds = ["scalar", "scalar", "empty", "alias", "flow", "block"]
     if depth < 4:
         kinds += ["map", "map", "seq", "seq"]
         if item:
@@ -294,6 +305,9 @@ def _value(draw: st.DrawFn, indent: int, depth: int, item: bool) -> list[str]:
         anchor = " &" + draw(st.sampled_from(ANCHORS))
     if kind == "scalar":
         return [f"{anchor} {_scalar(draw, False)}{_comment(draw)}"]
+    if kind == "block":
+        first, *rest = _block_scalar(draw, indent)
+        return [anchor + first, *rest]
     if kind == "empty":
         return [anchor + _comment(draw)]
     if kind == "alias":

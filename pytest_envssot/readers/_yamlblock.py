@@ -4,10 +4,11 @@ Why it exists: importing PyYAML costs ~9 ms (``yaml.reader`` compiles a large ch
 class) and its pure-Python composer ~4 ms more on a small compose file, paid by every
 ``envssot check``. Compose files use a small part of YAML: block mappings and sequences,
 one-line plain and quoted scalars, comments, anchors, aliases, merge keys (``<<: *a``) and
-one-line flow collections (``["CMD", "x"]``, ``{}``). This module reads exactly that part
+one-line flow collections (``["CMD", "x"]``, ``{}``), and literal / folded block scalars
+(``|``, ``>-``: entrypoint scripts) as values. This module reads exactly that part
 into nodes shaped like PyYAML's SafeLoader nodes (``id``, ``value``, ``tag`` with PyYAML's
 YAML 1.1 implicit resolution, ``start_mark.line``) and raises ``Unsure`` on anything else
-(block scalars, tags, multi-line scalars or flows, ``?`` keys, documents markers, tabs,
+(tags, multi-line plain/quoted scalars or flows, ``?`` keys, document markers, tabs,
 odd indentation, duplicated or forward anchors...). The caller then reads the file with
 PyYAML, so unusual YAML, errors and their messages stay PyYAML's. A differential test
 (tests/test_yamlblock.py) holds the two readers equal wherever this one answers.
@@ -16,6 +17,7 @@ PyYAML, so unusual YAML, errors and their messages stay PyYAML's. A differential
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any
 
 MAP_TAG = "tag:yaml.org,2002:map"
@@ -279,8 +281,10 @@ Line = tuple[int, int, str]  # (0-based line number, indentation, text)
 
 
 class _Reader:
-    def __init__(self, lines: list[Line]) -> None:
+    def __init__(self, lines: list[Line], raw: list[str]) -> None:
         self.lines = lines
+        self.raw = raw  # every line, for block scalars (whose lines may look like comments)
+        self.numbers = [number for number, _, _ in lines]
         self.next = 0  # the first line not yet read
         self.anchors: dict[str, Node] = {}
         self.seen: set[str] = set()  # anchors opened, complete or not
@@ -323,6 +327,18 @@ class _Reader:
         self.next = i + 1
         if self.next < len(self.lines) and self.lines[self.next][1] > owner:
             raise Unsure
+
+    def block_scalar(self, s: str, p: int, number: int, owner: int) -> Node:
+        """A ``|`` / ``>`` scalar whose header is at ``p``; ``Unsure`` on an indentation digit."""
+        chomp = s[p + 1] if p + 1 < len(s) and s[p + 1] in "+-" else ""
+        after = s[p + 1 + len(chomp) :]
+        if after and (after[0] != " " or after.lstrip(" ")[:1] not in ("", "#")):
+            raise Unsure  # an indentation digit, or what PyYAML reports as an error
+        value, stop = _block_text(self.raw, number + 1, max(owner + 1, 1), s[p] == ">", chomp)
+        self.next = bisect_left(self.numbers, stop)
+        if self.next < len(self.lines) and self.lines[self.next][1] > owner:
+            raise Unsure
+        return Node("scalar", STR_TAG, value, number)
 
     def key(self, s: str, p: int, number: int) -> tuple[Node, int] | None:
         """The scalar key at ``p`` and the position after its ``:``, if the line has one."""
@@ -396,6 +412,8 @@ class _Reader:
             self._deeper()
             node = self.mapping(i, p, number)
             self.depth -= 1
+        elif s[p] in "|>":
+            node = self.block_scalar(s, p, number, owner)
         else:
             node = self.inline(s, p, number, anchor is not None)
             self.after_inline(i, owner)
@@ -484,13 +502,67 @@ class _Reader:
         return Node("mapping", MAP_TAG, items, line), p
 
 
-def _lines(text: str) -> list[Line]:
-    if "\r" in text:
-        if text.count("\r") != text.count("\r\n"):
-            raise Unsure
-        text = text.replace("\r\n", "\n")
+def _block_text(
+    raw: list[str], i: int, min_indent: int, folded: bool, chomp: str
+) -> tuple[str, int]:
+    """A block scalar's value from line ``i`` on, and the line where its text ends.
+
+    PyYAML's ``scan_block_scalar`` without an indentation digit, line by line: ``raw[-1]``
+    is the text after the last line break (often ""), the only line without a break.
+    """
+    last = len(raw) - 1
+    if i > last:  # the header ends the text
+        return "", i
+    breaks = 0
+    max_indent = 0
+    while True:  # scan_block_scalar_indentation: blank lines up to the first text
+        line = raw[i]
+        spaces = len(line) - len(line.lstrip(" "))
+        max_indent = max(max_indent, spaces)
+        if spaces < len(line) or i == last:
+            break
+        breaks += 1
+        i += 1
+    indent = max(min_indent, max_indent)
+    col = spaces
+    chunks: list[str] = []
+    line_break = ""
+    while col == indent and col < len(raw[i]):
+        chunks.append("\n" * breaks)
+        text = raw[i][indent:]
+        leading_non_space = text[0] != " "
+        chunks.append(text)
+        if i == last:  # the text ends without a line break
+            line_break = ""
+            i += 1
+            breaks = 0
+            break
+        line_break = "\n"
+        i += 1
+        breaks = 0
+        while True:  # scan_block_scalar_breaks
+            line = raw[i]
+            col = min(indent, len(line) - len(line.lstrip(" ")))
+            if col < len(line) or i == last:
+                break
+            breaks += 1
+            i += 1
+        if col == indent and col < len(raw[i]):
+            if folded and leading_non_space and raw[i][indent] != " ":
+                if not breaks:
+                    chunks.append(" ")
+            else:
+                chunks.append(line_break)
+    if chomp != "-":
+        chunks.append(line_break)
+    if chomp == "+":
+        chunks.append("\n" * breaks)
+    return "".join(chunks), i
+
+
+def _lines(raw: list[str]) -> list[Line]:
     out: list[Line] = []
-    for number, s in enumerate(text.split("\n")):
+    for number, s in enumerate(raw):
         # Python's printable characters are a subset of YAML's; this refuses tabs, control
         # characters, a BOM and the line breaks PyYAML knows besides \n (NEL, U+2028/9).
         if not s.isprintable():
@@ -509,4 +581,9 @@ def compose(text: str) -> Node | None:
 
     Raises ``Unsure`` when the text uses YAML outside this reader's subset.
     """
-    return _Reader(_lines(text)).document()
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            raise Unsure
+        text = text.replace("\r\n", "\n")
+    raw = text.split("\n")
+    return _Reader(_lines(raw), raw).document()
