@@ -202,16 +202,20 @@ def _plain(s: str, p: int, flow: bool) -> tuple[str, int]:
     chunks: list[str] = []
     spaces = ""
     while p < n and s[p] != "#":
-        q = p
-        while q < n:
-            ch = s[q]
-            if ch == " ":
-                break
-            if ch == ":" and (q + 1 == n or s[q + 1] == " " or (flow and s[q + 1] in ",[]{}")):
-                break
-            if flow and ch in ",?[]{}":
-                break
-            q += 1
+        if flow:
+            q = p
+            while q < n:
+                ch = s[q]
+                if ch == " " or ch in ",?[]{}":
+                    break
+                if ch == ":" and (q + 1 == n or s[q + 1] in " ,[]{}"):
+                    break
+                q += 1
+        else:  # a chunk ends at a space, or at a ``:`` before a space or the line end
+            q = s.find(" ", p)
+            q = n if q < 0 else q
+            if s[q - 1] == ":":
+                q -= 1
         if q == p:
             break
         chunks.append(spaces)
@@ -240,15 +244,15 @@ def _quoted(s: str, p: int) -> tuple[str, int]:
                 p = close + 2
             else:
                 return "".join(out), close + 1
+    close = s.find('"', p)
     while True:
-        q = p
-        while q < n and s[q] not in '"\\':
-            q += 1
-        if q == n:
+        if close < 0:
             raise Unsure
+        q = s.find("\\", p, close)  # bounded by the quote: linear however many escapes
+        if q < 0:
+            out.append(s[p:close])
+            return "".join(out), close + 1
         out.append(s[p:q])
-        if s[q] == '"':
-            return "".join(out), q + 1
         code = s[q + 1] if q + 1 < n else ""
         if code in _ESCAPES:
             out.append(_ESCAPES[code])
@@ -264,6 +268,8 @@ def _quoted(s: str, p: int) -> tuple[str, int]:
             p = q + 2 + len(digits)
         else:  # an escaped line break (a multi-line scalar) or an error
             raise Unsure
+        if p > close:  # the quote was escaped
+            close = s.find('"', p)
 
 
 def _name(s: str, p: int, flow: bool) -> tuple[str, int]:
