@@ -366,7 +366,8 @@ def compose_like(draw: st.DrawFn) -> str:
             lines[at] = line[1:] if line.startswith(" ") else line
         else:
             lines.insert(at, line)
-    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+    newline = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    return newline.join(lines) + draw(st.sampled_from([newline, "", newline * 2]))
 
 
 @settings(

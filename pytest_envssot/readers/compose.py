@@ -71,6 +71,10 @@ class _Bad(Exception):
 
 def parse_compose(text: str, rel: str, *, pyyaml_only: bool = False) -> ComposeFile:
     """``text`` read as a compose file; ``pyyaml_only`` skips the fast reader (tests compare)."""
+    too_deep = _flow_too_deep(text)  # first, so both readers refuse the same files
+    if too_deep:
+        message = f"invalid YAML: brackets nested deeper than {MAX_FLOW_DEPTH} levels"
+        return ComposeFile(rel, error=ReaderError(Location(rel, too_deep), message))
     try:
         if pyyaml_only:
             raise Unsure
@@ -97,10 +101,6 @@ def _compose_with_pyyaml(text: str, rel: str) -> AnyNode | ComposeFile | None:
         import yaml
     except ImportError:  # pragma: no cover - PyYAML is a dependency
         return ComposeFile(rel, error=ReaderError(Location(rel, 0), "PyYAML is not installed"))
-    too_deep = _flow_too_deep(text)
-    if too_deep:
-        message = f"invalid YAML: brackets nested deeper than {MAX_FLOW_DEPTH} levels"
-        return ComposeFile(rel, error=ReaderError(Location(rel, too_deep), message))
     try:
         # The pure-Python loader: the C one keeps the classes of the first ``yaml`` import,
         # which a re-import (pytester's in-process runs) would not match.
