@@ -1,8 +1,9 @@
 """Compose file reader: each service's ``container_name`` and ``environment``, with lines.
 
-Only what the naming rules need. PyYAML's node tree keeps line numbers; merge keys
-(``<<: *defaults``) are followed, anchors are shared nodes already. PyYAML is imported
-only when a compose file is actually read.
+Only what the naming rules need. A node tree keeps line numbers; merge keys
+(``<<: *defaults``) are followed, anchors are shared nodes already. The tree comes from
+``_yamlblock`` (a strict reader of plain block YAML, no import cost) when it is sure, else
+from PyYAML, imported only then.
 """
 
 from __future__ import annotations
@@ -19,9 +20,17 @@ from pytest_envssot.model import (
     ReaderError,
 )
 from pytest_envssot.readers._io import read_file
+from pytest_envssot.readers._yamlblock import Unsure, compose
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import yaml
+
+    from pytest_envssot.readers._yamlblock import Node
+
+    # A node of either reader: the same id / value / tag / start_mark.line.
+    AnyNode: TypeAlias = yaml.Node | Node
 
 
 def read_compose(path: Path, rel: str) -> ComposeFile:
@@ -60,19 +69,42 @@ class _Bad(Exception):
         self.line = line
 
 
-def parse_compose(text: str, rel: str) -> ComposeFile:
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - PyYAML is a dependency
-        return ComposeFile(rel, error=ReaderError(Location(rel, 0), "PyYAML is not installed"))
-    too_deep = _flow_too_deep(text)
+def parse_compose(text: str, rel: str, *, pyyaml_only: bool = False) -> ComposeFile:
+    """``text`` read as a compose file; ``pyyaml_only`` skips the fast reader (tests compare)."""
+    too_deep = _flow_too_deep(text)  # first, so both readers refuse the same files
     if too_deep:
         message = f"invalid YAML: brackets nested deeper than {MAX_FLOW_DEPTH} levels"
         return ComposeFile(rel, error=ReaderError(Location(rel, too_deep), message))
     try:
+        if pyyaml_only:
+            raise Unsure
+        root: AnyNode | None = compose(text)
+    except Unsure:
+        parsed = _compose_with_pyyaml(text, rel)
+        if isinstance(parsed, ComposeFile):
+            return parsed
+        root = parsed
+    if root is None:
+        return ComposeFile(rel)
+    try:
+        return ComposeFile(rel, services=tuple(_services(root, rel)), name=_project_name(root))
+    except _Bad as bad:
+        return ComposeFile(rel, error=ReaderError(Location(rel, bad.line), str(bad)))
+    except RecursionError:  # merge keys (`<<: *a`) chained or looped beyond reason
+        error = ReaderError(Location(rel, _deepest_line(text)), "merge keys nested too deeply")
+        return ComposeFile(rel, error=error)
+
+
+def _compose_with_pyyaml(text: str, rel: str) -> AnyNode | ComposeFile | None:
+    """PyYAML's node tree of ``text``, or the ComposeFile that reports why there is none."""
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - PyYAML is a dependency
+        return ComposeFile(rel, error=ReaderError(Location(rel, 0), "PyYAML is not installed"))
+    try:
         # The pure-Python loader: the C one keeps the classes of the first ``yaml`` import,
         # which a re-import (pytester's in-process runs) would not match.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except (RecursionError, MemoryError):  # PyYAML's composer recurses once per nesting level
         line = _deepest_line(text)
         error = ReaderError(Location(rel, line), "invalid YAML: nested too deeply to read")
@@ -88,15 +120,6 @@ def parse_compose(text: str, rel: str) -> ComposeFile:
         line = mark.line + 1 if mark else 0
         problem = getattr(exc, "problem", None) or exc
         error = ReaderError(Location(rel, line), f"invalid YAML: {problem}")
-        return ComposeFile(rel, error=error)
-    if root is None:
-        return ComposeFile(rel)
-    try:
-        return ComposeFile(rel, services=tuple(_services(root, rel)), name=_project_name(root))
-    except _Bad as bad:
-        return ComposeFile(rel, error=ReaderError(Location(rel, bad.line), str(bad)))
-    except RecursionError:  # merge keys (`<<: *a`) chained or looped beyond reason
-        error = ReaderError(Location(rel, _deepest_line(text)), "merge keys nested too deeply")
         return ComposeFile(rel, error=error)
 
 
@@ -125,19 +148,19 @@ def _deepest_line(text: str) -> int:
     return line
 
 
-def _kind(node: yaml.Node) -> str:
+def _kind(node: AnyNode) -> str:
     """``mapping`` / ``sequence`` / ``scalar``."""
     return str(getattr(node, "id", ""))
 
 
-def _line(node: yaml.Node) -> int:
+def _line(node: AnyNode) -> int:
     return int(node.start_mark.line) + 1
 
 
-_Pairs = list[tuple[str, "yaml.Node", "yaml.Node"]]
+_Pairs = list[tuple[str, "AnyNode", "AnyNode"]]
 
 
-def _pairs(node: yaml.Node, memo: dict[int, _Pairs] | None = None) -> _Pairs:
+def _pairs(node: AnyNode, memo: dict[int, _Pairs] | None = None) -> _Pairs:
     """(key, key node, value node) of a mapping, following ``<<`` merge keys.
 
     As YAML's merge key says: own keys win, then the first merged mapping holding a key.
@@ -169,7 +192,7 @@ def _pairs(node: yaml.Node, memo: dict[int, _Pairs] | None = None) -> _Pairs:
     return result
 
 
-def _scalar(node: yaml.Node) -> str | None:
+def _scalar(node: AnyNode) -> str | None:
     if _kind(node) != "scalar":
         raise _Bad(_line(node), "expected a single value")
     if str(node.tag).endswith(":null"):
@@ -177,12 +200,12 @@ def _scalar(node: yaml.Node) -> str | None:
     return str(node.value)
 
 
-def _project_name(root: yaml.Node) -> str | None:
+def _project_name(root: AnyNode) -> str | None:
     node = next((v for k, _, v in _pairs(root) if k == "name"), None)
     return _scalar(node) if node is not None and _kind(node) == "scalar" else None
 
 
-def _aliases(node: yaml.Node) -> list[str]:
+def _aliases(node: AnyNode) -> list[str]:
     """``networks: {net: {aliases: [a, b]}}``; the list form of ``networks`` has none."""
     if _kind(node) != "mapping":
         return []
@@ -199,7 +222,7 @@ def _aliases(node: yaml.Node) -> list[str]:
 _SOURCED = re.compile(r"(?:^|[;&|({]|\bthen|\bdo)\s*(?:\.|source)\s+([^\s;&|)]+)", re.M)
 
 
-def _texts(node: yaml.Node) -> list[str]:
+def _texts(node: AnyNode) -> list[str]:
     """Every scalar under ``node`` (a command as a string or a list)."""
     if _kind(node) == "scalar":
         return [str(node.value)]
@@ -208,11 +231,11 @@ def _texts(node: yaml.Node) -> list[str]:
     return []
 
 
-def _sourced(node: yaml.Node) -> list[str]:
+def _sourced(node: AnyNode) -> list[str]:
     return [m[1].strip("\"'") for text in _texts(node) for m in _SOURCED.finditer(text)]
 
 
-def _env_files(node: yaml.Node) -> list[str]:
+def _env_files(node: AnyNode) -> list[str]:
     """``env_file: a`` / ``[a, b]`` / ``[{path: a}]``."""
     if _kind(node) == "sequence":
         out = []
@@ -227,7 +250,7 @@ def _env_files(node: yaml.Node) -> list[str]:
     return _texts(node)
 
 
-def _services(root: yaml.Node, rel: str) -> list[ComposeService]:
+def _services(root: AnyNode, rel: str) -> list[ComposeService]:
     services = next((v for k, _, v in _pairs(root) if k == "services"), None)
     if services is None or (_kind(services) == "scalar" and _scalar(services) is None):
         return []
@@ -271,7 +294,7 @@ def _services(root: yaml.Node, rel: str) -> list[ComposeService]:
     return out
 
 
-def _environment(node: yaml.Node, rel: str) -> list[ComposeEnvVar]:
+def _environment(node: AnyNode, rel: str) -> list[ComposeEnvVar]:
     if _kind(node) == "sequence":
         out = []
         for item in node.value:
