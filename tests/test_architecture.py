@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "gotemplate": 0,
     "secretscan": 0,
     "redact": 0,
+    "lazyregex": 0,  # re.compile on first use
     "pysettings.domains": 0,
     "pysettings.importmode": 0,  # the launcher of the import child: knows no model
     "pysettings._import_child": 0,

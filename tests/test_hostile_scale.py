@@ -43,7 +43,9 @@ def test_key_value_search_is_not_fooled_by_long_runs() -> None:
         assert (found and found.span()) == (expected and expected.span())
 
 
-@pytest.mark.parametrize(("name", "pattern"), secretscan.TOKEN_SHAPES)
+@pytest.mark.parametrize(
+    ("name", "pattern"), [(name, re.compile(p.pattern)) for name, p in secretscan.TOKEN_SHAPES]
+)
 @given(data=st.data())
 @settings(max_examples=60, deadline=None)
 def test_token_prefilter_keeps_every_match(

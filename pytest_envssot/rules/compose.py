@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
 from pytest_envssot.isolation.naming import DEV_ENVS, PR_ENV, Naming, NamingError
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import ComposeFile, ComposeService, Layer, Location
 from pytest_envssot.rules.base import Reporter, Rule, RuleExample
 
@@ -31,7 +32,7 @@ COMPOSE_CONTAINER_NAMING = Reporter("compose-container-naming")
 
 ROOT_TOKEN = "VAULT_ROOT_TOKEN"
 _INTERPOLATION = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
-_FILE_ENV = re.compile(r"(?:docker-)?compose[.-]([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.ya?ml")
+_FILE_ENV = lazy_compile(r"(?:docker-)?compose[.-]([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.ya?ml")
 PR_FAMILY = "pr-<N>"
 
 

@@ -38,6 +38,7 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.gotemplate.execute import NotModelled, compile_value, render
 from pytest_envssot.gotemplate.tree import Node
 from pytest_envssot.index import FieldRef, Index, literal_text
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import Layer, Location, TemplateVar
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
 from pytest_envssot.pysettings.domains import domain_accepts, domain_may_contain
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
 
 RULE = Reporter("template-roundtrip")
 _DOTENV_VARIABLE = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
-_GO_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+_GO_ESCAPE = lazy_compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
 def template_roundtrip(index: Index) -> Iterator[Finding]:
