@@ -282,27 +282,57 @@ def connection_secrets(value: str) -> list[str]:
 
 def is_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
     """``name`` matches a secret-name pattern (fnmatch, case-insensitive)."""
-    return fnmatch_any(tuple(patterns), upper=True).match(name.upper()) is not None
+    return fnmatch_any(tuple(patterns), upper=True)(name.upper())
 
 
 def is_decisive_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
     """``name`` matches a pattern that settles it whatever the value (``*PASSWORD*``, any
     configured one), not only the ambiguous ``*_KEY``/``*TOKEN*``."""
     decisive = tuple(p for p in patterns if p not in AMBIGUOUS_SECRET_NAMES)
-    return fnmatch_any(decisive, upper=True).match(name.upper()) is not None
+    return fnmatch_any(decisive, upper=True)(name.upper())
 
 
 @functools.lru_cache(maxsize=64)
-def fnmatch_any(patterns: tuple[str, ...], upper: bool = False) -> re.Pattern[str]:
-    """One regex whose ``match`` is ``any(fnmatchcase(name, p) for p in patterns)`` (each
-    pattern upper-cased first with ``upper``): what ``fnmatchcase`` compiles each pattern
-    into, joined. Asked for every variable, a call per pattern cost more than the rest of
-    the classification."""
-    if not patterns:
-        return re.compile(r"(?!)")  # matches nothing, as any() over nothing is False
-    return re.compile(
-        "|".join(f"(?:{fnmatch.translate(p.upper() if upper else p)})" for p in patterns)
-    )
+def fnmatch_any(patterns: tuple[str, ...], upper: bool = False) -> Callable[[str], bool]:
+    """``lambda name: any(fnmatchcase(name, p) for p in patterns)`` (each pattern upper-cased
+    first with ``upper``), without a call per pattern: asked for every variable, that cost
+    more than the rest of the classification.
+
+    A pattern that is a name with ``*`` at either end or none (``*_KEY``, ``*TOKEN*``,
+    ``DOKPLOY_*``, ``VAULT_ADDR``: all the defaults) is a string test; only the others are
+    compiled, into one regex of what ``fnmatchcase`` compiles each into (compiling the
+    defaults cost ~2 ms a run)."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    infixes: list[str] = []
+    others: list[str] = []
+    for pattern in patterns:
+        pattern = pattern.upper() if upper else pattern
+        core = pattern.strip("*")
+        if any(special in core for special in "*?["):
+            others.append(pattern)
+        elif len(pattern) >= 2 and pattern[0] == pattern[-1] == "*":
+            infixes.append(core)
+        elif pattern.startswith("*"):
+            suffixes.append(core)
+        elif pattern.endswith("*"):
+            prefixes.append(core)
+        else:
+            exact.add(pattern)
+    regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in others)) if others else None
+    starts, ends = tuple(prefixes), tuple(suffixes)
+
+    def matches(name: str) -> bool:
+        return (
+            name in exact
+            or name.startswith(starts)
+            or name.endswith(ends)
+            or any(infix in name for infix in infixes)
+            or (regex is not None and regex.match(name) is not None)
+        )
+
+    return matches
 
 
 def is_secret_type(annotation: str) -> bool:

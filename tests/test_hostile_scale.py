@@ -72,6 +72,20 @@ def test_name_patterns_match_as_fnmatch_does() -> None:
     assert not redact.is_secret_name("DB_PASSWORD", ())
 
 
+@given(
+    st.lists(st.text("*?[]!AB_.\n", max_size=5), max_size=4),
+    st.text("AB_.\n*?[]", max_size=6),
+    st.booleans(),
+)
+@settings(max_examples=1500, deadline=None)
+def test_name_matcher_is_fnmatch_over_any_patterns(
+    patterns: list[str], name: str, upper: bool
+) -> None:
+    """The string tests that stand in for most patterns agree with fnmatch on every one."""
+    expected = any(fnmatch.fnmatchcase(name, p.upper() if upper else p) for p in patterns)
+    assert redact.fnmatch_any(tuple(patterns), upper=upper)(name) is expected
+
+
 def test_mentions_match_as_the_alternation_does() -> None:
     """Word lookups find the same (name, start) pairs as ``(?<!\\w)(n1|n2|...)(?!\\w)``."""
     rng = random.Random(14)

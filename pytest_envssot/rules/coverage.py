@@ -306,7 +306,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
 
 
 def _is_infra(name: str, patterns: tuple[str, ...]) -> bool:
-    return fnmatch_any(tuple(patterns)).match(name) is not None
+    return fnmatch_any(tuple(patterns))(name)
 
 
 # --------------------------------------------------------------------------- required-field-in-template
