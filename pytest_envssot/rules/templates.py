@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from difflib import SequenceMatcher
 
 from pytest_envssot.config import match_paths
 from pytest_envssot.findings import Finding
@@ -287,8 +286,7 @@ def _mapping_reason(
     if others:
         # one Vault value handed to several programs under each one's name: no rename fits all
         return f"Vault key {key} is also rendered as {', '.join(sorted(others))}: one value, each consumer's name"
-    near = SequenceMatcher(None, key.upper(), var.name.upper()).ratio() >= _NEAR_MISS
-    if var.location.path in foreign and not near:
+    if var.location.path in foreign and not _near_miss(key, var.name):
         return (
             f"no settings field reads what {var.location.path} renders: {var.name} is the name "
             f"its program expects, mapped from Vault's {key}"
@@ -297,6 +295,15 @@ def _mapping_reason(
 
 
 _NEAR_MISS = 0.85  # a key this close to the name is a misspelling of it (POSTGRES_PASWORD)
+
+
+def _near_miss(key: str, name: str) -> bool:
+    key, name = key.upper(), name.upper()
+    if key == name:  # ratio 1.0: the usual case (POSTGRES_USER=POSTGRES_USER) needs no difflib
+        return True
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, key, name).ratio() >= _NEAR_MISS
 
 
 def template_key_matches_var(index: Index) -> Iterator[Finding]:
