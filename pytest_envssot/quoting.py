@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from pytest_envssot.lazyregex import lazy_compile
+
 CONSUMERS = ("pydantic-settings", "docker-env-file", "posix-shell")
 DEFAULT_CONSUMER = "pydantic-settings"
 
@@ -249,7 +251,7 @@ def read_docker_env_file(text: str, name: str) -> str | None:
     return found
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = lazy_compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_PARAMS = "@*#?-$!0123456789"
 _OPERATORS = ";&|<>()"
 
