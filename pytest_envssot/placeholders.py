@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import re
 
-from pytest_envssot.lazyregex import lazy_compile
-
-_WHOLE = lazy_compile(
+_WHOLE = re.compile(
     r"(?i)^(?:change[-_ ]?me|change[-_ ]?it|placeholder|todo|tbd|fixme|dummy|replace[-_ ]?me|"
     r"x{3,}|\*{3,}|\.{3}|…|undefined)$"
 )
 # Inside a longer value (a URL): https://<your-domain>, https://your-api.example.com, ${API_URL}.
-_INSIDE = lazy_compile(
+_INSIDE = re.compile(
     r"(?i)<[a-z][a-z0-9_ -]{2,59}>|(?<![a-z0-9])your[-_][a-z0-9]|change[-_]?me|\$\{[^}]*\}|"
     r"(?<![a-z0-9])x{3,}(?![a-z0-9])"
 )

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from pytest_envssot.lazyregex import lazy_compile
-
 # Words that make a name describe *something about* a secret, not the secret itself.
 _DESCRIPTOR_WORDS = frozenset(
     {"ALGORITHM", "ALGORITHMS", "ALG", "PREFIX", "SUFFIX", "PATH", "PATHS", "PATTERN", "URL",
@@ -41,7 +39,7 @@ WEAK_PASSWORDS = frozenset(
 
 # Words that say "fill me in" or "only for development": dev_secret_key_change_in_prod,
 # fillmein, DummyKey, super secret jwt secret, minio_local_secret, polar123456789.
-_DEV_PLACEHOLDER = lazy_compile(
+_DEV_PLACEHOLDER = re.compile(
     r"(?i)(?:^|[^a-z])(?:dev|devel|development|local|localdev|test|testing|example|sample|"
     r"dummy|fake|mock|placeholder|insecure|unsafe|notsecret|not[-_ ]secret|todo)(?:$|[^a-z])|"
     r"change[-_ ]?(?:me|it|this|in[-_ ]prod)|fill[-_ ]?me|dummy|super[-_ ]?secret|"
