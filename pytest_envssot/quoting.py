@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import bisect
 import io
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -105,7 +104,7 @@ def go_quote(value: str | bytes) -> str:
     return '"' + _quote_bytes(value) + '"'
 
 
-_PLAIN_ASCII = re.compile(r"([\x20\x21\x23-\x5b\x5d-\x7e]+)")
+_PLAIN_ASCII = lazy_compile(r"([\x20\x21\x23-\x5b\x5d-\x7e]+)")
 
 
 @lru_cache(maxsize=4096)

@@ -34,7 +34,7 @@ COMPOSE_NO_ROOT_TOKEN = Reporter("compose-no-root-token")
 COMPOSE_CONTAINER_NAMING = Reporter("compose-container-naming")
 
 ROOT_TOKEN = "VAULT_ROOT_TOKEN"
-_INTERPOLATION = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+_INTERPOLATION = lazy_compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _FILE_ENV = lazy_compile(r"(?:docker-)?compose[.-]([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.ya?ml")
 PR_FAMILY = "pr-<N>"
 
@@ -105,7 +105,7 @@ def _suffixed(name: str) -> bool:
     return bool(_INTERPOLATION.search(name))
 
 
-_LITERAL_ENV = re.compile(r".+-(staging|pr-[1-9][0-9]*)")
+_LITERAL_ENV = lazy_compile(r".+-(staging|pr-[1-9][0-9]*)")
 
 
 # folders that hold other people's code checked out next to the project's own

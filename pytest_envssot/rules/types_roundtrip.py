@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -75,7 +74,7 @@ if TYPE_CHECKING:
     from pytest_envssot.config import Config
 
 RULE = Reporter("template-roundtrip")
-_DOTENV_VARIABLE = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
+_DOTENV_VARIABLE = lazy_compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
 _GO_ESCAPE = lazy_compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
