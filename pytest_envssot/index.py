@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from pytest_envssot.config import Config, match_paths
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import (
     Contract,
     DockerFile,
@@ -472,7 +473,7 @@ def literal_members(annotation: str) -> list[str]:
     return [t for t in texts if t is not None]
 
 
-_NON_SECRET_TYPE = re.compile(
+_NON_SECRET_TYPE = lazy_compile(
     r"^(?:int|float|bool|Literal\[.*\]|PositiveInt|NonNegativeInt|timedelta)$"
 )
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import bisect
 import io
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.records import frozen
 
 CONSUMERS = ("pydantic-settings", "docker-env-file", "posix-shell")
@@ -104,7 +104,7 @@ def go_quote(value: str | bytes) -> str:
     return '"' + _quote_bytes(value) + '"'
 
 
-_PLAIN_ASCII = re.compile(r"([\x20\x21\x23-\x5b\x5d-\x7e]+)")
+_PLAIN_ASCII = lazy_compile(r"([\x20\x21\x23-\x5b\x5d-\x7e]+)")
 
 
 @lru_cache(maxsize=4096)
@@ -250,7 +250,7 @@ def read_docker_env_file(text: str, name: str) -> str | None:
     return found
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = lazy_compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_PARAMS = "@*#?-$!0123456789"
 _OPERATORS = ";&|<>()"
 

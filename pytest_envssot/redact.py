@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
-import hmac
 import json
 import math
 import re
@@ -21,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import compress
 from urllib.parse import quote, unquote, urlsplit
 
-from pytest_envssot.maskkey import mask_key
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.secretscan import (
     high_entropy,
     last_characters,
@@ -61,7 +59,7 @@ MIN_SCRUB_LENGTH = (
 )
 # Below this many bits of guessable entropy a hash, however keyed, only helps a brute force.
 MIN_HASH_BITS = 64
-_ALREADY_MASKED = re.compile(r'\*\*\*[0-9a-f]{0,6}|""|<unset>')
+_ALREADY_MASKED = lazy_compile(r'\*\*\*[0-9a-f]{0,6}|""|<unset>')
 
 
 def mask(value: str) -> str:
@@ -70,6 +68,12 @@ def mask(value: str) -> str:
         return '""'
     if guess_bits(value) < MIN_HASH_BITS:
         return "***"
+    # Imported here: a run with no value worth a hash (most) needs neither hmac nor the key.
+    import hashlib
+    import hmac
+
+    from pytest_envssot.maskkey import mask_key
+
     data = value.encode("utf-8", "surrogatepass")
     return "***" + hmac.new(mask_key(), data, hashlib.sha256).hexdigest()[:6]
 
@@ -144,22 +148,29 @@ _QUERY_KEY = (
     r"(?i:(?<=[?&])(?:access_?token|auth_?token|token|api_?key|apikey|key|sig|signature|auth))"
 )
 # No blank before '=': `POSTGRES_PASSWORD = "token_urlsafe"` is a TOML setting in a hint.
-_KV_START = re.compile(rf"(?P<kv>{_KV_KEY})=[^\S\r\n]*|(?P<query>{_QUERY_KEY})=")
-# The longest key either alternative takes before its '=' (the lookbehinds take no width),
-# and the letters a key ends with, matched as the keys are (case-insensitive, so that any
-# letter the regex folds onto one is one too); any letter when they cannot be told.
-_KV_KEY_WIDTH = max(regex_width(key) for key in (_KV_KEY, _QUERY_KEY))
-_KV_KEY_ENDS = [last_characters(key) for key in (_KV_KEY, _QUERY_KEY)]
-_KV_KEY_LAST = re.compile(
-    f"(?i:[{re.escape(''.join(_KV_KEY_ENDS))}])"  # type: ignore[arg-type]
-    if None not in _KV_KEY_ENDS
-    else r"[^\W\d]"
-)
-_QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*")
-_SEGMENT_END = re.compile(r"[;&\r\n]")
-_WORD = re.compile(r"\s+[^\s=;&]+")
-_EQUALS_AFTER = re.compile(r"\s*=")
-_REFERENCE = re.compile(
+_KV_START = lazy_compile(rf"(?P<kv>{_KV_KEY})=[^\S\r\n]*|(?P<query>{_QUERY_KEY})=")
+
+
+@functools.cache
+def _key_ends() -> tuple[re.Pattern[str], int]:
+    """The letters a key ends with, matched as the keys are (case-insensitive, so that any
+    letter the regex folds onto one is one too; any letter when they cannot be told), and the
+    longest key either alternative takes before its '=' (the lookbehinds take no width).
+    Worked out from the regexes when first needed: a text without '=' never needs them."""
+    ends = [last_characters(key) for key in (_KV_KEY, _QUERY_KEY)]
+    last = re.compile(
+        f"(?i:[{re.escape(''.join(ends))}])"  # type: ignore[arg-type]
+        if None not in ends
+        else r"[^\W\d]"
+    )
+    return last, max(regex_width(key) for key in (_KV_KEY, _QUERY_KEY))
+
+
+_QUERY_VALUE = lazy_compile(r"[^&#\s\"'<>]*")
+_SEGMENT_END = lazy_compile(r"[;&\r\n]")
+_WORD = lazy_compile(r"\s+[^\s=;&]+")
+_EQUALS_AFTER = lazy_compile(r"\s*=")
+_REFERENCE = lazy_compile(
     r"\{\{.*|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]*"
     r"|%[-+# 0]*\d*(?:\.\d+)?[sqv]"  # a printf verb: `printf "postgresql://app:%s@db"`
 )
@@ -208,11 +219,14 @@ def _next_key(text: str, pos: int) -> re.Match[str] | None:
     one. Searched plainly, the regex tried its case-insensitive keys at every character: 0.17 us
     each, most of the time a 700-character message took to scrub."""
     floor, eq = pos, text.find("=", pos)
+    if eq < 0:
+        return None
+    key_last, key_width = _key_ends()
     while eq >= 0:
         # Searched up to the '=' only (the lookbehinds still see before the window), then
         # matched again in full: the blanks after '=' belong to the match.
-        if eq > floor and _KV_KEY_LAST.match(text, eq - 1):
-            found = _KV_START.search(text, max(floor, eq - _KV_KEY_WIDTH), eq + 1)
+        if eq > floor and key_last.match(text, eq - 1):
+            found = _KV_START.search(text, max(floor, eq - key_width), eq + 1)
             if found is not None:
                 return _KV_START.match(text, found.start())
         floor, eq = eq + 1, text.find("=", eq + 1)
@@ -268,27 +282,57 @@ def connection_secrets(value: str) -> list[str]:
 
 def is_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
     """``name`` matches a secret-name pattern (fnmatch, case-insensitive)."""
-    return fnmatch_any(tuple(patterns), upper=True).match(name.upper()) is not None
+    return fnmatch_any(tuple(patterns), upper=True)(name.upper())
 
 
 def is_decisive_secret_name(name: str, patterns: Iterable[str] = DEFAULT_SECRET_NAMES) -> bool:
     """``name`` matches a pattern that settles it whatever the value (``*PASSWORD*``, any
     configured one), not only the ambiguous ``*_KEY``/``*TOKEN*``."""
     decisive = tuple(p for p in patterns if p not in AMBIGUOUS_SECRET_NAMES)
-    return fnmatch_any(decisive, upper=True).match(name.upper()) is not None
+    return fnmatch_any(decisive, upper=True)(name.upper())
 
 
 @functools.lru_cache(maxsize=64)
-def fnmatch_any(patterns: tuple[str, ...], upper: bool = False) -> re.Pattern[str]:
-    """One regex whose ``match`` is ``any(fnmatchcase(name, p) for p in patterns)`` (each
-    pattern upper-cased first with ``upper``): what ``fnmatchcase`` compiles each pattern
-    into, joined. Asked for every variable, a call per pattern cost more than the rest of
-    the classification."""
-    if not patterns:
-        return re.compile(r"(?!)")  # matches nothing, as any() over nothing is False
-    return re.compile(
-        "|".join(f"(?:{fnmatch.translate(p.upper() if upper else p)})" for p in patterns)
-    )
+def fnmatch_any(patterns: tuple[str, ...], upper: bool = False) -> Callable[[str], bool]:
+    """``lambda name: any(fnmatchcase(name, p) for p in patterns)`` (each pattern upper-cased
+    first with ``upper``), without a call per pattern: asked for every variable, that cost
+    more than the rest of the classification.
+
+    A pattern that is a name with ``*`` at either end or none (``*_KEY``, ``*TOKEN*``,
+    ``DOKPLOY_*``, ``VAULT_ADDR``: all the defaults) is a string test; only the others are
+    compiled, into one regex of what ``fnmatchcase`` compiles each into (compiling the
+    defaults cost ~2 ms a run)."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    infixes: list[str] = []
+    others: list[str] = []
+    for pattern in patterns:
+        pattern = pattern.upper() if upper else pattern
+        core = pattern.strip("*")
+        if any(special in core for special in "*?["):
+            others.append(pattern)
+        elif len(pattern) >= 2 and pattern[0] == pattern[-1] == "*":
+            infixes.append(core)
+        elif pattern.startswith("*"):
+            suffixes.append(core)
+        elif pattern.endswith("*"):
+            prefixes.append(core)
+        else:
+            exact.add(pattern)
+    regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in others)) if others else None
+    starts, ends = tuple(prefixes), tuple(suffixes)
+
+    def matches(name: str) -> bool:
+        return (
+            name in exact
+            or name.startswith(starts)
+            or name.endswith(ends)
+            or any(infix in name for infix in infixes)
+            or (regex is not None and regex.match(name) is not None)
+        )
+
+    return matches
 
 
 def is_secret_type(annotation: str) -> bool:
@@ -354,7 +398,7 @@ def _public_url(text: str) -> bool:
 
 
 # A connection string shows all but its password; any other secret is masked whole.
-_CONNECTION_KEYS = re.compile(
+_CONNECTION_KEYS = lazy_compile(
     r"(?i)(?:^|[\s;])(?:host|hostaddr|server|data source|dbname|database|user|user id|uid)\s*="
 )
 

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.placeholders import is_local_default, is_placeholder
 from pytest_envssot.records import frozen
 
@@ -40,28 +41,31 @@ HEX_LIMIT = 3.0  # detect-secrets' HexHighEntropyString default
 _BASE64_RUN = re.compile(f"[{re.escape(BASE64_CHARSET)}]+")
 _HEX_RUN = re.compile(f"[{re.escape(HEX_CHARSET)}]+")
 
-# (description safe to print, pattern with a `body` group: the random part after any prefix)
-TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        ("an OpenRouter key (sk-or-…)", r"\bsk-or-(?:v\d+-)?(?P<body>[A-Za-z0-9]{32,})"),
-        ("an Anthropic key (sk-ant-…)", r"\bsk-ant-(?:[a-z0-9]+-)?(?P<body>[A-Za-z0-9_\-]{32,})"),
-        ("an OpenAI-style key (sk-…)", r"\bsk-(?:proj-|svcacct-|admin-)?(?P<body>[A-Za-z0-9_\-]{20,})"),
-        ("a Stripe key (sk_live_/rk_live_…)", r"\b[rsp]k_(?:live|test)_(?P<body>[A-Za-z0-9]{16,})"),
-        ("a GitHub token (ghp_/gho_/ghu_/ghs_/ghr_…)", r"\bgh[pousr]_(?P<body>[A-Za-z0-9]{36,})"),
-        ("a GitHub fine-grained token (github_pat_…)", r"\bgithub_pat_(?P<body>[A-Za-z0-9_]{22,})"),
-        ("a GitLab token (glpat-…)", r"\bglpat-(?P<body>[A-Za-z0-9_\-]{20,})"),
-        ("an AWS access key id (AKIA…)", r"\b(?:AKIA|ASIA|ABIA|ACCA)(?P<body>[A-Z0-9]{16})\b"),
-        ("a Google API key (AIza…)", r"\bAIza(?P<body>[0-9A-Za-z_\-]{35})"),
-        ("a Slack token (xoxb-/xoxp-…)", r"\bxox[abposr]-(?P<body>[A-Za-z0-9\-]{10,})"),
-        ("a Slack webhook URL", r"hooks\.slack\.com/services/(?P<body>[A-Za-z0-9/]{20,})"),
-        ("a SendGrid key (SG.…)", r"\bSG\.(?P<body>[\w\-]{16,}\.[\w\-]{16,})"),
-        ("a Vault token (hvs./hvb./hvr.…)", r"\bhv[sbr]\.(?P<body>[A-Za-z0-9_\-]{24,})"),
-        ("a JSON Web Token (eyJ….eyJ….…)", r"\beyJ[A-Za-z0-9_\-]+=*\.eyJ(?P<body>[A-Za-z0-9_\-]+=*\.[A-Za-z0-9_\-+/=]*)"),
-        ("a private key (-----BEGIN … PRIVATE KEY-----)", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>)"),
-        ("a PuTTY private key", r"PuTTY-User-Key-File-\d(?P<body>)"),
-    )
+# (description safe to print, pattern with a `body` group: the random part after any prefix,
+# strings one of which every match contains). The strings are what _required_literals finds
+# in the pattern (a test holds them to it): worked out at import, they cost a parse of each.
+_TOKEN_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("an OpenRouter key (sk-or-…)", r"\bsk-or-(?:v\d+-)?(?P<body>[A-Za-z0-9]{32,})", ("sk-or-",)),
+    ("an Anthropic key (sk-ant-…)", r"\bsk-ant-(?:[a-z0-9]+-)?(?P<body>[A-Za-z0-9_\-]{32,})", ("sk-ant-",)),
+    ("an OpenAI-style key (sk-…)", r"\bsk-(?:proj-|svcacct-|admin-)?(?P<body>[A-Za-z0-9_\-]{20,})", ("sk-",)),
+    ("a Stripe key (sk_live_/rk_live_…)", r"\b[rsp]k_(?:live|test)_(?P<body>[A-Za-z0-9]{16,})", ("pk_live_", "pk_test_", "rk_live_", "rk_test_", "sk_live_", "sk_test_")),
+    ("a GitHub token (ghp_/gho_/ghu_/ghs_/ghr_…)", r"\bgh[pousr]_(?P<body>[A-Za-z0-9]{36,})", ("gho_", "ghp_", "ghr_", "ghs_", "ghu_")),
+    ("a GitHub fine-grained token (github_pat_…)", r"\bgithub_pat_(?P<body>[A-Za-z0-9_]{22,})", ("github_pat_",)),
+    ("a GitLab token (glpat-…)", r"\bglpat-(?P<body>[A-Za-z0-9_\-]{20,})", ("glpat-",)),
+    ("an AWS access key id (AKIA…)", r"\b(?:AKIA|ASIA|ABIA|ACCA)(?P<body>[A-Z0-9]{16})\b", ("ABIA", "ACCA", "AKIA", "ASIA")),
+    ("a Google API key (AIza…)", r"\bAIza(?P<body>[0-9A-Za-z_\-]{35})", ("AIza",)),
+    ("a Slack token (xoxb-/xoxp-…)", r"\bxox[abposr]-(?P<body>[A-Za-z0-9\-]{10,})", ("xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-")),
+    ("a Slack webhook URL", r"hooks\.slack\.com/services/(?P<body>[A-Za-z0-9/]{20,})", ("hooks.slack.com/services/",)),
+    ("a SendGrid key (SG.…)", r"\bSG\.(?P<body>[\w\-]{16,}\.[\w\-]{16,})", ("SG.",)),
+    ("a Vault token (hvs./hvb./hvr.…)", r"\bhv[sbr]\.(?P<body>[A-Za-z0-9_\-]{24,})", ("hvb.", "hvr.", "hvs.")),
+    ("a JSON Web Token (eyJ….eyJ….…)", r"\beyJ[A-Za-z0-9_\-]+=*\.eyJ(?P<body>[A-Za-z0-9_\-]+=*\.[A-Za-z0-9_\-+/=]*)", (".eyJ",)),
+    ("a private key (-----BEGIN … PRIVATE KEY-----)", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>)", ("-----BEGIN ",)),
+    ("a PuTTY private key", r"PuTTY-User-Key-File-\d(?P<body>)", ("PuTTY-User-Key-File-",)),
 )  # fmt: skip
+# Compiled on first use: in most texts no shape's strings occur (see _shape_matches).
+TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, lazy_compile(pattern)) for name, pattern, _ in _TOKEN_TABLE
+)
 # A shape filled with one or two characters (`sk-xxxxxxxx…`, `ghp_000…`) is a placeholder.
 _MIN_BODY_DISTINCT = 5
 
@@ -106,8 +110,8 @@ def _placeholder_body(body: str) -> bool:
 
 
 _JWT = next(pattern for name, pattern in TOKEN_SHAPES if "JSON Web Token" in name)
-_JWT_RUN = re.compile(r"[A-Za-z0-9_\-]+")
-_WORD_START = re.compile(r"\b")
+_JWT_RUN = lazy_compile(r"[A-Za-z0-9_\-]+")
+_WORD_START = lazy_compile(r"\b")
 
 
 def _shape_matches(text: str) -> Iterator[tuple[str, re.Match[str]]]:
@@ -173,7 +177,8 @@ _MAX_NEEDED = 16  # alternatives one pattern's prefilter may look for
 def _required_literals(pattern: re.Pattern[str]) -> tuple[str, ...]:
     """Strings one of which every match contains: the longest run of the pattern's top level
     made of plain characters, small classes (``[rsp]``) and alternations of plain words
-    (``(?:AKIA|ASIA)``), spelled out; () when there is none to look for."""
+    (``(?:AKIA|ASIA)``), spelled out; () when there is none to look for. What each row of
+    ``_TOKEN_TABLE`` lists (tests/test_secretscan.py holds the table to it)."""
     parser, codes = _sre_parse()
     if pattern.flags & re.IGNORECASE:
         return ()
@@ -220,8 +225,7 @@ def _common_part(strings: tuple[str, ...]) -> str:
 # (name, pattern, a string every match contains, strings one of which every match contains)
 _SHAPES = tuple(
     (name, pattern, _common_part(needed), needed)
-    for name, pattern in TOKEN_SHAPES
-    for needed in [_required_literals(pattern)]
+    for (name, pattern), (*_, needed) in zip(TOKEN_SHAPES, _TOKEN_TABLE, strict=True)
 )
 # When every shape has some, a text holding none of them holds no token. Below about this
 # length one regex over all of them beats sixteen rounds of C scans (0.1 us against 4 us for
@@ -263,9 +267,10 @@ def token_shape(value: str) -> str | None:
     return None
 
 
-_KEY_BLOCK = re.compile(
+_KEY_BLOCK = lazy_compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*-----|\Z)", re.S
 )
+_BEGIN = "-----BEGIN "  # every key block starts so: most texts need no regex
 
 
 def token_spans(text: str) -> list[tuple[int, int]]:
@@ -273,7 +278,7 @@ def token_spans(text: str) -> list[tuple[int, int]]:
 
     A private key spans from its BEGIN line to its END line (or the end of the text).
     """
-    spans = [(m.start(), m.end()) for m in _KEY_BLOCK.finditer(text)]
+    spans = [(m.start(), m.end()) for m in _KEY_BLOCK.finditer(text)] if _BEGIN in text else []
     for _, match in _shape_matches(text):
         if match.end() > match.start() and not _placeholder_body(match.group("body")):
             spans.append((match.start(), match.end()))

@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "secretscan": 0,
     "records": 0,  # the shared frozen-dataclass decorator
     "redact": 0,
+    "lazyregex": 0,  # re.compile on first use
     "pysettings.domains": 0,
     "pysettings.importmode": 0,  # the launcher of the import child: knows no model
     "pysettings._import_child": 0,

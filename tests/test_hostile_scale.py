@@ -43,7 +43,9 @@ def test_key_value_search_is_not_fooled_by_long_runs() -> None:
         assert (found and found.span()) == (expected and expected.span())
 
 
-@pytest.mark.parametrize(("name", "pattern"), secretscan.TOKEN_SHAPES)
+@pytest.mark.parametrize(
+    ("name", "pattern"), [(name, re.compile(p.pattern)) for name, p in secretscan.TOKEN_SHAPES]
+)
 @given(data=st.data())
 @settings(max_examples=60, deadline=None)
 def test_token_prefilter_keeps_every_match(
@@ -68,6 +70,20 @@ def test_name_patterns_match_as_fnmatch_does() -> None:
         expected = any(fnmatch.fnmatchcase(name.upper(), p.upper()) for p in decisive)
         assert redact.is_decisive_secret_name(name, patterns) is expected
     assert not redact.is_secret_name("DB_PASSWORD", ())
+
+
+@given(
+    st.lists(st.text("*?[]!AB_.\n", max_size=5), max_size=4),
+    st.text("AB_.\n*?[]", max_size=6),
+    st.booleans(),
+)
+@settings(max_examples=1500, deadline=None)
+def test_name_matcher_is_fnmatch_over_any_patterns(
+    patterns: list[str], name: str, upper: bool
+) -> None:
+    """The string tests that stand in for most patterns agree with fnmatch on every one."""
+    expected = any(fnmatch.fnmatchcase(name, p.upper() if upper else p) for p in patterns)
+    assert redact.fnmatch_any(tuple(patterns), upper=upper)(name) is expected
 
 
 def test_mentions_match_as_the_alternation_does() -> None:

@@ -6,10 +6,12 @@ Every token below is fabricated for this file: right shape, random body, valid n
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
 
+from pytest_envssot import secretscan
 from pytest_envssot.config import ConfigError, load_config
 from pytest_envssot.engine import check
 from pytest_envssot.findings import Outcome
@@ -93,6 +95,15 @@ def test_real_token_shapes_and_random_strings_look_real(kind: str) -> None:
     found = scan(TOKENS[kind])
     assert found is not None, kind
     assert TOKENS[kind][8:24] not in found.reason  # the reason never quotes the value
+
+
+@pytest.mark.parametrize(("name", "pattern", "needed"), secretscan._TOKEN_TABLE)
+def test_each_shapes_prefilter_strings_are_the_ones_its_pattern_requires(
+    name: str, pattern: str, needed: tuple[str, ...]
+) -> None:
+    """The table spells out what the prefilter looks for; a shape whose strings did not
+    match its pattern would let a token through unmasked."""
+    assert secretscan._required_literals(re.compile(pattern)) == needed, name
 
 
 @pytest.mark.parametrize("value", NOT_REAL)

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from pytest_envssot.config import ConfigError
 from pytest_envssot.findings import Finding
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.records import frozen
 
 BASELINE_FILE = ".envssot-baseline.json"
-_UNSTABLE = re.compile(r"\*\*\*[0-9a-f]*|(?<=:)\d+|\blines? [\d, ]+")
+_UNSTABLE = lazy_compile(r"\*\*\*[0-9a-f]*|(?<=:)\d+|\blines? [\d, ]+")
 
 
 @frozen(slots=False)

@@ -19,11 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import field
 from pathlib import Path
 
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.readers._io import read_text
 from pytest_envssot.records import mutable
 
-IGNORE_RE = re.compile(r"envssot:\s*ignore\b(?:\[(?P<rules>[^\]]*)\])?")
-_TEMPLATE_COMMENT = re.compile(r"\{\{-?\s*/\*(?P<body>.*?)\*/\s*-?\}\}")
+IGNORE_RE = lazy_compile(r"envssot:\s*ignore\b(?:\[(?P<rules>[^\]]*)\])?")
+_TEMPLATE_COMMENT = lazy_compile(r"\{\{-?\s*/\*(?P<body>.*?)\*/\s*-?\}\}")
 
 
 @mutable

@@ -11,6 +11,7 @@ import sys
 from typing import NamedTuple
 
 from pytest_envssot.gotemplate.tree import TemplateSyntaxError
+from pytest_envssot.lazyregex import lazy_compile
 
 _SPACE = " \t\r\n"
 _KEYWORDS = frozenset(
@@ -20,13 +21,13 @@ _KEYWORDS = frozenset(
 _TERM_KINDS = frozenset(
     ("bool", "charconst", "complex", "dot", "field", "ident", "number", "nil", "string", "var")
 )
-_WORD = re.compile(r"\w*")
+_WORD = lazy_compile(r"\w*")
 # One way to match each char (no backtracking), and runs of plain characters matched by a
 # single-character repeat: `(?:a|b)*` kept a backtracking entry per character (1.2 GB for a
 # 10 MB literal). Possessive repeats (3.11+) keep none even for a run of escapes.
 _RUN = "*+" if sys.version_info >= (3, 11) else "*"
-_QUOTED = re.compile(rf'"[^"\\\n]{_RUN}(?:\\[^\n][^"\\\n]{_RUN}){_RUN}"')
-_CHARCONST = re.compile(rf"'[^'\\\n]{_RUN}(?:\\[^\n][^'\\\n]{_RUN}){_RUN}'")
+_QUOTED = lazy_compile(rf'"[^"\\\n]{_RUN}(?:\\[^\n][^"\\\n]{_RUN}){_RUN}"')
+_CHARCONST = lazy_compile(rf"'[^'\\\n]{_RUN}(?:\\[^\n][^'\\\n]{_RUN}){_RUN}'")
 
 
 class _Tok(NamedTuple):
@@ -143,7 +144,7 @@ def _lex_comment(src: str, opened: int, start: int, lines: _Lines, out: list[_To
 # as _at_terminator demands; ASCII names only). Anything else, and every error, takes the
 # general path. Profiling `envssot render` put two thirds of its time in this lexer.
 _TERMINATOR = r"(?=[ \t\r\n.,|:)(]|\}\}|\Z)"
-_FAST = re.compile(
+_FAST = lazy_compile(
     r"(?P<rdelim>\}\})|(?P<trim>[ \t\r\n]-\}\})"
     r"|(?P<space>[ \t\r\n]+?)(?=[ \t\r\n]-\}\}|[^ \t\r\n]|\Z)"
     rf'|(?P<string>"[^"\\\n]{_RUN}(?:\\[^\n][^"\\\n]{_RUN}){_RUN}")'  # as _QUOTED: no backtracking
@@ -369,12 +370,12 @@ def _lex_number(src: str, i: int, lines: _Lines) -> _Tok:
 
 # =========================================================================== literals
 
-_ESCAPE = re.compile(
+_ESCAPE = lazy_compile(
     r"\\(?:([abfnrtv\\'\"])|([0-7]{3})|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))"
 )
 _SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
 # An escape as _ESCAPE would take it, or a backslash and whatever follows (then refused).
-_PIECES = re.compile(r"\\(?:[0-7]{3}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.?)", re.S)
+_PIECES = lazy_compile(r"\\(?:[0-7]{3}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.?)", re.S)
 
 
 def _decode_escape(m: re.Match[str], quote: str) -> bytes:
@@ -414,7 +415,7 @@ def _unquote_parts(body: str, quote: str) -> bytes:
 
 # \xHH and \ooo as the character surrogateescape gives their byte; not the backslash itself
 # (a backslash produced here would start an escape for the loop below).
-_BYTE_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|[0-3][0-7]{2})")
+_BYTE_ESCAPE = lazy_compile(r"\\(?:x[0-9a-fA-F]{2}|[0-3][0-7]{2})")
 _BYTES = {
     key: chr(b) if b < 0x80 else chr(0xDC00 + b)
     for b in range(256)
@@ -470,8 +471,8 @@ def _char_value(source: str) -> int:
     return ord(body)
 
 
-_OCTAL = re.compile(r"[+-]?0(?:_?[0-7])+")  # Go's legacy octal; the 0 counts as a prefix
-_HEX_UNDERSCORE_BAD = re.compile(r"__|_$|_[.pP]|[.pP+-]_")
+_OCTAL = lazy_compile(r"[+-]?0(?:_?[0-7])+")  # Go's legacy octal; the 0 counts as a prefix
+_HEX_UNDERSCORE_BAD = lazy_compile(r"__|_$|_[.pP]|[.pP+-]_")
 _INT64 = range(-(2**63), 2**64)  # Go accepts anything int64 or uint64 holds
 
 

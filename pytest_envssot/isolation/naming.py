@@ -21,19 +21,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import field
 from pathlib import Path
 
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.records import frozen
 
 BUILTIN_ENVS = ("local", "ci", "staging", "production")
 DEV_ENVS = frozenset({"local", "ci"})  # developer machine / CI runner: the shared "dev" names
 DEV_LABEL = "dev"  # what local and ci put where the others put their own name
-PR_ENV = re.compile(r"pr-([1-9][0-9]{0,8})")
-_EXTRA_ENV = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-_SERVICE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
-_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_PG_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
-_CLEAN_BRANCH = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+PR_ENV = lazy_compile(r"pr-([1-9][0-9]{0,8})")
+_EXTRA_ENV = lazy_compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_SERVICE = lazy_compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_COMPONENT = lazy_compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_DNS_LABEL = lazy_compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_PG_IDENT = lazy_compile(r"[a-z_][a-z0-9_]*")
+_CLEAN_BRANCH = lazy_compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_BUCKET = lazy_compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 MAX_PG_IDENT = 63  # NAMEDATALEN - 1, in bytes
 MAX_PROJECT_PART = 24  # of a branch name: leaves the branch at least 18 readable characters
 

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import (
     ComposeEnvVar,
     ComposeFile,
@@ -219,7 +220,7 @@ def _aliases(node: AnyNode) -> list[str]:
     return out
 
 
-_SOURCED = re.compile(r"(?:^|[;&|({]|\bthen|\bdo)\s*(?:\.|source)\s+([^\s;&|)]+)", re.M)
+_SOURCED = lazy_compile(r"(?:^|[;&|({]|\bthen|\bdo)\s*(?:\.|source)\s+([^\s;&|)]+)", re.M)
 
 
 def _texts(node: AnyNode) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import ExampleEntry, ExampleFile, Location, ReaderError
 from pytest_envssot.readers._dotenv import parse_stream, quoted_end, value_reader
 from pytest_envssot.readers._io import parse_guarded, read_file
@@ -127,7 +128,7 @@ def _add_entry(
 # pydantic-settings accept. A line without '=' must also be in one case (`DEBUG`, `debug`):
 # a bare `MIIEvQIBADANBgkqhkiG9w0B` is a wrapped key, not a variable someone forgot to set.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
-_BARE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*")
+_BARE_NAME = lazy_compile(r"[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*")
 _NOT_A_NAME = (
     "this line is not KEY=value and its text does not look like a variable name; it is not "
     "shown, as it may be part of a secret wrapped onto its own line (quote a multi-line value "

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from pytest_envssot.discovery import walk_files
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import Location
 
 MAX_FILE_BYTES = 1024 * 1024  # minified bundles and data files beyond this are not code
@@ -89,7 +90,7 @@ def find_mentions(
 
 
 _WORD_CHARS = "A-Za-z0-9_"
-_WORD_START = re.compile(f"(?<![{_WORD_CHARS}])[{_WORD_CHARS}]+")
+_WORD_START = lazy_compile(f"(?<![{_WORD_CHARS}])[{_WORD_CHARS}]+")
 
 
 class _Matcher:

@@ -8,7 +8,8 @@ a module it does not name comes after them, alphabetically.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import inspect
+import os
 
 from pytest_envssot.rules.base import Rule
 
@@ -32,10 +33,13 @@ ORDER = (
 
 
 def _rule_modules() -> list[str]:
+    # The module files of this folder, as pkgutil.iter_modules names them, without importing
+    # pkgutil (inspect is imported by then in any case).
+    names = (inspect.getmodulename(entry) for folder in __path__ for entry in os.listdir(folder))
     found = {
-        info.name
-        for info in pkgutil.iter_modules(__path__)
-        if not info.name.startswith("_") and info.name != "base"
+        name
+        for name in names
+        if name and "." not in name and not name.startswith("_") and name != "base"
     }
     return [name for name in ORDER if name in found] + sorted(found - set(ORDER))
 

@@ -15,16 +15,17 @@ from urllib.parse import urlsplit
 from pytest_envssot.gotemplate.execute import Evaluation, ExecError, NotModelled, Secret
 from pytest_envssot.gotemplate.parser import parse_tree
 from pytest_envssot.gotemplate.tree import Node, TemplateSyntaxError
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import TemplateFile, TemplateVar
 from pytest_envssot.quoting import read_back
 from pytest_envssot.readers.template import vault_references
 from pytest_envssot.records import frozen
 
-_ACTION = re.compile(r"\{\{(-?)(\s*)(.*?)(\s*)(-?)\}\}", re.S)
-_NOT_OUTPUT = re.compile(
+_ACTION = lazy_compile(r"\{\{(-?)(\s*)(.*?)(\s*)(-?)\}\}", re.S)
+_NOT_OUTPUT = lazy_compile(
     r"(?:if|with|range|else|end|define|block|template|break|continue)\b|/\*|\$\w*\s*:?="
 )
-_QUOTED_LAST = re.compile(
+_QUOTED_LAST = lazy_compile(
     r"^(?P<expr>.*?)\s*\|\s*printf\s+\"%q\"$|^printf\s+\"%q\"\s+(?P<arg>.*)$", re.S
 )
 

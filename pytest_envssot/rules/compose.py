@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.index import Index
-from pytest_envssot.isolation.naming import DEV_ENVS, PR_ENV, Naming, NamingError
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import ComposeFile, ComposeService, Layer, Location
 from pytest_envssot.rules.base import Reporter, Rule, RuleExample
+
+if TYPE_CHECKING:
+    from pytest_envssot.isolation.naming import Naming
 
 COMPOSE_NO_ROOT_TOKEN = Reporter("compose-no-root-token")
 
@@ -31,11 +35,14 @@ COMPOSE_CONTAINER_NAMING = Reporter("compose-container-naming")
 
 ROOT_TOKEN = "VAULT_ROOT_TOKEN"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_FILE_ENV = re.compile(r"(?:docker-)?compose[.-]([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.ya?ml")
+_FILE_ENV = lazy_compile(r"(?:docker-)?compose[.-]([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.ya?ml")
 PR_FAMILY = "pr-<N>"
 
 
 def _naming(index: Index) -> Naming | str:
+    # isolation.naming is imported only for a repository whose compose files name containers
+    from pytest_envssot.isolation.naming import Naming, NamingError
+
     try:
         return Naming(index.config.project, index.config.environments)
     except NamingError as exc:
@@ -53,6 +60,8 @@ def _unreadable(rule: Reporter, file: ComposeFile) -> Finding:
 
 def file_environment(file: ComposeFile, naming: Naming) -> tuple[str | None, str]:
     """The environment a compose file deploys, and where that was read; None = any."""
+    from pytest_envssot.isolation.naming import PR_ENV, NamingError
+
     for service in file.services:
         for var in service.environment:
             if var.name != "ENV" or not var.value:
@@ -128,7 +137,7 @@ def _suffixed(name: str) -> bool:
     return _interpolation_at(name) != -1
 
 
-_LITERAL_ENV = re.compile(r".+-(staging|pr-[1-9][0-9]*)")
+_LITERAL_ENV = lazy_compile(r".+-(staging|pr-[1-9][0-9]*)")
 
 
 # folders that hold other people's code checked out next to the project's own
@@ -170,6 +179,8 @@ def _adopted(files: list[ComposeFile], naming: Naming, slugs: tuple[str, ...]) -
     """The project names containers per environment somewhere: a container name carrying a
     discriminator (``${…}``, ``-staging``), a compose file for a deployed environment, or a
     file for one environment whose containers mostly follow ``<project>-<service>``."""
+    from pytest_envssot.isolation.naming import DEV_ENVS
+
     for file in files:
         names = [s.container_name for s in file.services if s.container_name]
         if any(_suffixed(n) or _LITERAL_ENV.fullmatch(n) for n in names):
@@ -192,7 +203,6 @@ _NEVER_ADOPTED = (
 
 
 def compose_container_naming(index: Index) -> Iterator[Finding]:
-    naming = _naming(index)
     slugs = slug_spellings(index.config.project)
     own: list[ComposeFile] = []
     for file in index.contract.compose:
@@ -207,6 +217,9 @@ def compose_container_naming(index: Index) -> Iterator[Finding]:
             if service.container_name is not None:
                 text = f"{file.path} is not this project's: {why}; set [tool.envssot] compose to check it"
                 yield _finding(service, Outcome.SKIPPED, (text,))
+    if not any(service.container_name is not None for file in own for service in file.services):
+        return  # no name to check (compose names them <project>-<service>-1)
+    naming = _naming(index)
     adopted = isinstance(naming, str) or _adopted(own, naming, slugs)
     for file in own:
         for service in file.services:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index, literal_text
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import ExampleEntry, Layer, Location, TemplateVar
 from pytest_envssot.placeholders import is_placeholder
 from pytest_envssot.readers.mentions import find_mentions
@@ -146,7 +146,7 @@ def _read_elsewhere(rule: Reporter, name: str, at: Location, mention: Location) 
 ADOPTED_SHARE = 0.8
 # In a curated example, fields without a working value still must be there: a deployer has to
 # set them. These name parts mark credentials (and the identities they go with) and endpoints.
-_MUST_SET = re.compile(
+_MUST_SET = lazy_compile(
     r"(?:^|_)(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|DSN|URL|URI|HOST|ENDPOINT|USER|"
     r"USERNAME|(?:CLIENT|TENANT|PROJECT|ACCOUNT|CLOUD|TEAM)_ID)(?:_|$)"
 )
@@ -306,7 +306,7 @@ def example_var_has_field(index: Index) -> Iterator[Finding]:
 
 
 def _is_infra(name: str, patterns: tuple[str, ...]) -> bool:
-    return fnmatch_any(tuple(patterns)).match(name) is not None
+    return fnmatch_any(tuple(patterns))(name)
 
 
 # --------------------------------------------------------------------------- required-field-in-template

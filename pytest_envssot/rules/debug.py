@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from pytest_envssot.findings import Finding
 from pytest_envssot.index import FieldRef, Index, literal_default
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import Layer
 from pytest_envssot.rules import _edits
 from pytest_envssot.rules._text import field_line
@@ -15,7 +16,7 @@ from pytest_envssot.rules.base import DEBUG_FALSE, Reporter, Rule, RuleExample, 
 DEBUG_OFF = Reporter("debug-off")
 
 _DEBUG_NAME = re.compile(r"(?i)(?:^|_)debug(?:_|$)")
-_BOOL = re.compile(r"^(?:bool|StrictBool|Optional\[bool\]|bool\s*\|\s*None|None\s*\|\s*bool)$")
+_BOOL = lazy_compile(r"^(?:bool|StrictBool|Optional\[bool\]|bool\s*\|\s*None|None\s*\|\s*bool)$")
 
 
 def is_debug_flag(ref: FieldRef) -> bool:

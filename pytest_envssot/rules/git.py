@@ -66,9 +66,17 @@ def _toplevel(root: Path) -> Path:
     return Path(done.stdout.strip())
 
 
-def _ls(root: Path, *flags: str) -> list[str]:
-    done = _git(root, "ls-files", "-z", *flags, "--", *PATHSPECS)
-    return [p for p in done.stdout.split("\0") if p] if done.returncode == 0 else []
+def _ls(root: Path) -> tuple[list[str], list[str]]:
+    """(tracked, untracked and not ignored) .env files, from one ``ls-files``: ``-t`` tags
+    each path, ``?`` for an untracked one and a letter for an index entry (H, S, M)."""
+    flags = ("-z", "-t", "--cached", "--others", "--exclude-standard")
+    done = _git(root, "ls-files", *flags, "--", *PATHSPECS)
+    tracked: list[str] = []
+    loose: list[str] = []
+    for entry in done.stdout.split("\0") if done.returncode == 0 else ():
+        if entry:
+            (loose if entry[0] == "?" else tracked).append(entry[2:])
+    return tracked, loose
 
 
 def _app_env(index: Index) -> str:
@@ -154,8 +162,8 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
     try:
         top = _toplevel(root)
         location, problem = _ignored_by(root, top, env)
-        tracked = _ls(root, "--cached")
-        loose = [p for p in _ls(root, "--others", "--exclude-standard") if p != env]
+        tracked, untracked = _ls(root)
+        loose = [p for p in untracked if p != env]
     except GitError as exc:
         yield RULE.skipped(
             ENV_FILE,

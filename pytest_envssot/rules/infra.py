@@ -27,7 +27,7 @@ ROOT_TOKEN = "VAULT_ROOT_TOKEN"
 def infra_pattern(name: str, patterns: tuple[str, ...]) -> str | None:
     """The infra pattern ``name`` matches (env names compare case-insensitively here)."""
     upper = name.upper()
-    if fnmatch_any(tuple(patterns), upper=True).match(upper) is None:  # most names, at once
+    if not fnmatch_any(tuple(patterns), upper=True)(upper):  # most names, at once
         return None
     return next(p for p in patterns if fnmatch.fnmatchcase(upper, p.upper()))
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pytest_envssot.config import match_paths
 from pytest_envssot.findings import Finding
 from pytest_envssot.index import Index
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import Layer, SecretBlock, TemplateVar
 from pytest_envssot.pysettings.domains import domain_may_contain
 from pytest_envssot.quoting import DEFAULT_CONSUMER
@@ -46,10 +47,10 @@ def _distinct_vars(index: Index) -> Iterator[TemplateVar]:
 
 # --------------------------------------------------------------------------- template-quoting
 
-_WITH = re.compile(r"\{\{-?\s*with\b")
-_SAFE_BARE = re.compile(r"[^\s#'\"\\$`]*")  # what python-dotenv reads back unchanged unquoted
+_WITH = lazy_compile(r"\{\{-?\s*with\b")
+_SAFE_BARE = lazy_compile(r"[^\s#'\"\\$`]*")  # what python-dotenv reads back unchanged unquoted
 # '{{ ... | replaceAll "'" "'\\''" }}': the one quoting a POSIX shell reads back verbatim.
-_SHELL_SINGLE = re.compile(r"^'.*replaceAll\s+\"'\"\s+.*'$", re.S)
+_SHELL_SINGLE = lazy_compile(r"^'.*replaceAll\s+\"'\"\s+.*'$", re.S)
 # Who reads the rendered file (quoting.CONSUMERS; [tool.envssot] consumer, per template glob).
 _READERS = {
     "pydantic-settings": "python-dotenv",
@@ -123,7 +124,7 @@ def _shell_problems(var: TemplateVar) -> list[str]:
     ]
 
 
-_SIMPLE_QUOTED = re.compile(r'"([^"\\$`{}]*)"')
+_SIMPLE_QUOTED = lazy_compile(r'"([^"\\$`{}]*)"')
 
 
 def _bare_fallback(var: TemplateVar, forbidden: str) -> str:
@@ -286,10 +287,7 @@ def _mapping_reason(
     if others:
         # one Vault value handed to several programs under each one's name: no rename fits all
         return f"Vault key {key} is also rendered as {', '.join(sorted(others))}: one value, each consumer's name"
-    from difflib import SequenceMatcher  # only for a key that differs from its name
-
-    near = SequenceMatcher(None, key.upper(), var.name.upper()).ratio() >= _NEAR_MISS
-    if var.location.path in foreign and not near:
+    if var.location.path in foreign and not _near_miss(key, var.name):
         return (
             f"no settings field reads what {var.location.path} renders: {var.name} is the name "
             f"its program expects, mapped from Vault's {key}"
@@ -298,6 +296,15 @@ def _mapping_reason(
 
 
 _NEAR_MISS = 0.85  # a key this close to the name is a misspelling of it (POSTGRES_PASWORD)
+
+
+def _near_miss(key: str, name: str) -> bool:
+    key, name = key.upper(), name.upper()
+    if key == name:  # ratio 1.0: the usual case (POSTGRES_USER=POSTGRES_USER) needs no difflib
+        return True
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, key, name).ratio() >= _NEAR_MISS
 
 
 def template_key_matches_var(index: Index) -> Iterator[Finding]:
@@ -362,7 +369,7 @@ def _component(block: SecretBlock) -> str:
     return last if re.fullmatch(r"[\w.-]+", last) else f"line{block.location.line}"
 
 
-_GO_STRING = re.compile(r'"(?P<text>[^"\\]*)"|`(?P<raw>[^`]*)`')
+_GO_STRING = lazy_compile(r'"(?P<text>[^"\\]*)"|`(?P<raw>[^`]*)`')
 
 
 def _path_text(block: SecretBlock) -> str | None:

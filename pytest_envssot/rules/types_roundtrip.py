@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -38,6 +37,7 @@ from pytest_envssot.findings import Finding, Outcome
 from pytest_envssot.gotemplate.execute import NotModelled, compile_value, render
 from pytest_envssot.gotemplate.tree import Node
 from pytest_envssot.index import FieldRef, Index, literal_text
+from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import Layer, Location, TemplateVar
 from pytest_envssot.pysettings.annotations import Checked, Unresolved
 from pytest_envssot.pysettings.domains import domain_accepts, domain_may_contain
@@ -75,8 +75,8 @@ if TYPE_CHECKING:
     from pytest_envssot.config import Config
 
 RULE = Reporter("template-roundtrip")
-_DOTENV_VARIABLE = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
-_GO_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+_DOTENV_VARIABLE = lazy_compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
+_GO_ESCAPE = lazy_compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
 def template_roundtrip(index: Index) -> Iterator[Finding]:
