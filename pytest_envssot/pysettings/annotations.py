@@ -24,7 +24,7 @@ import enum
 import importlib
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -604,15 +604,22 @@ _PROBE_BASES: dict[tuple[object, ...], type[Any]] = {}
 class SettingsProbe:
     """pydantic-settings' own env source on one field, fed one text at a time.
 
-    The class is built once; each value goes through ``EnvSettingsSource`` (JSON decoding of
-    complex fields, ``NoDecode``, ``env_parse_none_str``, ``env_parse_enums``) and then
-    ``model_validate``. Fields with a before/wrap/plain validator stop after decoding: the
-    validator is user code, and only import mode could run it.
+    Built once per field structure; each value goes through ``EnvSettingsSource`` (JSON decoding
+    of complex fields, ``NoDecode``, ``env_parse_none_str``, ``env_parse_enums``) and then
+    validation. Fields with a before/wrap/plain validator stop after decoding: the validator is
+    user code, and only import mode could run it.
+
+    The source reads nothing of a settings class but its ``model_config`` and ``model_fields``,
+    so it is handed a plain holder of the two instead of a ``BaseSettings`` subclass, and values
+    validate through a ``TypeAdapter`` instead of a one-field model: two pydantic classes per
+    field structure were most of a small repository's rule time. ``reference=True`` builds the
+    real classes (the differential test compares both on many annotations and texts).
     """
 
-    def __init__(self, resolved: ResolvedType, config: Mapping[str, object]) -> None:
-        from pydantic import ConfigDict, Field, create_model
-        from pydantic_settings import BaseSettings, SettingsConfigDict
+    def __init__(
+        self, resolved: ResolvedType, config: Mapping[str, object], *, reference: bool = False
+    ) -> None:
+        from pydantic import Field
         from pydantic_settings.sources import EnvSettingsSource
 
         keys = ("env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums")
@@ -621,34 +628,17 @@ class SettingsProbe:
         self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
-        # Keyed by the BaseSettings class too: pytester's in-process runs re-import
-        # pydantic-settings, and a base from another import mixes its NoDecode and sources.
-        key = (BaseSettings, *settings_config.items())
-        base = _PROBE_BASES.get(key)
-        if base is None:
-            # The settings class is only read by EnvSettingsSource (its fields and config),
-            # never validated: defer_build skips its validator, a third of the probe's cost.
-            model_config = SettingsConfigDict(
-                extra="ignore",
-                case_sensitive=True,
-                defer_build=True,
-                **settings_config,  # type: ignore[typeddict-item]
-            )
-            base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
-            _PROBE_BASES[key] = base
+        base = _probe_base(settings_config)
         field_spec = (resolved.annotation, Field(validation_alias="V"))
-        settings_cls: type[BaseSettings] = create_model(
-            "EnvssotProbe", __base__=base, value=field_spec
-        )
-        self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
-        # Validation through a plain model with the class's validation config: a BaseSettings
-        # would gather sources (the process environment) on every call.
+        # Validation with the class's validation config (a BaseSettings would gather sources,
+        # the process environment, on every call).
         validation = {k: v for k, v in config.items() if k in VALIDATION_KEYS and not _is_expr(v)}
-        self.model = create_model(
-            "EnvssotValue",
-            __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
-            value=field_spec,
-        )
+        if reference:
+            self.source = EnvSettingsSource(_settings_class(base, field_spec), case_sensitive=True)
+            self._validate = _model_validator(field_spec, validation)
+            return
+        self.source = EnvSettingsSource(_settings_fields(base, field_spec), case_sensitive=True)
+        self._validate = _adapter_validator(field_spec, validation)
 
     def check(self, text: str | None) -> Checked:
         # Examples repeat (10, true, changeme...) and the probe is shared by every field of the
@@ -682,13 +672,88 @@ class SettingsProbe:
         from pydantic import ValidationError
 
         try:
-            obj = self.model.model_validate({"V": value})
+            validated = self._validate(value)
         except ValidationError as exc:
             messages = [f"{e['msg']}" for e in exc.errors(include_input=False, include_url=False)]
             return Checked(ok=False, error="; ".join(dict.fromkeys(messages)))
         except TypeError:  # a constraint the type cannot take (`ge=` on a str): pydantic raises
             return Checked(ok=False, error=_UNAPPLICABLE)
-        return Checked(ok=True, value=getattr(obj, "value", None))
+        return Checked(ok=True, value=validated)
+
+
+def _probe_base(settings_config: dict[str, Any]) -> type[Any]:
+    """The probe's BaseSettings base for one env-source config: built once per process."""
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    # Keyed by the BaseSettings class too: pytester's in-process runs re-import
+    # pydantic-settings, and a base from another import mixes its NoDecode and sources.
+    key = (BaseSettings, *settings_config.items())
+    base = _PROBE_BASES.get(key)
+    if base is None:
+        # Only EnvSettingsSource reads the class (its fields and config), never validates it:
+        # defer_build skips its validator.
+        model_config = SettingsConfigDict(
+            extra="ignore",
+            case_sensitive=True,
+            defer_build=True,
+            **settings_config,  # type: ignore[typeddict-item]
+        )
+        base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+        _PROBE_BASES[key] = base
+    return base
+
+
+def _settings_class(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
+    from pydantic import create_model
+
+    return create_model("EnvssotProbe", __base__=base, value=field_spec)
+
+
+def _settings_fields(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
+    """What ``EnvSettingsSource`` reads of :func:`_settings_class`, without building a model:
+    the base's merged config and the field as model construction collects it (``FieldInfo``
+    from the annotation and the assigned ``Field``; the probe config sets no alias or title
+    generator that would change it)."""
+    from pydantic.fields import FieldInfo
+
+    info = FieldInfo.from_annotated_attribute(*field_spec)
+    return type(
+        "EnvssotProbe", (), {"model_config": base.model_config, "model_fields": {"value": info}}
+    )
+
+
+def _model_validator(
+    field_spec: tuple[Any, Any], validation: dict[str, Any]
+) -> Callable[[object], object]:
+    from pydantic import ConfigDict, create_model
+
+    model = create_model(
+        "EnvssotValue",
+        __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
+        value=field_spec,
+    )
+
+    def validate(value: object) -> object:
+        return getattr(model.model_validate({"V": value}), "value", None)
+
+    return validate
+
+
+def _adapter_validator(
+    field_spec: tuple[Any, Any], validation: dict[str, Any]
+) -> Callable[[object], object]:
+    from pydantic import ConfigDict, PydanticUserError, TypeAdapter
+
+    config = ConfigDict(**validation) if validation else None  # type: ignore[typeddict-item]
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(field_spec[0], config=config)
+    except PydanticUserError as exc:
+        if exc.code != "type-adapter-config-unused":
+            raise
+        # A model (or dataclass, TypedDict) keeps its own config; the field's model applies the
+        # class's config around it, so that path is taken as is.
+        return _model_validator(field_spec, validation)
+    return adapter.validate_python
 
 
 # Only the exception's kind: pydantic's text quotes the value.
