@@ -35,7 +35,7 @@ from pytest_envssot.readers._pytext import literal_eval
 from pytest_envssot.readers.settings import module_name, parse_module
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from pydantic import BaseModel, TypeAdapter
 
     from pytest_envssot.pysettings.inheritance import ModelIndex
 
@@ -176,6 +176,8 @@ class TypeResolver:
         self._built: dict[str, type[BaseModel] | _Fail] = {}
         self._building: set[str] = set()
         self._buildable: set[str] = set()  # fingerprints pydantic already built a type for
+        # The adapter each check built, by the type's identity: the probe validates with it.
+        self._adapters: dict[int, tuple[object, TypeAdapter[Any]]] = {}
 
     def module(self, rel: str) -> _Module:
         if rel not in self._modules:
@@ -212,10 +214,16 @@ class TypeResolver:
         no_decode = any(m is NoDecode or isinstance(m, NoDecode) for m in metadata)
         structure = fingerprint(tp)
         if structure is None or structure not in self._buildable:
-            _check_buildable(tp)  # a TypeAdapter per field shape dominated a monorepo's run
+            # a TypeAdapter per field shape dominated a monorepo's run
+            self._adapters[id(tp)] = (tp, _check_buildable(tp))
             if structure is not None:
                 self._buildable.add(structure)
         return ResolvedType(tp, fld.annotation, no_decode, fld.validator_modes)
+
+    def adapter(self, tp: object) -> TypeAdapter[Any] | None:
+        """The ``TypeAdapter(tp)`` resolving built, if it built one for this very object."""
+        found = self._adapters.get(id(tp))
+        return found[1] if found is not None and found[0] is tp else None
 
     def default_value(self, fld: SettingsField) -> object:
         """The field's default as a Python value: a literal, a module constant, or a call of a
@@ -360,11 +368,11 @@ def _metadata(meta: object) -> str | None:
     return None
 
 
-def _check_buildable(tp: object) -> None:
+def _check_buildable(tp: object) -> TypeAdapter[Any]:
     from pydantic import TypeAdapter
 
     try:
-        TypeAdapter(cast(Any, tp))  # newer pydantic types the argument as a TypeForm
+        return TypeAdapter(cast(Any, tp))  # newer pydantic types the argument as a TypeForm
     except Exception as exc:
         raise _Fail(f"pydantic cannot validate this type ({type(exc).__name__})") from None
 
@@ -617,7 +625,12 @@ class SettingsProbe:
     """
 
     def __init__(
-        self, resolved: ResolvedType, config: Mapping[str, object], *, reference: bool = False
+        self,
+        resolved: ResolvedType,
+        config: Mapping[str, object],
+        *,
+        adapter: TypeAdapter[Any] | None = None,
+        reference: bool = False,
     ) -> None:
         from pydantic import Field
         from pydantic_settings.sources import EnvSettingsSource
@@ -638,7 +651,10 @@ class SettingsProbe:
             self._validate = _model_validator(field_spec, validation)
             return
         self.source = EnvSettingsSource(_settings_fields(base, field_spec), case_sensitive=True)
-        self._validate = _adapter_validator(field_spec, validation)
+        if adapter is not None and not validation:  # the resolver's TypeAdapter(annotation)
+            self._validate = adapter.validate_python
+        else:
+            self._validate = _adapter_validator(field_spec, validation)
 
     def check(self, text: str | None) -> Checked:
         # Examples repeat (10, true, changeme...) and the probe is shared by every field of the
@@ -714,9 +730,10 @@ def _settings_fields(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
     the base's merged config and the field as model construction collects it (``FieldInfo``
     from the annotation and the assigned ``Field``; the probe config sets no alias or title
     generator that would change it)."""
-    from pydantic.fields import FieldInfo
-
-    info = FieldInfo.from_annotated_attribute(*field_spec)
+    annotation, assigned = field_spec
+    # The assigned Field's own class: after pytester re-imports pydantic, `pydantic.Field` and
+    # `pydantic.fields.FieldInfo` can come from two imports, and a foreign Field is a default.
+    info = type(assigned).from_annotated_attribute(annotation, assigned)
     return type(
         "EnvssotProbe", (), {"model_config": base.model_config, "model_fields": {"value": info}}
     )
