@@ -66,9 +66,18 @@ def _toplevel(root: Path) -> Path:
     return Path(done.stdout.strip())
 
 
-def _ls(root: Path, *flags: str) -> list[str]:
-    done = _git(root, "ls-files", "-z", *flags, "--", *PATHSPECS)
-    return [p for p in done.stdout.split("\0") if p] if done.returncode == 0 else []
+def _ls(root: Path) -> tuple[list[str], list[str]]:
+    """(tracked, untracked and not ignored) env files, from one git process: ``-t`` tags each
+    path, ``?`` for an untracked one (each git process costs a small repository's run ~2 ms)."""
+    done = _git(root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard",
+                "--", *PATHSPECS)  # fmt: skip
+    tracked: list[str] = []
+    others: list[str] = []
+    if done.returncode == 0:
+        for entry in done.stdout.split("\0"):
+            if entry:
+                (others if entry.startswith("? ") else tracked).append(entry[2:])
+    return tracked, others
 
 
 def _app_env(index: Index) -> str:
@@ -154,8 +163,8 @@ def env_file_ignored(index: Index) -> Iterator[Finding]:
     try:
         top = _toplevel(root)
         location, problem = _ignored_by(root, top, env)
-        tracked = _ls(root, "--cached")
-        loose = [p for p in _ls(root, "--others", "--exclude-standard") if p != env]
+        tracked, others = _ls(root)
+        loose = [p for p in others if p != env]
     except GitError as exc:
         yield RULE.skipped(
             ENV_FILE,
