@@ -24,7 +24,7 @@ import enum
 import importlib
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +35,8 @@ from pytest_envssot.readers._pytext import literal_eval
 from pytest_envssot.readers.settings import module_name, parse_module
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydantic import BaseModel, TypeAdapter
 
     from pytest_envssot.pysettings.inheritance import ModelIndex
