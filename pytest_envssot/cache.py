@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -96,33 +95,15 @@ def environment_digest() -> str:
     # The source, not only the version: an editable install changes under one version. Each
     # file's size and modification time stand for its text (any edit or reinstall changes
     # them) at a fifth of the cost of reading ~100 files on every run.
-    _digest_sources(digest.update, str(Path(__file__).resolve().parent), "")
+    package = Path(__file__).resolve().parent
+    for folder, subfolders, files in os.walk(package):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith((".py", ".txt"))):
+            path = Path(folder, name)
+            stat = path.stat()
+            line = f"{path.relative_to(package).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
+            digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
-
-
-def _digest_sources(update: Callable[[bytes], object], folder: str, prefix: str) -> None:
-    """Each .py/.txt file's ``relative/path NUL size NUL mtime_ns NUL`` to ``update``, in the
-    order os.walk with sorted names gives (files of a folder, then its subfolders; links to
-    folders are not followed). Directory entries instead of Path objects: a third of the cost."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return  # as os.walk: an unreadable folder is skipped
-    subfolders = []
-    for entry in entries:
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if is_dir:
-            if entry.name != "__pycache__" and not entry.is_symlink():
-                subfolders.append(entry)
-        elif entry.name.endswith((".py", ".txt")):
-            stat = entry.stat()
-            line = f"{prefix}{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
-            update(line.encode("utf-8", "surrogateescape"))
-    for sub in subfolders:
-        _digest_sources(update, sub.path, f"{prefix}{sub.name}/")
 
 
 def _hypothesis_version() -> str:
