@@ -652,7 +652,7 @@ class SettingsProbe:
             self.source = EnvSettingsSource(_settings_class(base, field_spec), case_sensitive=True)
             self._validate = _model_validator(field_spec, validation)
             return
-        self.source = EnvSettingsSource(_settings_fields(base, field_spec), case_sensitive=True)
+        self.source = _probe_source(_settings_fields(base, field_spec))
         if adapter is not None and not validation:  # the resolver's TypeAdapter(annotation)
             self._validate = adapter.validate_python
         else:
@@ -736,9 +736,26 @@ def _settings_fields(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
     # The assigned Field's own class: after pytester re-imports pydantic, `pydantic.Field` and
     # `pydantic.fields.FieldInfo` can come from two imports, and a foreign Field is a default.
     info = type(assigned).from_annotated_attribute(annotation, assigned)
-    return type(
-        "EnvssotProbe", (), {"model_config": base.model_config, "model_fields": {"value": info}}
-    )
+    return types.SimpleNamespace(model_config=base.model_config, model_fields={"value": info})
+
+
+def _probe_source(settings: object) -> Any:
+    """``EnvSettingsSource`` on ``settings`` without reading the process environment at
+    construction: the probe sets ``env_vars`` itself before each text."""
+    from pydantic_settings.sources import EnvSettingsSource
+
+    cls = _PROBE_SOURCES.get(EnvSettingsSource)  # per import, as the probe bases
+    if cls is None:
+
+        class EnvssotProbeSource(EnvSettingsSource):
+            def _load_env_vars(self) -> Mapping[str, str | None]:
+                return {}
+
+        cls = _PROBE_SOURCES[EnvSettingsSource] = EnvssotProbeSource
+    return cls(cast(Any, settings), case_sensitive=True)
+
+
+_PROBE_SOURCES: dict[type[Any], type[Any]] = {}
 
 
 def _model_validator(
