@@ -259,3 +259,25 @@ def test_the_fast_probe_keeps_pydantic_settings_decoding(
     """The behaviours the source adds (none_str, empty, JSON, enum names, config) still hold."""
     probe = SettingsProbe(ResolvedType(annotation, "", False, ()), config)
     assert probe.check(text) == expected
+
+
+@pytest.mark.parametrize(
+    "settings_config",
+    [{}, {"env_ignore_empty": True, "env_parse_none_str": "null"}, {"enable_decoding": False}],
+)
+def test_the_stand_in_carries_the_settings_class_config(settings_config: dict[str, Any]) -> None:
+    """Every key EnvSettingsSource may read (case_sensitive, env_prefix, enable_decoding...) has
+    the value the real probe class would give it."""
+    from pydantic import Field
+
+    from pytest_envssot.pysettings.annotations import (
+        _probe_base,
+        _settings_class,
+        _settings_fields,
+    )
+
+    spec = (list[int], Field(validation_alias="V"))
+    real = _settings_class(_probe_base(settings_config), spec)
+    stand_in = _settings_fields(settings_config, spec)
+    assert stand_in.model_config == real.model_config
+    assert repr(stand_in.model_fields) == repr(real.model_fields)

@@ -643,16 +643,16 @@ class SettingsProbe:
         self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
-        base = _probe_base(settings_config)
         field_spec = (resolved.annotation, Field(validation_alias="V"))
         # Validation with the class's validation config (a BaseSettings would gather sources,
         # the process environment, on every call).
         validation = {k: v for k, v in config.items() if k in VALIDATION_KEYS and not _is_expr(v)}
         if reference:
-            self.source = EnvSettingsSource(_settings_class(base, field_spec), case_sensitive=True)
+            settings_cls = _settings_class(_probe_base(settings_config), field_spec)
+            self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
             self._validate = _model_validator(field_spec, validation)
             return
-        self.source = _probe_source(_settings_fields(base, field_spec))
+        self.source = _probe_source(_settings_fields(settings_config, field_spec))
         if adapter is not None and not validation:  # the resolver's TypeAdapter(annotation)
             self._validate = adapter.validate_python
         else:
@@ -700,25 +700,34 @@ class SettingsProbe:
 
 
 def _probe_base(settings_config: dict[str, Any]) -> type[Any]:
-    """The probe's BaseSettings base for one env-source config: built once per process."""
-    from pydantic_settings import BaseSettings, SettingsConfigDict
+    """The reference probe's BaseSettings base for one env-source config, once per process."""
+    from pydantic_settings import BaseSettings
 
     # Keyed by the BaseSettings class too: pytester's in-process runs re-import
     # pydantic-settings, and a base from another import mixes its NoDecode and sources.
     key = (BaseSettings, *settings_config.items())
     base = _PROBE_BASES.get(key)
     if base is None:
-        # Only EnvSettingsSource reads the class (its fields and config), never validates it:
-        # defer_build skips its validator.
-        model_config = SettingsConfigDict(
+        model_config = _probe_config(settings_config)
+        base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+        _PROBE_BASES[key] = base
+    return base
+
+
+def _probe_config(settings_config: dict[str, Any]) -> dict[str, Any]:
+    """The probe base's own ``model_config``."""
+    from pydantic_settings import SettingsConfigDict
+
+    # Only EnvSettingsSource reads the class (its fields and config), never validates it:
+    # defer_build skips its validator.
+    return dict(
+        SettingsConfigDict(
             extra="ignore",
             case_sensitive=True,
             defer_build=True,
             **settings_config,  # type: ignore[typeddict-item]
         )
-        base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
-        _PROBE_BASES[key] = base
-    return base
+    )
 
 
 def _settings_class(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
@@ -727,16 +736,19 @@ def _settings_class(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
     return create_model("EnvssotProbe", __base__=base, value=field_spec)
 
 
-def _settings_fields(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
-    """What ``EnvSettingsSource`` reads of :func:`_settings_class`, without building a model:
-    the base's merged config and the field as model construction collects it (``FieldInfo``
-    from the annotation and the assigned ``Field``; the probe config sets no alias or title
-    generator that would change it)."""
+def _settings_fields(settings_config: dict[str, Any], field_spec: tuple[Any, Any]) -> Any:
+    """What ``EnvSettingsSource`` reads of :func:`_settings_class`, without building a class:
+    the config as pydantic merges it (BaseSettings' then the probe base's keys) and the field
+    as model construction collects it (``FieldInfo`` from the annotation and the assigned
+    ``Field``; the probe config sets no alias or title generator that would change it)."""
+    from pydantic_settings import BaseSettings
+
+    model_config = {**BaseSettings.model_config, **_probe_config(settings_config)}
     annotation, assigned = field_spec
     # The assigned Field's own class: after pytester re-imports pydantic, `pydantic.Field` and
     # `pydantic.fields.FieldInfo` can come from two imports, and a foreign Field is a default.
     info = type(assigned).from_annotated_attribute(annotation, assigned)
-    return types.SimpleNamespace(model_config=base.model_config, model_fields={"value": info})
+    return types.SimpleNamespace(model_config=model_config, model_fields={"value": info})
 
 
 def _probe_source(settings: object) -> Any:
