@@ -607,7 +607,7 @@ VALIDATION_KEYS = frozenset(
 )  # fmt: skip
 
 
-# One probe base class per env-source config (most classes share one), for the process.
+# The reference probe's base class per env-source config, for the process.
 _PROBE_BASES: dict[tuple[object, ...], type[Any]] = {}
 
 
@@ -623,7 +623,9 @@ class SettingsProbe:
     so it is handed a plain holder of the two instead of a ``BaseSettings`` subclass, and values
     validate through a ``TypeAdapter`` instead of a one-field model: two pydantic classes per
     field structure were most of a small repository's rule time. ``reference=True`` builds the
-    real classes (the differential test compares both on many annotations and texts).
+    real classes; tests/test_probe_equivalence.py compares both over many annotations, configs
+    and texts, on annotations ``TypeAdapter`` accepts (the resolver has checked that before any
+    probe is built: ``ClassVar[int]`` and the like are Unresolved).
     """
 
     def __init__(
