@@ -165,6 +165,23 @@ def test_env_file_in_a_subfolder_not_ignored(git_sample: pytest.Pytester) -> Non
     assert "the next `git add .` commits it" in result.stdout.str()
 
 
+def test_tracked_and_loose_env_files_are_told_apart(git_sample: pytest.Pytester) -> None:
+    """One git listing gives both: a tracked file is 'tracked', an unignored one 'lying around'."""
+    tracked = "apps/backend/.env.staging.local"
+    loose = "apps/frontend/.env.production.local"
+    (git_sample.path / tracked).write_text(f"OPENROUTER_API_KEY={GITHUB_TOKEN}\n")
+    git(git_sample.path, "add", "-f", tracked)
+    (git_sample.path / loose).write_text("X=1\n")
+    result = git_sample.runpytest("--envssot", "-rf")
+    assert sorted(failed_ids(result)) == sorted(
+        [f"{tracked}::env-file-ignored[{tracked}]", f"{loose}::env-file-ignored[{loose}]"]
+    )
+    out = result.stdout.str()
+    assert f"{tracked} is tracked by git" in out
+    assert f"{loose} exists and git does not ignore it" in out
+    assert GITHUB_TOKEN not in out
+
+
 def test_env_ignored_only_by_local_excludes_fails(
     git_sample: pytest.Pytester, edit: object
 ) -> None:

@@ -36,7 +36,9 @@ from pytest_envssot.readers.settings import module_name, parse_module
 from pytest_envssot.records import frozen, mutable
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from collections.abc import Callable
+
+    from pydantic import BaseModel, TypeAdapter
 
     from pytest_envssot.pysettings.inheritance import ModelIndex
 
@@ -177,6 +179,8 @@ class TypeResolver:
         self._built: dict[str, type[BaseModel] | _Fail] = {}
         self._building: set[str] = set()
         self._buildable: set[str] = set()  # fingerprints pydantic already built a type for
+        # The adapter each check built, by the type's identity: the probe validates with it.
+        self._adapters: dict[int, tuple[object, TypeAdapter[Any]]] = {}
 
     def module(self, rel: str) -> _Module:
         if rel not in self._modules:
@@ -213,10 +217,16 @@ class TypeResolver:
         no_decode = any(m is NoDecode or isinstance(m, NoDecode) for m in metadata)
         structure = fingerprint(tp)
         if structure is None or structure not in self._buildable:
-            _check_buildable(tp)  # a TypeAdapter per field shape dominated a monorepo's run
+            # a TypeAdapter per field shape dominated a monorepo's run
+            self._adapters[id(tp)] = (tp, _check_buildable(tp))
             if structure is not None:
                 self._buildable.add(structure)
         return ResolvedType(tp, fld.annotation, no_decode, fld.validator_modes)
+
+    def adapter(self, tp: object) -> TypeAdapter[Any] | None:
+        """The ``TypeAdapter(tp)`` resolving built, if it built one for this very object."""
+        found = self._adapters.get(id(tp))
+        return found[1] if found is not None and found[0] is tp else None
 
     def default_value(self, fld: SettingsField) -> object:
         """The field's default as a Python value: a literal, a module constant, or a call of a
@@ -361,11 +371,11 @@ def _metadata(meta: object) -> str | None:
     return None
 
 
-def _check_buildable(tp: object) -> None:
+def _check_buildable(tp: object) -> TypeAdapter[Any]:
     from pydantic import TypeAdapter
 
     try:
-        TypeAdapter(cast(Any, tp))  # newer pydantic types the argument as a TypeForm
+        return TypeAdapter(cast(Any, tp))  # newer pydantic types the argument as a TypeForm
     except Exception as exc:
         raise _Fail(f"pydantic cannot validate this type ({type(exc).__name__})") from None
 
@@ -598,22 +608,36 @@ VALIDATION_KEYS = frozenset(
 )  # fmt: skip
 
 
-# One probe base class per env-source config (most classes share one), for the process.
+# The reference probe's base class per env-source config, for the process.
 _PROBE_BASES: dict[tuple[object, ...], type[Any]] = {}
 
 
 class SettingsProbe:
     """pydantic-settings' own env source on one field, fed one text at a time.
 
-    The class is built once; each value goes through ``EnvSettingsSource`` (JSON decoding of
-    complex fields, ``NoDecode``, ``env_parse_none_str``, ``env_parse_enums``) and then
-    ``model_validate``. Fields with a before/wrap/plain validator stop after decoding: the
-    validator is user code, and only import mode could run it.
+    Built once per field structure; each value goes through ``EnvSettingsSource`` (JSON decoding
+    of complex fields, ``NoDecode``, ``env_parse_none_str``, ``env_parse_enums``) and then
+    validation. Fields with a before/wrap/plain validator stop after decoding: the validator is
+    user code, and only import mode could run it.
+
+    The source reads nothing of a settings class but its ``model_config`` and ``model_fields``,
+    so it is handed a plain holder of the two instead of a ``BaseSettings`` subclass, and values
+    validate through a ``TypeAdapter`` instead of a one-field model: two pydantic classes per
+    field structure were most of a small repository's rule time. ``reference=True`` builds the
+    real classes; tests/test_probe_equivalence.py compares both over many annotations, configs
+    and texts, on annotations ``TypeAdapter`` accepts (the resolver has checked that before any
+    probe is built: ``ClassVar[int]`` and the like are Unresolved).
     """
 
-    def __init__(self, resolved: ResolvedType, config: Mapping[str, object]) -> None:
-        from pydantic import ConfigDict, Field, create_model
-        from pydantic_settings import BaseSettings, SettingsConfigDict
+    def __init__(
+        self,
+        resolved: ResolvedType,
+        config: Mapping[str, object],
+        *,
+        adapter: TypeAdapter[Any] | None = None,
+        reference: bool = False,
+    ) -> None:
+        from pydantic import Field
         from pydantic_settings.sources import EnvSettingsSource
 
         keys = ("env_ignore_empty", "env_parse_none_str", "enable_decoding", "env_parse_enums")
@@ -622,34 +646,20 @@ class SettingsProbe:
         self._memo: dict[str | None, Checked] = {}
         self.none_str = settings_config.get("env_parse_none_str")
         self.resolved = resolved
-        # Keyed by the BaseSettings class too: pytester's in-process runs re-import
-        # pydantic-settings, and a base from another import mixes its NoDecode and sources.
-        key = (BaseSettings, *settings_config.items())
-        base = _PROBE_BASES.get(key)
-        if base is None:
-            # The settings class is only read by EnvSettingsSource (its fields and config),
-            # never validated: defer_build skips its validator, a third of the probe's cost.
-            model_config = SettingsConfigDict(
-                extra="ignore",
-                case_sensitive=True,
-                defer_build=True,
-                **settings_config,  # type: ignore[typeddict-item]
-            )
-            base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
-            _PROBE_BASES[key] = base
         field_spec = (resolved.annotation, Field(validation_alias="V"))
-        settings_cls: type[BaseSettings] = create_model(
-            "EnvssotProbe", __base__=base, value=field_spec
-        )
-        self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
-        # Validation through a plain model with the class's validation config: a BaseSettings
-        # would gather sources (the process environment) on every call.
+        # Validation with the class's validation config (a BaseSettings would gather sources,
+        # the process environment, on every call).
         validation = {k: v for k, v in config.items() if k in VALIDATION_KEYS and not _is_expr(v)}
-        self.model = create_model(
-            "EnvssotValue",
-            __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
-            value=field_spec,
-        )
+        if reference:
+            settings_cls = _settings_class(_probe_base(settings_config), field_spec)
+            self.source = EnvSettingsSource(settings_cls, case_sensitive=True)
+            self._validate = _model_validator(field_spec, validation)
+            return
+        self.source = _probe_source(_settings_fields(settings_config, field_spec))
+        if adapter is not None and not validation:  # the resolver's TypeAdapter(annotation)
+            self._validate = adapter.validate_python
+        else:
+            self._validate = _adapter_validator(field_spec, validation)
 
     def check(self, text: str | None) -> Checked:
         # Examples repeat (10, true, changeme...) and the probe is shared by every field of the
@@ -683,13 +693,118 @@ class SettingsProbe:
         from pydantic import ValidationError
 
         try:
-            obj = self.model.model_validate({"V": value})
+            validated = self._validate(value)
         except ValidationError as exc:
             messages = [f"{e['msg']}" for e in exc.errors(include_input=False, include_url=False)]
             return Checked(ok=False, error="; ".join(dict.fromkeys(messages)))
         except TypeError:  # a constraint the type cannot take (`ge=` on a str): pydantic raises
             return Checked(ok=False, error=_UNAPPLICABLE)
-        return Checked(ok=True, value=getattr(obj, "value", None))
+        return Checked(ok=True, value=validated)
+
+
+def _probe_base(settings_config: dict[str, Any]) -> type[Any]:
+    """The reference probe's BaseSettings base for one env-source config, once per process."""
+    from pydantic_settings import BaseSettings
+
+    # Keyed by the BaseSettings class too: pytester's in-process runs re-import
+    # pydantic-settings, and a base from another import mixes its NoDecode and sources.
+    key = (BaseSettings, *settings_config.items())
+    base = _PROBE_BASES.get(key)
+    if base is None:
+        model_config = _probe_config(settings_config)
+        base = type("EnvssotProbeBase", (BaseSettings,), {"model_config": model_config})
+        _PROBE_BASES[key] = base
+    return base
+
+
+def _probe_config(settings_config: dict[str, Any]) -> dict[str, Any]:
+    """The probe base's own ``model_config``."""
+    from pydantic_settings import SettingsConfigDict
+
+    # Only EnvSettingsSource reads the class (its fields and config), never validates it:
+    # defer_build skips its validator.
+    return dict(
+        SettingsConfigDict(
+            extra="ignore",
+            case_sensitive=True,
+            defer_build=True,
+            **settings_config,  # type: ignore[typeddict-item]
+        )
+    )
+
+
+def _settings_class(base: type[Any], field_spec: tuple[Any, Any]) -> Any:
+    from pydantic import create_model
+
+    return create_model("EnvssotProbe", __base__=base, value=field_spec)
+
+
+def _settings_fields(settings_config: dict[str, Any], field_spec: tuple[Any, Any]) -> Any:
+    """What ``EnvSettingsSource`` reads of :func:`_settings_class`, without building a class:
+    the config as pydantic merges it (BaseSettings' then the probe base's keys) and the field
+    as model construction collects it (``FieldInfo`` from the annotation and the assigned
+    ``Field``; the probe config sets no alias or title generator that would change it)."""
+    from pydantic_settings import BaseSettings
+
+    model_config = {**BaseSettings.model_config, **_probe_config(settings_config)}
+    annotation, assigned = field_spec
+    # The assigned Field's own class: after pytester re-imports pydantic, `pydantic.Field` and
+    # `pydantic.fields.FieldInfo` can come from two imports, and a foreign Field is a default.
+    info = type(assigned).from_annotated_attribute(annotation, assigned)
+    return types.SimpleNamespace(model_config=model_config, model_fields={"value": info})
+
+
+def _probe_source(settings: object) -> Any:
+    """``EnvSettingsSource`` on ``settings`` without reading the process environment at
+    construction: the probe sets ``env_vars`` itself before each text."""
+    from pydantic_settings.sources import EnvSettingsSource
+
+    cls = _PROBE_SOURCES.get(EnvSettingsSource)  # per import, as the probe bases
+    if cls is None:
+
+        class EnvssotProbeSource(EnvSettingsSource):
+            def _load_env_vars(self) -> Mapping[str, str | None]:
+                return {}
+
+        cls = _PROBE_SOURCES[EnvSettingsSource] = EnvssotProbeSource
+    return cls(cast(Any, settings), case_sensitive=True)
+
+
+_PROBE_SOURCES: dict[type[Any], type[Any]] = {}
+
+
+def _model_validator(
+    field_spec: tuple[Any, Any], validation: dict[str, Any]
+) -> Callable[[object], object]:
+    from pydantic import ConfigDict, create_model
+
+    model = create_model(
+        "EnvssotValue",
+        __config__=ConfigDict(**validation),  # type: ignore[typeddict-item]
+        value=field_spec,
+    )
+
+    def validate(value: object) -> object:
+        return getattr(model.model_validate({"V": value}), "value", None)
+
+    return validate
+
+
+def _adapter_validator(
+    field_spec: tuple[Any, Any], validation: dict[str, Any]
+) -> Callable[[object], object]:
+    from pydantic import ConfigDict, PydanticUserError, TypeAdapter
+
+    config = ConfigDict(**validation) if validation else None  # type: ignore[typeddict-item]
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(field_spec[0], config=config)
+    except PydanticUserError as exc:
+        if exc.code != "type-adapter-config-unused":
+            raise
+        # A model (or dataclass, TypedDict) keeps its own config; the field's model applies the
+        # class's config around it, so that path is taken as is.
+        return _model_validator(field_spec, validation)
+    return adapter.validate_python
 
 
 # Only the exception's kind: pydantic's text quotes the value.

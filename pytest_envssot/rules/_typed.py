@@ -67,7 +67,9 @@ def typed(index: Index, ref: FieldRef) -> Typed | Unresolved:
         try:
             probe = memo.probes.get(same)
             if probe is None:
-                probe = memo.probes[same] = SettingsProbe(resolved, dict(ref.owner.config))
+                adapter = memo.resolver.adapter(resolved.annotation)
+                config = dict(ref.owner.config)
+                probe = memo.probes[same] = SettingsProbe(resolved, config, adapter=adapter)
             result = Typed(resolved, probe)
         except Exception as exc:  # pydantic refused the probe class: a reason, not a crash
             result = Unresolved(
