@@ -128,6 +128,27 @@ def _record(cls: type[T], slots: bool, order: bool, eq: bool, hashable: bool) ->
 def _init(
     cls: type[Any], fields: tuple[dataclasses.Field[Any], ...], slots: bool, frozen: bool
 ) -> Callable[..., None]:
+    """A stand-in ``__init__`` that compiles the real one on the class's first instance.
+
+    A check defines ~90 records and makes instances of about two thirds of them (template
+    nodes for constructs a repository does not use, fix plans, error records...): the rest
+    never pay for compiling. The real one then replaces this on the class."""
+    for f in fields:
+        if f.kw_only:
+            raise TypeError(f"{cls.__name__}.{f.name}: keyword-only fields are not supported")
+
+    def __init__(self: object, *args: Any, **kwargs: Any) -> None:
+        real = _compiled_init(cls, fields, slots, frozen)
+        type.__setattr__(cls, "__init__", real)
+        real(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
+def _compiled_init(
+    cls: type[Any], fields: tuple[dataclasses.Field[Any], ...], slots: bool, frozen: bool
+) -> Callable[..., None]:
     """The one compiled method: ``__init__`` with dataclass's signature and defaults.
 
     A frozen record stores past its refusing ``__setattr__``: through each slot's descriptor
@@ -136,8 +157,6 @@ def _init(
     params: list[str] = []
     body: list[str] = []
     for f in fields:
-        if f.kw_only:
-            raise TypeError(f"{cls.__name__}.{f.name}: keyword-only fields are not supported")
         if f.default is not dataclasses.MISSING:
             scope[f"_dflt_{f.name}"] = f.default
             value = f"_dflt_{f.name}"

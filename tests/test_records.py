@@ -201,3 +201,21 @@ def test_defaults_factories_init_false_fields_and_post_init_as_dataclass() -> No
     assert Checked(1, 2).high == 2
     with pytest.raises(ValueError, match="low above high"):
         Checked(3, 2)
+
+
+def test_init_is_compiled_on_the_first_instance_with_dataclass_signature() -> None:
+    import inspect
+
+    @frozen
+    class Late:
+        a: int
+        b: str = "x"
+
+    assert Late(b="y", a=1) == Late(1, "y")  # the first instance: keywords work at once
+    compiled = Late.__init__
+    params = inspect.signature(Late).parameters
+    assert list(params) == ["a", "b"] and params["b"].default == "x"
+    Late(2)
+    assert Late.__init__ is compiled  # compiled once
+    with pytest.raises(TypeError):
+        Late()  # type: ignore[call-arg]
