@@ -15,15 +15,16 @@ class's own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pytest_envssot.model import ReaderError, SettingsClass, SettingsField, SettingsFile
+from pytest_envssot.records import frozen
 
 # Bases that are pydantic's own classes: never looked up among the user's classes.
 _PYDANTIC_ROOTS = ("pydantic.", "pydantic_settings.")
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class ResolvedSettings:
     """One class with everything it inherits."""
 
