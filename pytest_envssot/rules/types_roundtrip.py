@@ -56,7 +56,6 @@ from pytest_envssot.rules._compose import (
     template_nodes,
     url_slot,
 )
-from pytest_envssot.rules._settled import altered, settled_pass
 from pytest_envssot.rules._text import template_line
 from pytest_envssot.rules._typed import (
     Typed,
@@ -434,6 +433,9 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         return not _same(original, back)
 
     def settled() -> bool:
+        # Imported here: a repeated run answers from stored verdicts and never needs it.
+        from pytest_envssot.rules._settled import settled_pass
+
         return settled_pass(
             var,
             consumer,
@@ -597,6 +599,7 @@ def _fuzz(
     settled: Callable[[], bool],
 ) -> _Verdict:
     from pytest_envssot.pysettings.alphabets import drawn_alphabet
+    from pytest_envssot.rules._settled import altered
 
     strategy: SearchStrategy[str] | None = None
     if drawn_alphabet(found.resolved.annotation, domain) is None:
