@@ -68,28 +68,27 @@ def make_private(folder: Path) -> bool:
 
 @lru_cache(maxsize=1)
 def environment_digest() -> str:
-    """What a verdict was computed with: library versions and this package's source."""
-    import unicodedata
+    """What a verdict was computed with: library versions and this package's source.
 
+    Python's version stands for its Unicode data too, and the Go escape tables are a file of
+    this package (``data/go_isprint.txt``, in the walk below): neither is loaded for this,
+    since a repeated run needs neither otherwise."""
     import dotenv.version
     import pydantic.version
     import pydantic_core
     import pydantic_settings
 
     from pytest_envssot import __version__
-    from pytest_envssot.quoting import go_tables
 
     digest = hashlib.sha256()
     for part in (
         __version__,
         sys.version,
-        unicodedata.unidata_version,
         pydantic.version.VERSION,
         pydantic_core.__version__,
         pydantic_settings.__version__,
         dotenv.version.__version__,
         _hypothesis_version(),
-        go_tables(),
     ):
         digest.update(part.encode() + b"\0")
     # The source, not only the version: an editable install changes under one version. Each
