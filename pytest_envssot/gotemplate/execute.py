@@ -36,18 +36,10 @@ from pytest_envssot.gotemplate import gofmt
 from pytest_envssot.gotemplate import tree as gt
 from pytest_envssot.gotemplate.gofmt import JsonNumber, Unsupported, truth
 from pytest_envssot.gotemplate.parser import parse_tree
+from pytest_envssot.gotemplate.tree import NotModelled
 from pytest_envssot.records import frozen, mutable
 
 MAX_DEPTH = 50  # nested template calls: Go allows 100000, Python's stack not; real ones nest a few
-
-
-class NotModelled(Exception):
-    """The template uses something this evaluator does not execute; ``line`` 0 when unknown."""
-
-    def __init__(self, message: str, line: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
 
 
 class ExecError(Exception):

@@ -23,6 +23,17 @@ class TemplateSyntaxError(Exception):
         self.message = message
 
 
+class NotModelled(Exception):
+    """The template uses something the evaluator (``execute``) does not run; ``line`` 0 when
+    unknown. Here rather than in ``execute`` so that rules can catch it without loading the
+    evaluator, which a check whose round-trip verdicts are all stored never runs."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
 # =========================================================================== tree
 
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pytest_envssot.gotemplate.execute import Evaluation, ExecError, NotModelled, Secret
 from pytest_envssot.gotemplate.parser import parse_tree
-from pytest_envssot.gotemplate.tree import Node, TemplateSyntaxError
+from pytest_envssot.gotemplate.tree import Node, NotModelled, TemplateSyntaxError
 from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import TemplateFile, TemplateVar
 from pytest_envssot.quoting import read_back
 from pytest_envssot.readers.template import vault_references
 from pytest_envssot.records import frozen
+
+if TYPE_CHECKING:
+    from pytest_envssot.gotemplate.execute import Secret
 
 _ACTION = lazy_compile(r"\{\{(-?)(\s*)(.*?)(\s*)(-?)\}\}", re.S)
 _NOT_OUTPUT = lazy_compile(
@@ -94,6 +97,8 @@ class SyntheticSources:
         return self.env_value
 
     def secret(self, path: str, line: int) -> Secret:
+        from pytest_envssot.gotemplate.execute import Secret
+
         del line
         return Secret(path, {"data": {"data": dict(self.values)}})
 
@@ -118,6 +123,9 @@ def render_var(
     env_value: str = "staging",
 ) -> str | None:
     """What ``consumer`` reads for ``name`` from the whole rendered file; raises NotModelled."""
+    # The evaluator is loaded when something is rendered, not with the rules.
+    from pytest_envssot.gotemplate.execute import Evaluation, ExecError
+
     try:
         text = Evaluation(SyntheticSources(values, env_value)).run(nodes)
     except ExecError as exc:

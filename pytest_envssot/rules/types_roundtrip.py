@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_envssot.cache import VerdictStore, cache_dir, entry_key, make_private
 from pytest_envssot.findings import Finding, Outcome
-from pytest_envssot.gotemplate.execute import NotModelled, compile_value, render
-from pytest_envssot.gotemplate.tree import Node
+from pytest_envssot.gotemplate.tree import Node, NotModelled
 from pytest_envssot.index import FieldRef, Index, literal_text
 from pytest_envssot.lazyregex import lazy_compile
 from pytest_envssot.model import Layer, Location, TemplateVar
@@ -198,6 +197,8 @@ def _roundtrip_by_import(
     ] = []
     questions: list[_imported.Question] = []
     for var, ref, consumer in todo:
+        from pytest_envssot.gotemplate.execute import compile_value, render
+
         try:
             nodes = compile_value(var.value_source)
         except NotModelled as exc:
@@ -408,6 +409,9 @@ def _roundtrip(index: Index, var: TemplateVar, ref: FieldRef, consumer: str) -> 
         return RULE.passed(var.name, var.location)
     if isinstance(verdict, _Verdict) and verdict.skip is not None:
         return _skip(var, verdict.skip.replace("{type}", type_words(ref)))
+    # The evaluator is loaded only here: a repeated run's verdicts are stored, none renders.
+    from pytest_envssot.gotemplate.execute import compile_value, render
+
     try:
         nodes = compile_value(var.value_source)
     except NotModelled as exc:

@@ -26,13 +26,12 @@ from pytest_envssot.gotemplate.execute import (
     Evaluation,
     ExecError,
     Lookup,
-    NotModelled,
     Secret,
     SecretMissing,
     Use,
 )
 from pytest_envssot.gotemplate.parser import parse_tree
-from pytest_envssot.gotemplate.tree import TemplateSyntaxError
+from pytest_envssot.gotemplate.tree import NotModelled, TemplateSyntaxError
 from pytest_envssot.model import Location
 from pytest_envssot.readers._io import read_text
 from pytest_envssot.redact import Redactor
